@@ -1,0 +1,110 @@
+# vitro: top-level GNU Makefile.
+#
+#   make            build everything into $(BUILD) (default build/)
+#   make run        install what is missing, build, boot the demo guest
+#   make check      install what is missing, build, run every test
+#   make check-asan the same under AddressSanitizer + UBSan (build/asan/)
+#   make bench      run the benchmarks in tests/bench/
+#   make fuzz       long fuzzing runs (tests/fuzz/)
+#   make format     reformat the C sources; make format-check checks them
+#
+# Each directory adds its objects, programs and tests in a module.mk file.
+
+BUILD ?= build
+O := $(BUILD)
+SAN ?=
+
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PROVE ?= prove
+PROVE_FLAGS ?= -f
+
+CFLAGS ?= -O2 -g
+CPPFLAGS += -I. -D_GNU_SOURCE
+ifneq ($(SAN),)
+CFLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined \
+	-fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+else
+CPPFLAGS += -D_FORTIFY_SOURCE=2
+endif
+WARN := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow \
+	-Wmissing-prototypes -Wstrict-prototypes
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -MMD -MP
+LDLIBS_THREAD := -lpthread
+
+# Everything a module defines.
+PROGRAMS :=
+LIBS :=
+TESTS :=
+TEST_PROGRAMS :=
+GUESTS :=
+BENCHES :=
+CLEAN :=
+
+.PHONY: all
+.SECONDEXPANSION:
+all:
+
+# Order matters: gdbstub and introspect add to VITRO_OBJS before monitor
+# links vitro.
+include vmm/module.mk
+include libvmmapi/module.mk
+-include gdbstub/module.mk
+-include introspect/module.mk
+include monitor/module.mk
+include tests/module.mk
+
+all: $(LIBS) $(PROGRAMS) $(GUESTS) $(TEST_PROGRAMS)
+
+# Host C objects: build/<dir>/<file>.o from <dir>/<file>.c.
+$(O)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+
+.PHONY: deps
+deps:
+	@scripts/install-deps
+
+.PHONY: run
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(O)/bin/vitro -c 2 -m 256M -k $(O)/tests/guests/demo.elf
+
+export VITRO_BUILD := $(abspath $(O))
+export VITRO_SRC := $(abspath .)
+
+.PHONY: check test
+check: deps
+	@$(MAKE) --no-print-directory test
+
+test: all
+	$(PROVE) $(PROVE_FLAGS) $(TESTS)
+
+.PHONY: check-asan
+check-asan: deps
+	@$(MAKE) --no-print-directory BUILD=$(BUILD)/asan SAN=1 test
+
+.PHONY: bench
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@for b in $(BENCHES); do echo "== $$b"; $$b || exit 1; done
+
+C_SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null | \
+	grep -v '^tests/fuzz/corpus')
+
+.PHONY: format format-check
+format:
+	clang-format -i $(C_SOURCES)
+
+format-check:
+	@out=$$(clang-format --dry-run $(C_SOURCES) 2>&1); \
+	if [ -n "$$out" ]; then echo "$$out" | head -40; \
+		echo "format-check: run 'make format'"; exit 1; fi; \
+	echo "format-check: ok"
+
+.PHONY: clean
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

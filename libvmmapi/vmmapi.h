@@ -1,0 +1,156 @@
+/*
+ * vmmapi.h: vitro's public C API to a virtual machine, after FreeBSD's
+ * libvmmapi.  Every program above the vmm core (the vitro monitor, its gdb
+ * stub and console, vitroctl, tests) uses only this header.
+ *
+ * Handles.  A struct vmctx is one VM, created (and owned) by vm_create() or
+ * opened by vm_open(); a struct vcpu is one of its vCPUs, opened with
+ * vm_vcpu_open().  Both are opaque.
+ *
+ * The error contract, for every function below unless it says otherwise:
+ * - a function returning int returns 0 on success or a negative errno value
+ *   (-EINVAL, -EFAULT, ...) on failure; errno is not used;
+ * - a constructor returning a pointer returns NULL with errno set;
+ * - out-parameters are written only on success.
+ *
+ * Threads.  Calls may come from any thread.  Functions that read or write a
+ * vCPU's state (registers, capabilities, translation with its paging,
+ * vm_copyin/vm_copyout, exception injection) need that vCPU stopped: in the
+ * debug set (vm_suspend_cpu) and parked outside vm_run, or called from the
+ * thread that runs it, between two vm_run calls.
+ */
+#ifndef VMMAPI_H
+#define VMMAPI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vmm/vmm_dev.h"
+
+#define VMMAPI_VERSION 1
+
+struct vmctx;
+struct vcpu;
+
+/* Lifecycle. */
+struct vmctx *vm_create(const char *name);
+void vm_destroy(struct vmctx *ctx);
+const char *vm_get_name(const struct vmctx *ctx);
+struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid);
+void vm_vcpu_close(struct vcpu *vcpu);
+int vcpu_id(const struct vcpu *vcpu);
+struct vmctx *vcpu_ctx(const struct vcpu *vcpu);
+
+int vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
+		    uint16_t threads, uint16_t maxcpus);
+int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
+		    uint16_t *threads, uint16_t *maxcpus);
+int vm_activate_cpu(struct vcpu *vcpu);
+int vm_active_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
+int vm_suspended_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
+int vm_debug_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
+int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how);
+int vm_reinit(struct vmctx *ctx);
+
+/* Memory. */
+
+/*
+ * Allocate `len` bytes of system memory and map it: up to VM_LOWMEM_LIMIT
+ * at guest-physical 0, the rest from VM_HIGHMEM_BASE (the PCI hole lies
+ * between).
+ */
+int vm_setup_memory(struct vmctx *ctx, size_t len);
+size_t vm_get_lowmem_size(struct vmctx *ctx);
+size_t vm_get_highmem_size(struct vmctx *ctx);
+
+int vm_alloc_memseg(struct vmctx *ctx, int segid, size_t len, const char *name);
+int vm_get_memseg(struct vmctx *ctx, int segid, size_t *len, char *name,
+		  size_t namelen);
+int vm_mmap_memseg(struct vmctx *ctx, uint64_t gpa, int segid, uint64_t segoff,
+		   size_t len, int prot);
+int vm_munmap_memseg(struct vmctx *ctx, uint64_t gpa, size_t len);
+/* The first mapping at or above *gpa. */
+int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
+		    uint64_t *segoff, size_t *len, int *prot, int *flags);
+/* Allocate a named device-memory segment, map it at `gpa`, return it. */
+void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
+		       uint64_t gpa, size_t len);
+
+/*
+ * Host address of guest-physical [gpa, gpa+len), which must lie within one
+ * mapping; NULL (errno EFAULT) otherwise.
+ */
+void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len);
+
+/* Running. */
+int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit);
+const char *vm_exitcode_name(enum vm_exitcode code);
+const char *vm_suspend_name(enum vm_suspend_how how);
+
+/* Registers (enum vm_reg_name). */
+int vm_get_register(struct vcpu *vcpu, int reg, uint64_t *val);
+int vm_set_register(struct vcpu *vcpu, int reg, uint64_t val);
+int vm_get_register_set(struct vcpu *vcpu, unsigned int count,
+			const int *regnums, uint64_t *regvals);
+int vm_set_register_set(struct vcpu *vcpu, unsigned int count,
+			const int *regnums, const uint64_t *regvals);
+const char *vm_reg_name(int reg);
+
+/* Debugging. */
+int vm_suspend_cpu(struct vcpu *vcpu);
+int vm_resume_cpu(struct vcpu *vcpu);
+int vm_suspend_all_cpus(struct vmctx *ctx);
+int vm_resume_all_cpus(struct vmctx *ctx);
+int vm_get_capability(struct vcpu *vcpu, enum vm_cap_type cap, int *val);
+int vm_set_capability(struct vcpu *vcpu, enum vm_cap_type cap, int val);
+/* Debug-register breakpoints/watchpoints: dr[0..3] and DR7; off if !enable */
+int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
+		    uint64_t dr7);
+
+/* Translation. */
+int vm_get_guest_paging(struct vcpu *vcpu, struct vm_guest_paging *paging);
+/*
+ * Translate `gla` for an access `prot` (VM_PROT_*).  With paging NULL the
+ * vCPU's current paging is used.  On success *fault tells whether the CPU
+ * would fault, and *gpa is set when it would not.  vm_gla2gpa behaves as
+ * the CPU: it sets accessed/dirty bits and injects the fault; the NOFAULT
+ * form never changes the guest.
+ */
+int vm_gla2gpa(struct vcpu *vcpu, const struct vm_guest_paging *paging,
+	       uint64_t gla, int prot, uint64_t *gpa, int *fault);
+int vm_gla2gpa_nofault(struct vcpu *vcpu, const struct vm_guest_paging *paging,
+		       uint64_t gla, int prot, uint64_t *gpa, int *fault);
+/* The full walk (levels, entries, fault level), either form. */
+int vm_gla2gpa_walk(struct vcpu *vcpu, struct vm_gla2gpa *walk, bool nofault);
+
+/*
+ * Copy between guest linear memory, as the vCPU's paging maps it, and a
+ * host buffer.  Translation never touches the guest (NOFAULT).  Returns
+ * the number of bytes copied, which is less than len when the range runs
+ * into an unmapped page or non-memory, or a negative errno (-EFAULT when
+ * not even the first byte is mapped).
+ */
+ssize_t vm_copyin(struct vcpu *vcpu, uint64_t gla, void *buf, size_t len);
+ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla,
+		   size_t len);
+
+/* Events. */
+int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
+			uint32_t errcode, bool restart_instruction);
+int vm_inject_nmi(struct vcpu *vcpu);
+int vm_isa_assert_irq(struct vmctx *ctx, int irq);
+int vm_isa_deassert_irq(struct vmctx *ctx, int irq);
+int vm_isa_pulse_irq(struct vmctx *ctx, int irq);
+int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data);
+
+/* Statistics. */
+/*
+ * Read up to `max` counters of the vCPU into buf; *count gets how many
+ * there are (which may exceed max).
+ */
+int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count);
+int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,21 @@
+# monitor/: the vitro program.  Everything but main.c also goes into
+# libmonitor.a, which tests link to reach device models and loaders.
+MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c))
+MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
+
+$(O)/lib/libmonitor.a: $(MONITOR_OBJS)
+	@mkdir -p $(@D)
+	rm -f $@
+	$(AR) rcs $@ $^
+
+# Libraries a program linking the monitor needs, in link order.
+MONITOR_LIBS := $(VITRO_LIBS) $(O)/lib/libmonitor.a $(O)/lib/libvmmapi.a
+MONITOR_LDLIBS := $(VITRO_LDLIBS) $(LDLIBS_THREAD)
+
+$(O)/bin/vitro: $(O)/monitor/main.o $(MONITOR_LIBS)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $(O)/monitor/main.o $(MONITOR_LIBS) \
+		$(MONITOR_LDLIBS)
+
+LIBS += $(O)/lib/libmonitor.a
+PROGRAMS += $(O)/bin/vitro

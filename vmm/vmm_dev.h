@@ -1,0 +1,513 @@
+/*
+ * vmm_dev.h: the vmm command set, vitro's stand-in for bhyve's ioctl
+ * boundary to vmm.ko.
+ *
+ * Every operation on a VM is a numbered command with a flat argument struct,
+ * passed to one entry point, vmm_ioctl().  The structs hold no pointers
+ * except where a command is documented as in-process only (VM_RUN, and the
+ * host address returned by VM_GPA2HVA), so the same commands can later be
+ * carried over the VM's control socket.  Per-vCPU commands keep the vCPU id
+ * in the struct's first field.
+ *
+ * Threading: vmm_ioctl() may be called from any thread.  Commands that read
+ * or write guest CPU state (registers, translation with the vCPU's paging,
+ * exception injection) require the vCPU to be out of VM_RUN: either in the
+ * debug set and parked by its thread, or called by the vCPU's own thread
+ * between runs.  Statistics may be read at any time.  VM_SUSPEND_CPU,
+ * VM_RESUME_CPU and VM_SUSPEND kick a vCPU out of KVM_RUN promptly.
+ *
+ * Errors: vmm_ioctl() returns 0 or -errno.  Out fields are written only on
+ * success.
+ */
+#ifndef VMM_DEV_H
+#define VMM_DEV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define VM_MAXCPU 256 /* vCPU ids are 0 .. VM_MAXCPU-1 */
+#define VM_NAME_MAX 64 /* VM and segment names, with the NUL */
+#define VM_MAX_MEMSEGS 16 /* memory segments per VM */
+#define VM_MAX_MEMMAPS 32 /* guest-physical mappings per VM */
+#define VM_REGSET_MAX 192 /* registers in one VM_*_REGISTER_SET */
+#define VM_STATS_BATCH 64 /* counters returned by one VM_STATS */
+#define VM_STAT_NAME_MAX 64
+
+/* Guest-physical layout of system memory: a PCI hole below 4 GiB. */
+#define VM_LOWMEM_LIMIT (3ULL << 30) /* system memory below the hole */
+#define VM_HIGHMEM_BASE (4ULL << 30) /* the rest starts here */
+
+/* A set of vCPUs, as a bitmap. */
+struct vm_cpuset {
+	uint64_t bits[VM_MAXCPU / 64];
+};
+
+static inline void vm_cpuset_set(struct vm_cpuset *s, int cpu)
+{
+	s->bits[cpu / 64] |= 1ULL << (cpu % 64);
+}
+
+static inline void vm_cpuset_clr(struct vm_cpuset *s, int cpu)
+{
+	s->bits[cpu / 64] &= ~(1ULL << (cpu % 64));
+}
+
+static inline bool vm_cpuset_isset(const struct vm_cpuset *s, int cpu)
+{
+	return (s->bits[cpu / 64] >> (cpu % 64)) & 1;
+}
+
+/*
+ * Registers.  Every value is 64 bits wide.  Registers wider than that are
+ * split: a segment register is its selector plus _BASE/_LIMIT/_ACCESS
+ * entries, GDTR and IDTR are base and limit, an x87 register is its 64-bit
+ * significand (_LO) and its sign and exponent (_HI), an XMM register is two
+ * halves.  _ACCESS uses the VMX access-rights layout (type, S, DPL, P in
+ * bits 0-7, AVL, L, D/B, G in bits 12-15, "unusable" in bit 16).
+ */
+enum vm_reg_name {
+	VM_REG_GUEST_RAX,
+	VM_REG_GUEST_RBX,
+	VM_REG_GUEST_RCX,
+	VM_REG_GUEST_RDX,
+	VM_REG_GUEST_RSI,
+	VM_REG_GUEST_RDI,
+	VM_REG_GUEST_RBP,
+	VM_REG_GUEST_RSP,
+	VM_REG_GUEST_R8,
+	VM_REG_GUEST_R9,
+	VM_REG_GUEST_R10,
+	VM_REG_GUEST_R11,
+	VM_REG_GUEST_R12,
+	VM_REG_GUEST_R13,
+	VM_REG_GUEST_R14,
+	VM_REG_GUEST_R15,
+	VM_REG_GUEST_RIP,
+	VM_REG_GUEST_RFLAGS,
+	/* segment selectors */
+	VM_REG_GUEST_ES,
+	VM_REG_GUEST_CS,
+	VM_REG_GUEST_SS,
+	VM_REG_GUEST_DS,
+	VM_REG_GUEST_FS,
+	VM_REG_GUEST_GS,
+	VM_REG_GUEST_LDTR,
+	VM_REG_GUEST_TR,
+	/* segment descriptor caches, in the same order */
+	VM_REG_GUEST_ES_BASE,
+	VM_REG_GUEST_CS_BASE,
+	VM_REG_GUEST_SS_BASE,
+	VM_REG_GUEST_DS_BASE,
+	VM_REG_GUEST_FS_BASE,
+	VM_REG_GUEST_GS_BASE,
+	VM_REG_GUEST_LDTR_BASE,
+	VM_REG_GUEST_TR_BASE,
+	VM_REG_GUEST_ES_LIMIT,
+	VM_REG_GUEST_CS_LIMIT,
+	VM_REG_GUEST_SS_LIMIT,
+	VM_REG_GUEST_DS_LIMIT,
+	VM_REG_GUEST_FS_LIMIT,
+	VM_REG_GUEST_GS_LIMIT,
+	VM_REG_GUEST_LDTR_LIMIT,
+	VM_REG_GUEST_TR_LIMIT,
+	VM_REG_GUEST_ES_ACCESS,
+	VM_REG_GUEST_CS_ACCESS,
+	VM_REG_GUEST_SS_ACCESS,
+	VM_REG_GUEST_DS_ACCESS,
+	VM_REG_GUEST_FS_ACCESS,
+	VM_REG_GUEST_GS_ACCESS,
+	VM_REG_GUEST_LDTR_ACCESS,
+	VM_REG_GUEST_TR_ACCESS,
+	VM_REG_GUEST_GDTR_BASE,
+	VM_REG_GUEST_GDTR_LIMIT,
+	VM_REG_GUEST_IDTR_BASE,
+	VM_REG_GUEST_IDTR_LIMIT,
+	/* control registers and MSRs */
+	VM_REG_GUEST_CR0,
+	VM_REG_GUEST_CR2,
+	VM_REG_GUEST_CR3,
+	VM_REG_GUEST_CR4,
+	VM_REG_GUEST_CR8,
+	VM_REG_GUEST_EFER,
+	VM_REG_GUEST_KGS_BASE, /* IA32_KERNEL_GS_BASE */
+	VM_REG_GUEST_APIC_BASE,
+	VM_REG_GUEST_TSC,
+	VM_REG_GUEST_PDPTE0, /* PAE page-directory pointers (read only) */
+	VM_REG_GUEST_PDPTE1,
+	VM_REG_GUEST_PDPTE2,
+	VM_REG_GUEST_PDPTE3,
+	/* debug registers */
+	VM_REG_GUEST_DR0,
+	VM_REG_GUEST_DR1,
+	VM_REG_GUEST_DR2,
+	VM_REG_GUEST_DR3,
+	VM_REG_GUEST_DR6,
+	VM_REG_GUEST_DR7,
+	/* x87 and SSE */
+	VM_REG_GUEST_FCW,
+	VM_REG_GUEST_FSW,
+	VM_REG_GUEST_FTW, /* abridged (FXSAVE) tag byte */
+	VM_REG_GUEST_FOP,
+	VM_REG_GUEST_FIP,
+	VM_REG_GUEST_FDP,
+	VM_REG_GUEST_MXCSR,
+	VM_REG_GUEST_ST0_LO,
+	VM_REG_GUEST_ST0_HI = VM_REG_GUEST_ST0_LO + 1,
+	VM_REG_GUEST_ST7_HI = VM_REG_GUEST_ST0_LO + 15,
+	VM_REG_GUEST_XMM0_LO,
+	VM_REG_GUEST_XMM0_HI = VM_REG_GUEST_XMM0_LO + 1,
+	VM_REG_GUEST_XMM15_HI = VM_REG_GUEST_XMM0_LO + 31,
+	/* interrupt shadow (STI / MOV SS blocking), 0 or 1 */
+	VM_REG_GUEST_INTR_SHADOW,
+	VM_REG_LAST
+};
+
+#define VM_REG_GUEST_STn_LO(n) (VM_REG_GUEST_ST0_LO + 2 * (n))
+#define VM_REG_GUEST_STn_HI(n) (VM_REG_GUEST_ST0_LO + 2 * (n) + 1)
+#define VM_REG_GUEST_XMMn_LO(n) (VM_REG_GUEST_XMM0_LO + 2 * (n))
+#define VM_REG_GUEST_XMMn_HI(n) (VM_REG_GUEST_XMM0_LO + 2 * (n) + 1)
+
+/* Segment access-rights bits (VMX layout). */
+#define VM_SEG_ACCESS_P (1u << 7)
+#define VM_SEG_ACCESS_L (1u << 13)
+#define VM_SEG_ACCESS_DB (1u << 14)
+#define VM_SEG_ACCESS_G (1u << 15)
+#define VM_SEG_ACCESS_UNUSABLE (1u << 16)
+#define VM_SEG_ACCESS_DPL(a) (((a) >> 5) & 3)
+
+/* Exit codes of VM_RUN.  vm_exitcode_name() gives their names. */
+enum vm_exitcode {
+	VM_EXITCODE_BOGUS, /* nothing to do: run again */
+	VM_EXITCODE_INOUT, /* port I/O for the monitor */
+	VM_EXITCODE_MMIO, /* MMIO for the monitor */
+	VM_EXITCODE_DEBUG, /* the vCPU is in the debug set */
+	VM_EXITCODE_MTRAP, /* one instruction stepped (MTRAP_EXIT) */
+	VM_EXITCODE_BPT, /* int3 (BPT_EXIT) */
+	VM_EXITCODE_HWBP, /* debug-register breakpoint or watchpoint */
+	VM_EXITCODE_SUSPENDED, /* the VM is suspended (VM_SUSPEND) */
+	VM_EXITCODE_INST_EMUL, /* KVM could not emulate an instruction */
+	VM_EXITCODE_RUN_FAILED, /* KVM refused to enter the guest */
+	VM_EXITCODE_HLT, /* hlt, without an in-kernel LAPIC only */
+	VM_EXITCODE_UNHANDLED, /* a KVM exit vmm does not decode */
+	VM_EXITCODE_MAX
+};
+
+/* How a VM is suspended (VM_SUSPEND), and why VM_RUN says SUSPENDED. */
+enum vm_suspend_how {
+	VM_SUSPEND_NONE,
+	VM_SUSPEND_RESET,
+	VM_SUSPEND_POWEROFF,
+	VM_SUSPEND_HALT,
+	VM_SUSPEND_TRIPLEFAULT,
+	VM_SUSPEND_LAST
+};
+
+#define VM_EXIT_INST_BYTES 15
+
+/*
+ * The decoded result of VM_RUN.  For INOUT and MMIO, `data` points into the
+ * vCPU's KVM run area: the monitor reads what the guest wrote from it, and
+ * stores what a read returns into it before the next VM_RUN.
+ */
+struct vm_exit {
+	enum vm_exitcode exitcode;
+	uint64_t rip; /* guest rip at the exit */
+	int inst_length; /* length of the exiting instruction, or 0 */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t bytes; /* 1, 2 or 4 */
+			bool in; /* guest reads */
+			uint32_t count; /* elements, >1 for rep ins/outs */
+			uint8_t *data; /* count * bytes, in the run area */
+		} inout;
+		struct {
+			uint64_t gpa;
+			uint8_t bytes; /* 1 to 8 */
+			bool write;
+			uint8_t *data; /* little-endian value */
+		} mmio;
+		struct {
+			uint64_t dr6; /* which breakpoint, BS for a step */
+			uint64_t dr7;
+		} hwbp;
+		struct {
+			enum vm_suspend_how how;
+		} suspended;
+		struct {
+			uint32_t suberror; /* KVM_INTERNAL_ERROR_* */
+			uint8_t inst_len; /* bytes valid in inst */
+			uint8_t inst[VM_EXIT_INST_BYTES];
+			uint64_t data[4]; /* KVM's diagnostic words */
+			uint32_t ndata;
+		} inst_emul;
+		struct {
+			uint64_t reason; /* hardware entry failure code */
+		} run_failed;
+		struct {
+			uint32_t kvm_reason; /* KVM_EXIT_* */
+		} unhandled;
+	} u;
+};
+
+/* Optional per-vCPU features, VM_GET/SET_CAPABILITY. */
+enum vm_cap_type {
+	VM_CAP_MTRAP_EXIT, /* exit after every instruction */
+	VM_CAP_BPT_EXIT, /* int3 exits to the monitor */
+	VM_CAP_MASK_HWINTR, /* no interrupt injection (with MTRAP) */
+	VM_CAP_MAX
+};
+
+/* Paging modes of the page walker. */
+enum vm_paging_mode {
+	PAGING_MODE_FLAT, /* CR0.PG = 0 */
+	PAGING_MODE_32, /* 2-level, 4 KiB and 4 MiB pages */
+	PAGING_MODE_PAE, /* 3-level */
+	PAGING_MODE_64, /* 4-level */
+	PAGING_MODE_64_LA57, /* 5-level */
+};
+
+/* Execution modes. */
+enum vm_cpu_mode {
+	CPU_MODE_REAL,
+	CPU_MODE_PROTECTED,
+	CPU_MODE_COMPATIBILITY, /* IA-32e, 32-bit code segment */
+	CPU_MODE_64BIT,
+};
+
+/* What a walk needs to know of the CPU: vm_get_guest_paging() fills it. */
+struct vm_guest_paging {
+	uint64_t cr3;
+	int cpl;
+	enum vm_cpu_mode cpu_mode;
+	enum vm_paging_mode paging_mode;
+	bool wp; /* CR0.WP */
+	bool nxe; /* EFER.NXE */
+	bool smep; /* CR4.SMEP */
+	bool smap; /* CR4.SMAP */
+	bool ac; /* RFLAGS.AC, which lifts SMAP */
+	bool pse; /* CR4.PSE, 4 MiB pages in 32-bit paging */
+};
+
+/* Access kinds for translation: a bitmask of these. */
+#define VM_PROT_READ 1
+#define VM_PROT_WRITE 2
+#define VM_PROT_EXEC 4
+
+/* Page-fault error-code bits. */
+#define PGEX_P 0x01
+#define PGEX_W 0x02
+#define PGEX_U 0x04
+#define PGEX_RSVD 0x08
+#define PGEX_I 0x10
+
+/* Exception vectors used by the walker. */
+#define IDT_GP 13
+#define IDT_PF 14
+
+#define VM_WALK_MAX_LEVELS 5
+
+/*
+ * VM_GLA2GPA and VM_GLA2GPA_NOFAULT.  With use_current the vCPU's own paging
+ * state is used and `paging` is ignored.  A translation that the CPU would
+ * fault is not an error: `fault` is set with the vector (IDT_PF or IDT_GP
+ * for a non-canonical address) and error code, and `fault_level` names the
+ * level whose entry stopped the walk (5..1 from the top, 0 for a canonical
+ * check).  VM_GLA2GPA also does what the CPU would: it sets accessed and
+ * dirty bits, and on a fault injects the exception (with CR2).
+ */
+struct vm_gla2gpa {
+	int cpuid; /* in */
+	bool use_current; /* in */
+	struct vm_guest_paging paging; /* in */
+	uint64_t gla; /* in */
+	int prot; /* in: VM_PROT_* */
+	uint64_t gpa; /* out, when !fault */
+	bool fault; /* out */
+	int vector; /* out, when fault */
+	uint32_t error_code; /* out, when fault */
+	int fault_level; /* out, when fault */
+	int levels; /* out: entries read */
+	uint64_t pte[VM_WALK_MAX_LEVELS]; /* out: entries, top first */
+	uint64_t page_size; /* out, when !fault */
+};
+
+/* Memory segments.  Segment 0 is system memory; others are named. */
+#define VM_SYSMEM 0
+
+struct vm_memseg {
+	int segid; /* in */
+	size_t len; /* in: alloc; out: get */
+	char name[VM_NAME_MAX]; /* in: alloc ("" for sysmem); out */
+};
+
+#define VM_MEMMAP_F_WIRED 1
+#define VM_MEMMAP_F_READONLY 2 /* guest writes exit as MMIO */
+
+struct vm_memmap {
+	uint64_t gpa; /* in/out */
+	int segid; /* in/out */
+	uint64_t segoff; /* in/out */
+	size_t len; /* in/out */
+	int prot; /* in/out: VM_PROT_* */
+	int flags; /* in/out: VM_MEMMAP_F_* */
+};
+
+struct vm_munmap {
+	uint64_t gpa;
+	size_t len;
+};
+
+/* VM_GPA2HVA: in-process only. */
+struct vm_gpa2hva {
+	uint64_t gpa; /* in */
+	size_t len; /* in: the range must lie in one map */
+	void *hva; /* out */
+};
+
+struct vm_run {
+	int cpuid;
+	struct vm_exit *vm_exit; /* in-process only */
+};
+
+struct vm_register {
+	int cpuid;
+	int regnum;
+	uint64_t regval;
+};
+
+struct vm_register_set {
+	int cpuid;
+	unsigned int count;
+	int regnums[VM_REGSET_MAX];
+	uint64_t regvals[VM_REGSET_MAX];
+};
+
+struct vm_capability {
+	int cpuid;
+	enum vm_cap_type captype;
+	int capval;
+};
+
+/* Debug-register breakpoints and watchpoints for the monitor's debugger. */
+struct vm_hw_debug {
+	int cpuid;
+	bool enable;
+	uint64_t dr[4]; /* linear addresses */
+	uint64_t dr7; /* enables, kinds and lengths */
+};
+
+/* VM_SUSPEND_CPU / VM_RESUME_CPU / VM_ACTIVATE_CPU; cpuid -1 means all. */
+struct vm_activate_cpu {
+	int cpuid;
+};
+
+enum vm_cpuset_which {
+	VM_ACTIVE_CPUS,
+	VM_SUSPENDED_CPUS,
+	VM_DEBUG_CPUS,
+};
+
+struct vm_cpus {
+	enum vm_cpuset_which which;
+	struct vm_cpuset cpus; /* out */
+};
+
+struct vm_suspend {
+	enum vm_suspend_how how;
+};
+
+struct vm_cpu_topology {
+	uint16_t sockets;
+	uint16_t cores;
+	uint16_t threads;
+	uint16_t maxcpus;
+};
+
+struct vm_exception {
+	int cpuid;
+	int vector;
+	bool error_code_valid;
+	uint32_t error_code;
+	bool restart_instruction; /* #PF, #GP... leave rip unchanged */
+	uint64_t cr2; /* with IDT_PF */
+};
+
+struct vm_nmi {
+	int cpuid;
+};
+
+struct vm_irq {
+	int irq; /* ISA irq 0-15, or IOAPIC pin */
+};
+
+struct vm_msi {
+	uint64_t addr;
+	uint64_t data;
+};
+
+/*
+ * Statistics.  Each vCPU has counters numbered 0..n-1: first the exits by
+ * exit code (one per enum vm_exitcode), then vmm's own, then KVM's binary
+ * per-vCPU statistics.  VM_STATS returns up to VM_STATS_BATCH counters from
+ * `index`; VM_STAT_DESC names counter `index` (-ENOENT past the last).
+ */
+struct vm_stats {
+	int cpuid; /* in */
+	int index; /* in: first counter */
+	int num_entries; /* out */
+	uint64_t tv_usec; /* out: when read, CLOCK_MONOTONIC */
+	uint64_t statbuf[VM_STATS_BATCH]; /* out */
+};
+
+struct vm_stat_desc {
+	int index; /* in */
+	char desc[VM_STAT_NAME_MAX]; /* out */
+};
+
+/* The commands. */
+enum vm_cmd {
+	/* lifecycle */
+	VM_REINIT = 1,
+	VM_SUSPEND, /* struct vm_suspend */
+	VM_ACTIVATE_CPU, /* struct vm_activate_cpu */
+	VM_GET_CPUS, /* struct vm_cpus */
+	VM_SET_TOPOLOGY, /* struct vm_cpu_topology */
+	VM_GET_TOPOLOGY, /* struct vm_cpu_topology */
+	/* memory */
+	VM_ALLOC_MEMSEG = 16, /* struct vm_memseg */
+	VM_GET_MEMSEG, /* struct vm_memseg */
+	VM_MMAP_MEMSEG, /* struct vm_memmap */
+	VM_MUNMAP_MEMSEG, /* struct vm_munmap */
+	VM_MMAP_GETNEXT, /* struct vm_memmap: first map at or above gpa */
+	VM_GPA2HVA, /* struct vm_gpa2hva */
+	/* run */
+	VM_RUN = 32, /* struct vm_run */
+	/* registers */
+	VM_GET_REGISTER = 40, /* struct vm_register */
+	VM_SET_REGISTER, /* struct vm_register */
+	VM_GET_REGISTER_SET, /* struct vm_register_set */
+	VM_SET_REGISTER_SET, /* struct vm_register_set */
+	/* debug */
+	VM_SUSPEND_CPU = 48, /* struct vm_activate_cpu */
+	VM_RESUME_CPU, /* struct vm_activate_cpu */
+	VM_GET_CAPABILITY, /* struct vm_capability */
+	VM_SET_CAPABILITY, /* struct vm_capability */
+	VM_SET_HW_DEBUG, /* struct vm_hw_debug */
+	/* translation */
+	VM_GLA2GPA = 56, /* struct vm_gla2gpa */
+	VM_GLA2GPA_NOFAULT, /* struct vm_gla2gpa */
+	/* events */
+	VM_INJECT_EXCEPTION = 64, /* struct vm_exception */
+	VM_INJECT_NMI, /* struct vm_nmi */
+	VM_ISA_ASSERT_IRQ, /* struct vm_irq */
+	VM_ISA_DEASSERT_IRQ, /* struct vm_irq */
+	VM_ISA_PULSE_IRQ, /* struct vm_irq */
+	VM_LAPIC_MSI, /* struct vm_msi */
+	/* observation */
+	VM_STATS = 80, /* struct vm_stats */
+	VM_STAT_DESC, /* struct vm_stat_desc */
+};
+
+#endif
