@@ -137,8 +137,9 @@ ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla,
 		   size_t len);
 
 /* Events. */
+/* Delivered at the current rip; cr2 is used with IDT_PF only. */
 int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
-			uint32_t errcode, bool restart_instruction);
+			uint32_t errcode, uint64_t cr2);
 int vm_inject_nmi(struct vcpu *vcpu);
 int vm_isa_assert_irq(struct vmctx *ctx, int irq);
 int vm_isa_deassert_irq(struct vmctx *ctx, int irq);

@@ -234,6 +234,7 @@ struct vm_exit {
 		} hwbp;
 		struct {
 			enum vm_suspend_how how;
+			int cpuid; /* the vCPU that caused it, or -1 */
 		} suspended;
 		struct {
 			uint32_t suberror; /* KVM_INTERNAL_ERROR_* */
@@ -425,13 +426,16 @@ struct vm_cpu_topology {
 	uint16_t maxcpus;
 };
 
+/*
+ * The exception is delivered at the vCPU's current rip, as a fault is: to
+ * deliver a trap (#BP, #OF) the caller first moves rip past the instruction.
+ */
 struct vm_exception {
 	int cpuid;
 	int vector;
 	bool error_code_valid;
 	uint32_t error_code;
-	bool restart_instruction; /* #PF, #GP... leave rip unchanged */
-	uint64_t cr2; /* with IDT_PF */
+	uint64_t cr2; /* with IDT_PF: the faulting address */
 };
 
 struct vm_nmi {
