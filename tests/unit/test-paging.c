@@ -185,8 +185,9 @@ static uint64_t mode_gla(enum vm_paging_mode mode)
 	switch (mode) {
 	case PAGING_MODE_32:
 	case PAGING_MODE_PAE:
-		/* The high half must be dropped: 0xc0345678 is translated. */
-		return 0xdead0000c0345678ULL;
+		/* The high half must be dropped: 0xc0345678 is translated
+		 * (bits 38:32 would otherwise change the PAE PDPT index). */
+		return 0xdeadbeefc0345678ULL;
 	case PAGING_MODE_64:
 		return 0xffff8123456789abULL;
 	default:
@@ -466,6 +467,8 @@ static const struct walk_case cases[] = {
 	  F_SMAP | F_CPL3, 0, 0 },
 	{ "64 SMAP does not stop fetches", PAGING_MODE_64, 1, 0, 0, 0, 0, X,
 	  F_SMAP, 0, 0 },
+	{ "64 SMAP stops a read and fetch", PAGING_MODE_64, 1, 0, 0, 0, 0,
+	  R | X, F_SMAP, 1, PGEX_P },
 
 	/* 5-level paging */
 	{ "LA57 4K read", PAGING_MODE_64_LA57, 1, 0, 0, 0, 0, R, 0, 0, 0 },
