@@ -294,6 +294,26 @@ void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len)
 
 /* Running and registers. */
 
+const char *vm_exitcode_name(enum vm_exitcode code)
+{
+	return vmm_exitcode_name(code);
+}
+
+const char *vm_suspend_name(enum vm_suspend_how how)
+{
+	return vmm_suspend_name(how);
+}
+
+const char *vm_reg_name(int reg)
+{
+	return vmm_reg_name(reg);
+}
+int vm_kick_signal(void)
+{
+	return vmm_kick_signal();
+}
+
+
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit)
 {
 	struct vm_run a = { vcpu->id, vmexit };

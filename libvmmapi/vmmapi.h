@@ -86,6 +86,12 @@ void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len);
 
 /* Running. */
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit);
+/*
+ * The signal libvmmapi sends a thread inside vm_run to get its vCPU out of
+ * KVM_RUN (it installs an empty handler for it).  A thread that runs
+ * vCPUs must leave it unblocked.
+ */
+int vm_kick_signal(void);
 const char *vm_exitcode_name(enum vm_exitcode code);
 const char *vm_suspend_name(enum vm_suspend_how how);
 

@@ -36,6 +36,11 @@
 #define DB_VECTOR 1
 #define BP_VECTOR 3
 
+int vmm_kick_signal(void)
+{
+	return VMM_KICK_SIGNAL;
+}
+
 static void kick_handler(int sig)
 {
 	(void)sig;
