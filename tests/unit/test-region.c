@@ -5,7 +5,9 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
+#include <time.h>
 
 #include "monitor/region.h"
 #include "tests/tap.h"
@@ -381,13 +383,25 @@ static void *race_vcpu(void *arg)
 	return NULL;
 }
 
+static long elapsed_ms(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - start->tv_sec) * 1000 +
+	       (now.tv_nsec - start->tv_nsec) / 1000000;
+}
+
 static void test_race(void)
 {
 	struct race r = { 0 };
 	struct slot_arg slots[RACE_SLOTS];
 	pthread_t t[2];
+	struct timespec start;
+	long dispatched0;
 	char name[16];
 	int i, iter, errors = 0;
+	time_t t0;
 
 	r.map = region_map_create("race");
 	atomic_init(&r.stop, false);
@@ -400,7 +414,14 @@ static void test_race(void)
 	}
 	for (i = 0; i < 2; i++)
 		pthread_create(&t[i], NULL, race_vcpu, &r);
-	for (iter = 0; iter < 20000; iter++) {
+	/* Overlap for real: start once both threads dispatch, and go on
+	 * for at least 200 ms. */
+	t0 = time(NULL);
+	while (atomic_load(&r.dispatched) < 1000 && time(NULL) - t0 < 10)
+		sched_yield();
+	dispatched0 = atomic_load(&r.dispatched);
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (iter = 0; iter < 20000 || elapsed_ms(&start) < 200; iter++) {
 		i = iter % RACE_SLOTS;
 		if (region_unregister(r.map, i * 0x10) != 0)
 			errors++;
@@ -412,11 +433,12 @@ static void test_race(void)
 	atomic_store(&r.stop, true);
 	for (i = 0; i < 2; i++)
 		pthread_join(t[i], NULL);
-	is_int(errors, 0, "20000 unregister/register pairs all succeeded");
+	is_int(errors, 0, "%d unregister/register pairs all succeeded", iter);
 	is_int(atomic_load(&r.wrong), 0,
 	       "no access reached another slot's handler");
-	ok(atomic_load(&r.dispatched) > 0, "accesses dispatched (%ld)",
-	   atomic_load(&r.dispatched));
+	ok(atomic_load(&r.dispatched) > dispatched0,
+	   "accesses dispatched while registering (%ld)",
+	   atomic_load(&r.dispatched) - dispatched0);
 	tap_diag("%ld dispatched, %ld unclaimed during re-registration",
 		 atomic_load(&r.dispatched), atomic_load(&r.unclaimed));
 	is_int(region_count(r.map), RACE_SLOTS, "all slots registered at end");
