@@ -155,6 +155,11 @@ int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how)
 	return ctl(ctx, VM_SUSPEND, &s);
 }
 
+int vm_check_halt(struct vmctx *ctx)
+{
+	return ctl(ctx, VM_CHECK_HALT, NULL);
+}
+
 int vm_reinit(struct vmctx *ctx)
 {
 	return ctl(ctx, VM_REINIT, NULL);
@@ -312,7 +317,6 @@ int vm_kick_signal(void)
 {
 	return vmm_kick_signal();
 }
-
 
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit)
 {

@@ -52,6 +52,12 @@ int vm_active_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_suspended_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_debug_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how);
+/*
+ * Probe whether the guest has stopped for good (every vCPU halted with
+ * interrupts off, or never started); two probes in a row that find it so
+ * suspend the VM with VM_SUSPEND_HALT.  A monitor calls this periodically.
+ */
+int vm_check_halt(struct vmctx *ctx);
 int vm_reinit(struct vmctx *ctx);
 
 /* Memory. */

@@ -29,6 +29,7 @@
 
 #define VITRO_VERSION "0.1"
 #define MAX_IMAGE (1ULL << 30)
+#define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
 
 /* For the fatal-signal handler and atexit: the terminal to restore. */
 static const struct uart_backend *volatile restore_be;
@@ -251,6 +252,15 @@ static void on_signal(struct mevent *ev, int fd, enum mevent_type type,
 				  "?");
 }
 
+/* KVM runs HLT in the kernel: ask now and then whether the guest stopped. */
+static void on_halt_timer(struct mevent *ev, int fd, enum mevent_type type,
+			  void *arg)
+{
+	struct vitro *vm = arg;
+
+	vm_check_halt(vm->ctx);
+}
+
 static int signals_setup(struct vitro *vm, sigset_t *set)
 {
 	struct sigaction sa = { .sa_handler = fatal_signal };
@@ -377,6 +387,12 @@ int main(int argc, char **argv)
 	}
 	if (signals_setup(&vm, &sigs) < 0) {
 		fprintf(stderr, "vitro: cannot watch signals: %s\n",
+			strerror(errno));
+		goto out_vm;
+	}
+	if (!mevent_add_timer(vm.loop, HALT_CHECK_NS, HALT_CHECK_NS,
+			      on_halt_timer, &vm)) {
+		fprintf(stderr, "vitro: cannot start a timer: %s\n",
 			strerror(errno));
 		goto out_vm;
 	}

@@ -112,6 +112,12 @@ static void handle_suspended(struct vitro_vcpu *vc, const struct vm_exit *vme)
 			  how);
 		return;
 	}
+	if (how == VM_SUSPEND_HALT && vme->u.suspended.cpuid < 0) {
+		vitro_end(vc->vm, status[how],
+			  "the guest halted: every vCPU is in hlt with "
+			  "interrupts disabled");
+		return;
+	}
 	/* Only the vCPU that caused it reports it, with its own state. */
 	if (vme->u.suspended.cpuid != vc->id) {
 		vitro_end(vc->vm, status[how], NULL);

@@ -500,6 +500,45 @@ int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid)
 	return 0;
 }
 
+int vmm_check_halt(struct vmm *vm)
+{
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (v) {
+			atomic_store(&v->halt_probe, true);
+			vmm_vcpu_kick(v);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Suspend the VM when every vCPU has been found halted on two probes in a
+ * row.  A halted vCPU with interrupts off can only be woken by an NMI or an
+ * INIT, which another vCPU may still send between the probes of one round;
+ * a vCPU woken that way is probed as running in the next round, so two
+ * rounds make a stale answer harmless.  A vCPU in the debug set is not
+ * halted: the debugger holds it.
+ */
+void vmm_halt_evaluate(struct vmm *vm)
+{
+	bool any = false;
+
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (!v)
+			continue;
+		if (atomic_load(&v->debug) ||
+		    atomic_load(&v->halted_probes) < 2)
+			return;
+		any = true;
+	}
+	if (any)
+		vmm_suspend(vm, VM_SUSPEND_HALT, -1);
+}
+
 /*
  * Return the VM to power-on state, keeping memory: every vCPU must have
  * acknowledged a VM suspend, so no thread is inside KVM_RUN.  KVM cannot
@@ -614,6 +653,8 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 		return vm_reinit(vm);
 	case VM_SUSPEND:
 		return vmm_suspend(vm, ((struct vm_suspend *)arg)->how, -1);
+	case VM_CHECK_HALT:
+		return vmm_check_halt(vm);
 	case VM_ACTIVATE_CPU:
 		return vm_activate(vm, ((struct vm_activate_cpu *)arg)->cpuid);
 	case VM_GET_CPUS:

@@ -475,6 +475,14 @@ enum vm_cmd {
 	/* lifecycle */
 	VM_REINIT = 1,
 	VM_SUSPEND, /* struct vm_suspend */
+	/*
+	 * Start a halt probe: each vCPU's thread looks at its own state after
+	 * a kick, and when every vCPU is halted with interrupts disabled (or
+	 * waits for a SIPI) on two probes in a row, the VM is suspended with
+	 * VM_SUSPEND_HALT.  KVM runs HLT in the kernel, so without probes no
+	 * one would notice a guest that has stopped for good.  No argument.
+	 */
+	VM_CHECK_HALT,
 	VM_ACTIVATE_CPU, /* struct vm_activate_cpu */
 	VM_GET_CPUS, /* struct vm_cpus */
 	VM_SET_TOPOLOGY, /* struct vm_cpu_topology */

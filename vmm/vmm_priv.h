@@ -58,6 +58,8 @@ struct vmm_vcpu {
 
 	atomic_bool debug; /* in the debug set */
 	atomic_bool suspended; /* acknowledged a VM suspend */
+	atomic_bool halt_probe; /* look at the run state after the kick */
+	atomic_int halted_probes; /* probes in a row that found it halted */
 
 	/* The kick handshake: which thread is inside VM_RUN, if any. */
 	pthread_mutex_t kick_lock;
@@ -116,6 +118,8 @@ struct vmm {
 /* vmm.c */
 struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid);
 int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid);
+int vmm_check_halt(struct vmm *vm);
+void vmm_halt_evaluate(struct vmm *vm);
 void *vmm_gpa2hva(struct vmm *vm, uint64_t gpa, size_t len);
 void *vmm_gpa2hva_cb(void *vm, uint64_t gpa, size_t len);
 

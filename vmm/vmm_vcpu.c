@@ -355,6 +355,33 @@ static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
 	return true;
 }
 
+/*
+ * The vCPU's thread answers a halt probe: is this vCPU stopped for good,
+ * halted with interrupts off or never started by a SIPI?
+ */
+static void vcpu_halt_probe(struct vmm_vcpu *v)
+{
+	struct kvm_mp_state mp;
+	uint64_t rflags;
+	int reg = VM_REG_GUEST_RFLAGS;
+	bool halted = false;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0) {
+		if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		    mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+			halted = true;
+		else if (mp.mp_state == KVM_MP_STATE_HALTED &&
+			 vmm_get_regset(v, 1, &reg, &rflags) == 0)
+			halted = !(rflags & 0x200); /* IF */
+	}
+	if (!halted) {
+		atomic_store(&v->halted_probes, 0);
+		return;
+	}
+	atomic_fetch_add(&v->halted_probes, 1);
+	vmm_halt_evaluate(v->vm);
+}
+
 int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 {
 	struct kvm_run *run = v->run;
@@ -401,6 +428,10 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 				if (atomic_load(&v->debug) ||
 				    atomic_load(&v->vm->suspend))
 					continue;
+				if (atomic_exchange(&v->halt_probe, false)) {
+					vcpu_halt_probe(v);
+					continue;
+				}
 				vme->exitcode = VM_EXITCODE_BOGUS;
 				vme->rip = 0;
 				vme->inst_length = 0;
@@ -409,6 +440,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			r = -errno;
 			break;
 		}
+		atomic_store(&v->halted_probes, 0); /* it ran */
 		if (decode_exit(v, vme))
 			break;
 	}

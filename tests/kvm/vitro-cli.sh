@@ -125,6 +125,14 @@ run "triple fault" 3 "triple fault at rip 0x" -k "$tmp/triple.elf"
 grep -q "bytes 0f 0b" "$tmp/err"
 ok $? "the triple-fault message shows the faulting instruction"
 
+guest halt <<'EOF'
+	.globl _start
+_start:	cli
+	hlt
+	jmp _start
+EOF
+run "halt with interrupts off, 2 vCPUs" 2 "the guest halted" -c 2 -k "$tmp/halt.elf"
+
 guest reset <<'EOF'
 	.globl _start
 _start:	mov $0xcf9, %dx
