@@ -233,6 +233,13 @@ int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
 	return r;
 }
 
+int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot)
+{
+	struct vm_gpa_prot gp = { gpa, len, prot };
+
+	return ctl(ctx, VM_PROTECT_GPA, &gp);
+}
+
 int vm_setup_memory(struct vmctx *ctx, size_t len)
 {
 	const int prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC;

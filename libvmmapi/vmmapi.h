@@ -80,6 +80,12 @@ int vm_munmap_memseg(struct vmctx *ctx, uint64_t gpa, size_t len);
 /* The first mapping at or above *gpa. */
 int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
 		    uint64_t *segoff, size_t *len, int *prot, int *flags);
+/*
+ * Page-granular protection of guest-physical memory against the guest
+ * (VM_PROTECT_GPA in vmm_dev.h): without VM_PROT_WRITE guest writes exit as
+ * MMIO; with no access bits every guest access does.
+ */
+int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot);
 /* Allocate a named device-memory segment, map it at `gpa`, return it. */
 void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 		       uint64_t gpa, size_t len);

@@ -46,8 +46,26 @@ struct vmm_memmap {
 	uint64_t segoff;
 	int prot; /* VM_PROT_* */
 	int flags; /* VM_MEMMAP_F_* */
-	int slot; /* KVM memory slot */
 };
+
+/* A protected range (VM_PROTECT_GPA); len 0: unused entry. */
+struct vmm_prot {
+	uint64_t gpa;
+	uint64_t len;
+	int prot;
+};
+
+/* A KVM memory slot, numbered by its index; map -1: unused. */
+struct vmm_slot {
+	uint64_t gpa;
+	uint64_t len;
+	uint8_t *hva;
+	bool readonly;
+	int map; /* the map it belongs to */
+};
+
+#define VMM_MAX_PROTS 128
+#define VMM_MAX_SLOTS 256
 
 struct vmm_vcpu {
 	struct vmm *vm;
@@ -95,6 +113,9 @@ struct vmm {
 	struct vm_cpu_topology topo;
 	struct vmm_memseg seg[VM_MAX_MEMSEGS];
 	struct vmm_memmap map[VM_MAX_MEMMAPS];
+	struct vmm_prot prot[VMM_MAX_PROTS];
+	struct vmm_slot slot[VMM_MAX_SLOTS];
+	int nslots; /* usable: min(VMM_MAX_SLOTS, KVM's) */
 	struct vmm_vcpu *vcpu[VM_MAXCPU];
 	struct kvm_cpuid2 *cpuid; /* what KVM supports */
 
@@ -114,6 +135,17 @@ struct vmm {
 #define VMM_SUSPEND_WORD(how, cpuid) ((int)(how) | (((cpuid) + 1) << 8))
 #define VMM_SUSPEND_HOW(w) ((enum vm_suspend_how)((w)&0xff))
 #define VMM_SUSPEND_CPU(w) (((w) >> 8) - 1)
+
+/* vmm_mem.c; all with vm->lock held */
+int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memmap_add(struct vmm *vm, const struct vm_memmap *mm);
+int vmm_memmap_remove(struct vmm *vm, const struct vm_munmap *mu);
+int vmm_memmap_getnext(struct vmm *vm, struct vm_memmap *mm);
+int vmm_protect_gpa(struct vmm *vm, const struct vm_gpa_prot *gp);
+int vmm_memslots_restore(struct vmm *vm);
+void *vmm_gpa2hva_locked(struct vmm *vm, uint64_t gpa, size_t len);
+void vmm_mem_free(struct vmm *vm);
 
 /* vmm.c */
 struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid);
