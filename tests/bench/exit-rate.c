@@ -1,0 +1,172 @@
+/*
+ * exit-rate: how fast vitro turns guest port-I/O exits around, against a
+ * bare KVM program doing the least possible (bare-kvm.c), in one run.
+ *
+ *   exit-rate [-n ITERATIONS] [-r RUNS]
+ *
+ * Both run the same guest file (loop-guest.elf, built from loop-guest.c):
+ * an `out %al,%dx` to an unclaimed port in a counted loop (`out; dec rcx;
+ * jnz`), entered in 64-bit mode at CPL 0 by both, so the loop is the same
+ * bytes in the same mode (on a software KVM, CPL 0 code is emulated, so
+ * the mode is part of the cost).  The bare program creates the same
+ * in-kernel devices as vitro (irqchip, PIT), so the two differ only in
+ * what runs in user space per exit: bare-kvm re-enters at once, vitro goes
+ * through vmm_run, the exit decode and the port-I/O region dispatch.
+ *
+ * Method.  Each program is timed from outside as a whole process, by wall
+ * time, twice per round: with n=N and with n=0.  The rate is
+ * N / (wall(n=N) - wall(n=0)): everything but the loop (exec, VM set-up,
+ * loading, the few boot exits, teardown) is in both runs and cancels, and
+ * the two programs are measured by one identical method that needs nothing
+ * from inside vitro.  Rounds interleave the programs (and alternate which
+ * goes first) so drift in the machine's speed hits both alike; medians are
+ * reported.  As a check of the method, bare-kvm also times the loop from
+ * inside, between the guest's writes to its start and end marker ports;
+ * the two bare figures should agree within the noise.
+ *
+ * Prints figures, never judges them; the last line is ratio=R, vitro's
+ * median rate over bare KVM's.  Exit status 0, or 1 when a run fails.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tests/bench/bench-util.h"
+#include "tests/bench/bench.h"
+
+#define MAX_RUNS 50
+#define MEM "256" /* MiB, both programs (vitro's default) */
+
+enum { BARE, VITRO, NPROG };
+
+struct prog {
+	const char *name;
+	double rate[MAX_RUNS]; /* exits/s by subtraction */
+	double marker[MAX_RUNS]; /* bare only: exits/s between markers */
+	int nmarker;
+};
+
+/* One run; its wall time in *ns.  0, or -1 with a message printed. */
+static int run_one(const struct bench_paths *p, int which, unsigned long n,
+		   uint64_t *ns, struct prog *pr)
+{
+	char arg[64];
+	char *bare[] = { (char *)p->bare,  "-i", "-t", "-m", MEM,
+			 (char *)p->guest, arg,	 NULL };
+	char *vitro[] = { (char *)p->vitro, "-c", "1", "-m", MEM "M", "-k",
+			  (char *)p->guest, "-a", arg, NULL };
+	struct bench_result r;
+	unsigned long long mns, mexits;
+	const char *m;
+	int e;
+
+	snprintf(arg, sizeof(arg), "n=%lu", n);
+	e = bench_run(which == BARE ? bare : vitro, &r);
+	if (e < 0) {
+		fprintf(stderr, "error: cannot run %s: %s\n", pr->name,
+			strerror(-e));
+		return -1;
+	}
+	if (r.status != BENCH_STATUS(BENCH_EXIT_OK)) {
+		fprintf(stderr,
+			"error: %s with %s: exit status %d, expected %d; "
+			"it said:\n%s",
+			pr->name, arg, r.status, BENCH_STATUS(BENCH_EXIT_OK),
+			r.out ? r.out : "(output lost)\n");
+		free(r.out);
+		return -1;
+	}
+	if (which == BARE && n && r.out && (m = strstr(r.out, "marker_ns=")) &&
+	    sscanf(m, "marker_ns=%llu marker_exits=%llu", &mns, &mexits) == 2 &&
+	    mns && pr->nmarker < MAX_RUNS)
+		/* marker_exits counts the end marker's exit too. */
+		pr->marker[pr->nmarker++] = (mexits - 1) * 1e9 / mns;
+	free(r.out);
+	*ns = r.wall_ns;
+	return 0;
+}
+
+static double print_rate(const char *label, double *v, int n)
+{
+	struct bench_stat s = bench_stat(v, n);
+
+	printf("%-34s median %8.0f exits/s  (min %.0f, max %.0f, %d runs)\n",
+	       label, s.med, s.min, s.max, n);
+	return s.med;
+}
+
+int main(int argc, char **argv)
+{
+	struct prog prog[NPROG] = {
+		[BARE] = { .name = "bare-kvm" }, [VITRO] = { .name = "vitro" }
+	};
+	double ratio[MAX_RUNS], med[NPROG];
+	unsigned long n = 100000;
+	int runs = 5, c, r;
+	struct bench_paths p;
+	struct bench_stat st;
+
+	while ((c = getopt(argc, argv, "n:r:")) != -1) {
+		switch (c) {
+		case 'n':
+			n = strtoul(optarg, NULL, 0);
+			break;
+		case 'r':
+			runs = atoi(optarg);
+			break;
+		default:
+			fprintf(stderr, "usage: exit-rate [-n ITERATIONS] "
+					"[-r RUNS]\n");
+			return 1;
+		}
+	}
+	if (n == 0 || runs < 1 || runs > MAX_RUNS) {
+		fprintf(stderr, "exit-rate: -n must be > 0, -r 1 to %d\n",
+			MAX_RUNS);
+		return 1;
+	}
+	if ((r = bench_paths_find(&p)) != 0)
+		return r > 0 ? 0 : 1;
+
+	printf("exit-rate: guest loop-guest.elf, `out %%al,%%dx; dec %%rcx; "
+	       "jnz` x %lu,\n"
+	       "  64-bit mode at CPL 0 in both programs, %s MiB, 1 vCPU; "
+	       "rate = %lu / (wall(n=%lu) - wall(n=0))\n",
+	       n, MEM, n, n);
+	for (int i = 0; i < runs; i++) {
+		uint64_t big[NPROG], small[NPROG];
+
+		/* Alternate the order so neither always runs first. */
+		for (int k = 0; k < NPROG; k++) {
+			int w = (i + k) % NPROG;
+
+			if (run_one(&p, w, n, &big[w], &prog[w]) < 0 ||
+			    run_one(&p, w, 0, &small[w], &prog[w]) < 0)
+				return 1;
+		}
+		for (int w = 0; w < NPROG; w++) {
+			double d = (double)big[w] - (double)small[w];
+
+			prog[w].rate[i] = d > 0 ? n * 1e9 / d : 0;
+		}
+		ratio[i] = prog[BARE].rate[i] ?
+				   prog[VITRO].rate[i] / prog[BARE].rate[i] :
+				   0;
+		printf("  round %d: bare %.0f/s, vitro %.0f/s\n", i + 1,
+		       prog[BARE].rate[i], prog[VITRO].rate[i]);
+	}
+	med[BARE] = print_rate(
+		"bare KVM (irqchip+PIT, no vitro):", prog[BARE].rate, runs);
+	med[VITRO] = print_rate("vitro:", prog[VITRO].rate, runs);
+	if (prog[BARE].nmarker)
+		print_rate("bare KVM, timed between markers:",
+			   prog[BARE].marker, prog[BARE].nmarker);
+	st = bench_stat(ratio, runs);
+	printf("%-34s median %.3f  (min %.3f, max %.3f)\n",
+	       "vitro / bare, round by round:", st.med, st.min, st.max);
+	printf("per exit: bare %.2f us, vitro %.2f us\n", 1e6 / med[BARE],
+	       1e6 / med[VITRO]);
+	printf("ratio=%.3f\n", med[BARE] ? med[VITRO] / med[BARE] : 0);
+	return 0;
+}
