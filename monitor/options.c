@@ -189,7 +189,7 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 		.ncpus = 1,
 		.topo = { 1, 1, 1, 1 },
 		.memsize = VITRO_DEFAULT_MEM,
-		.com1 = "stdio",
+		.com1 = "com1,stdio",
 	};
 	optind = 0; /* glibc: start over, and reset its internal state */
 	opterr = 0;
@@ -221,13 +221,7 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			o->kernel = optarg;
 			break;
 		case 'l':
-			if (strncmp(optarg, "com1,", 5) || !optarg[5])
-				return fail(err, errlen,
-					    "-l '%s': expected com1,BACKEND "
-					    "with BACKEND stdio, pty, "
-					    "file:PATH or unix:PATH",
-					    optarg);
-			o->com1 = optarg + 5;
+			o->com1 = optarg; /* checked by uart_backend_parse */
 			break;
 		case 'm':
 			if (options_parse_size(optarg, &o->memsize) < 0)

@@ -23,7 +23,7 @@ struct vitro_options {
 	const char *kernel; /* -k */
 	const char *cmdline; /* -a */
 	const char *initrd; /* -i: comma-separated files */
-	const char *com1; /* -l com1,BACKEND: the BACKEND part */
+	const char *com1; /* -l com1,BACKEND as given */
 	const char *gdb; /* -G, kept for the gdb stub */
 	int verbose; /* -v, repeatable */
 	bool help; /* --help */
