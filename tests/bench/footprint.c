@@ -10,7 +10,8 @@
  * whole CPU time of a run whose guest exits at once (n=0), from the
  * child's rusage (wait4).  That run also pays for a handful of exits and
  * for teardown, so it bounds the start-up figure from above and should be
- * close to it.
+ * close to it.  For scale, the same for bare-kvm (exit-rate's reference
+ * program): what creating and destroying a KVM VM costs with no monitor.
  *
  * rss_overhead_kib: resident memory that is not guest memory, from vitro's
  * figures: its peak RSS (VmHWM) minus the guest memory resident at exit;
@@ -114,15 +115,17 @@ static int check_status(const char *what, struct bench_result *r)
 int main(int argc, char **argv)
 {
 	double startup[MAX_RUNS], overhead[MAX_RUNS], cpu[MAX_RUNS];
+	double bare_cpu[MAX_RUNS];
 	double peak[MAX_RUNS], guest[MAX_RUNS];
 	double s_over[MAX_RUNS], s_peak_over[MAX_RUNS], s_anon[MAX_RUNS];
 	double s_guest[MAX_RUNS];
 	int runs = 7, nfig = 0, nsamp = 0, c, r;
 	struct bench_paths p;
-	struct bench_stat st_cpu, st_over = { 0 };
+	struct bench_stat st_cpu, st_bare, st_over = { 0 };
 	char arg[32];
 	char *argv_v[] = { NULL, "-v", "-c", "1", "-m", "256M",
 			   "-k", NULL, "-a", arg, NULL };
+	char *argv_bare[] = { NULL, "-i", "-m", "256", NULL, "n=0", NULL };
 
 	while ((c = getopt(argc, argv, "r:")) != -1) {
 		if (c != 'r') {
@@ -139,6 +142,8 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 1;
 	argv_v[0] = p.vitro;
 	argv_v[7] = p.guest;
+	argv_bare[0] = p.bare;
+	argv_bare[4] = p.guest;
 
 	printf("footprint: vitro -v -c 1 -m 256M -k loop-guest.elf, "
 	       "%d runs each\n",
@@ -169,6 +174,13 @@ int main(int argc, char **argv)
 			overhead[nfig] = pk - gr;
 			nfig++;
 		}
+		free(res.out);
+		if ((r = bench_run(argv_bare, &res)) < 0 ||
+		    res.status != BENCH_STATUS(BENCH_EXIT_OK)) {
+			fprintf(stderr, "error: bare-kvm n=0 failed\n");
+			return 1;
+		}
+		bare_cpu[i] = tv_ms(&res.ru.ru_utime) + tv_ms(&res.ru.ru_stime);
 		free(res.out);
 	}
 
@@ -212,9 +224,13 @@ int main(int argc, char **argv)
 	}
 
 	st_cpu = bench_stat(cpu, runs);
+	st_bare = bench_stat(bare_cpu, runs);
 	printf("independent: whole-run CPU, guest exiting at once (wait4):"
 	       "  median %.1f ms (min %.1f, max %.1f)\n",
 	       st_cpu.med, st_cpu.min, st_cpu.max);
+	printf("             the same for bare-kvm (a KVM VM, no monitor):"
+	       " median %.1f ms (min %.1f, max %.1f)\n",
+	       st_bare.med, st_bare.min, st_bare.max);
 	if (nsamp) {
 		st_over = bench_stat(s_over, nsamp);
 		printf("independent: smaps while the guest runs: Rss minus "
