@@ -22,7 +22,12 @@
  * goes first) so drift in the machine's speed hits both alike; medians are
  * reported.  As a check of the method, bare-kvm also times the loop from
  * inside, between the guest's writes to its start and end marker ports;
- * the two bare figures should agree within the noise.
+ * the two bare figures should agree within the noise.  The same
+ * subtraction over each process's CPU time (user + system, all threads,
+ * from wait4) gives exits per CPU-second: time the process lost to other
+ * load on a shared machine is not in it, so its ratio stays steady when
+ * the wall-time figures spread (wide min-max), and says the same thing
+ * when the machine is quiet.
  *
  * ITERATIONS defaults to what keeps one bare run's loop near CALIB_NS
  * (measured once, with the same method, before the rounds): about 100 000
@@ -52,13 +57,22 @@ enum { BARE, VITRO, NPROG };
 struct prog {
 	const char *name;
 	double rate[MAX_RUNS]; /* exits/s by subtraction */
+	double cpu_rate[MAX_RUNS]; /* exits per CPU-second, likewise */
 	double marker[MAX_RUNS]; /* bare only: exits/s between markers */
 	int nmarker;
 };
 
-/* One run; its wall time in *ns.  0, or -1 with a message printed. */
+static uint64_t tv_ns(const struct timeval *tv)
+{
+	return tv->tv_sec * 1000000000ULL + tv->tv_usec * 1000ULL;
+}
+
+/*
+ * One run; its wall time in *ns, its CPU time in *cpu_ns.  0, or -1 with
+ * a message printed.
+ */
 static int run_one(const struct bench_paths *p, int which, unsigned long n,
-		   uint64_t *ns, struct prog *pr)
+		   uint64_t *ns, uint64_t *cpu_ns, struct prog *pr)
 {
 	char arg[64];
 	char *bare[] = { (char *)p->bare,  "-i", "-t", "-m", MEM,
@@ -93,15 +107,16 @@ static int run_one(const struct bench_paths *p, int which, unsigned long n,
 		pr->marker[pr->nmarker++] = (mexits - 1) * 1e9 / mns;
 	free(r.out);
 	*ns = r.wall_ns;
+	*cpu_ns = tv_ns(&r.ru.ru_utime) + tv_ns(&r.ru.ru_stime);
 	return 0;
 }
 
-static double print_rate(const char *label, double *v, int n)
+static double print_rate(const char *label, const char *unit, double *v, int n)
 {
 	struct bench_stat s = bench_stat(v, n);
 
-	printf("%-34s median %8.0f exits/s  (min %.0f, max %.0f, %d runs)\n",
-	       label, s.med, s.min, s.max, n);
+	printf("%-34s median %8.0f %s  (min %.0f, max %.0f, %d runs)\n", label,
+	       s.med, unit, s.min, s.max, n);
 	return s.med;
 }
 
@@ -110,7 +125,7 @@ int main(int argc, char **argv)
 	struct prog prog[NPROG] = {
 		[BARE] = { .name = "bare-kvm" }, [VITRO] = { .name = "vitro" }
 	};
-	double ratio[MAX_RUNS], med[NPROG];
+	double ratio[MAX_RUNS], med[NPROG], cpu_med[NPROG];
 	unsigned long n = 0;
 	int runs = 7, c, r;
 	struct bench_paths p;
@@ -142,11 +157,11 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 1;
 	if (n == 0) {
 		struct prog calib = { .name = "bare-kvm" };
-		uint64_t big, small;
+		uint64_t big, small, cpu;
 		double per_exit;
 
-		if (run_one(&p, BARE, CALIB_N, &big, &calib) < 0 ||
-		    run_one(&p, BARE, 0, &small, &calib) < 0)
+		if (run_one(&p, BARE, CALIB_N, &big, &cpu, &calib) < 0 ||
+		    run_one(&p, BARE, 0, &small, &cpu, &calib) < 0)
 			return 1;
 		per_exit = big > small ? (double)(big - small) / CALIB_N : 1;
 		n = (unsigned long)(CALIB_NS / per_exit) / 10000 * 10000;
@@ -159,20 +174,24 @@ int main(int argc, char **argv)
 	       "rate = %lu / (wall(n=%lu) - wall(n=0))\n",
 	       n, MEM, n, n);
 	for (int i = 0; i < runs; i++) {
-		uint64_t big[NPROG], small[NPROG];
+		uint64_t big[NPROG], small[NPROG], cbig[NPROG], csmall[NPROG];
 
 		/* Alternate the order so neither always runs first. */
 		for (int k = 0; k < NPROG; k++) {
 			int w = (i + k) % NPROG;
 
-			if (run_one(&p, w, n, &big[w], &prog[w]) < 0 ||
-			    run_one(&p, w, 0, &small[w], &prog[w]) < 0)
+			if (run_one(&p, w, n, &big[w], &cbig[w], &prog[w]) <
+				    0 ||
+			    run_one(&p, w, 0, &small[w], &csmall[w], &prog[w]) <
+				    0)
 				return 1;
 		}
 		for (int w = 0; w < NPROG; w++) {
 			double d = (double)big[w] - (double)small[w];
 
 			prog[w].rate[i] = d > 0 ? n * 1e9 / d : 0;
+			d = (double)cbig[w] - (double)csmall[w];
+			prog[w].cpu_rate[i] = d > 0 ? n * 1e9 / d : 0;
 		}
 		ratio[i] = prog[BARE].rate[i] ?
 				   prog[VITRO].rate[i] / prog[BARE].rate[i] :
@@ -180,12 +199,18 @@ int main(int argc, char **argv)
 		printf("  round %d: bare %.0f/s, vitro %.0f/s\n", i + 1,
 		       prog[BARE].rate[i], prog[VITRO].rate[i]);
 	}
-	med[BARE] = print_rate(
-		"bare KVM (irqchip+PIT, no vitro):", prog[BARE].rate, runs);
-	med[VITRO] = print_rate("vitro:", prog[VITRO].rate, runs);
+	med[BARE] = print_rate("bare KVM (irqchip+PIT, no vitro):", "exits/s",
+			       prog[BARE].rate, runs);
+	med[VITRO] = print_rate("vitro:", "exits/s", prog[VITRO].rate, runs);
 	if (prog[BARE].nmarker)
-		print_rate("bare KVM, timed between markers:",
+		print_rate("bare KVM, timed between markers:", "exits/s",
 			   prog[BARE].marker, prog[BARE].nmarker);
+	cpu_med[BARE] = print_rate("bare KVM, by CPU time:", "exits/cpu-s",
+				   prog[BARE].cpu_rate, runs);
+	cpu_med[VITRO] = print_rate("vitro, by CPU time:", "exits/cpu-s",
+				    prog[VITRO].cpu_rate, runs);
+	printf("%-34s %.3f\n", "vitro / bare by CPU time:",
+	       cpu_med[BARE] ? cpu_med[VITRO] / cpu_med[BARE] : 0);
 	st = bench_stat(ratio, runs);
 	printf("%-34s median %.3f  (min %.3f, max %.3f)\n",
 	       "vitro / bare, round by round:", st.med, st.min, st.max);
