@@ -233,25 +233,40 @@ int region_dispatch(struct region_map *map, struct region_cache *cache,
 
 	if (cache != NULL) {
 		gen = atomic_load_explicit(&map->gen, memory_order_acquire);
-		r = cache->region;
-		if (r == NULL || cache->map != map || cache->gen != gen ||
-		    !region_contains(r, addr)) {
-			pthread_rwlock_rdlock(&map->lock);
-			r = find(map, addr);
-			if (r != NULL)
-				region_get(r);
-			gen = atomic_load_explicit(&map->gen,
-						   memory_order_relaxed);
-			pthread_rwlock_unlock(&map->lock);
-			old = cache->region;
-			cache->map = map;
-			cache->gen = gen;
-			cache->region = r;
-			if (old != NULL)
-				region_put(old);
-			if (r == NULL)
+		if (cache->map == map && cache->gen == gen) {
+			r = cache->region;
+			if (r != NULL && region_contains(r, addr))
+				goto hit;
+			/* An unclaimed port a guest keeps writing (0x80). */
+			if (cache->has_miss && cache->miss == addr)
 				return -ENOENT;
 		}
+		pthread_rwlock_rdlock(&map->lock);
+		r = find(map, addr);
+		if (r != NULL)
+			region_get(r);
+		gen = atomic_load_explicit(&map->gen, memory_order_relaxed);
+		pthread_rwlock_unlock(&map->lock);
+		if (cache->map != map || cache->gen != gen) {
+			/* A new generation: forget what was cached. */
+			old = cache->region;
+			cache->region = NULL;
+			cache->has_miss = false;
+			cache->map = map;
+			cache->gen = gen;
+			if (old != NULL)
+				region_put(old);
+		}
+		if (r == NULL) {
+			cache->miss = addr;
+			cache->has_miss = true;
+			return -ENOENT;
+		}
+		old = cache->region;
+		cache->region = r;
+		if (old != NULL)
+			region_put(old);
+hit:
 		/* The cache's reference keeps r alive during the call. */
 		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
 		return r->fn(r->arg, vcpuid, write, addr, size, val);

@@ -53,6 +53,8 @@ struct region_cache {
 	const struct region_map *map; /* the map gen belongs to */
 	uint64_t gen; /* the map's generation when region was cached */
 	struct region *region; /* holds a reference; NULL if none */
+	uint64_t miss; /* the last address no region claimed... */
+	bool has_miss; /* ...if any, in generation gen */
 };
 
 /* What region_foreach and region_lookup report about a region. */

@@ -28,7 +28,6 @@ enum vmm_stat {
 	VMM_STAT_KVM_RUNS, /* KVM_RUN ioctls */
 	VMM_STAT_KICKS, /* kicks sent to the vCPU thread */
 	VMM_STAT_EINTR, /* KVM_RUN interrupted by a signal */
-	VMM_STAT_RUN_NS, /* time inside KVM_RUN, ns */
 	VMM_STAT_MAX
 };
 
@@ -90,6 +89,7 @@ struct vmm_vcpu {
 	struct vm_hw_debug hw; /* debug-register breakpoints */
 	bool debug_dirty; /* KVM_SET_GUEST_DEBUG needed */
 	bool nmi_pending; /* KVM_NMI needed */
+	atomic_bool pending; /* one of the two above is set */
 
 	_Atomic uint64_t exits[VM_EXITCODE_MAX];
 	_Atomic uint64_t stat[VMM_STAT_MAX];

@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/vmm_priv.h"
@@ -55,14 +54,6 @@ int vmm_kick_init(void)
 	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0)
 		return -errno;
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int vcpu_kvm_open(struct vmm_vcpu *v)
@@ -158,6 +149,7 @@ int vmm_vcpu_reset(struct vmm_vcpu *v)
 	pthread_mutex_lock(&v->lock);
 	v->debug_dirty = true;
 	v->nmi_pending = false;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	atomic_store(&v->suspended, false);
 	return 0;
@@ -208,6 +200,9 @@ static int vcpu_apply_pending(struct vmm_vcpu *v)
 {
 	int r = 0;
 
+	/* Taken on every exit: look before locking. */
+	if (!atomic_exchange(&v->pending, false))
+		return 0;
 	pthread_mutex_lock(&v->lock);
 	if (v->debug_dirty) {
 		r = vcpu_apply_debug(v);
@@ -396,7 +391,6 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 
 	for (;;) {
 		int sw = atomic_load(&v->vm->suspend);
-		uint64_t t0;
 
 		if (sw != VM_SUSPEND_NONE) {
 			atomic_store(&v->suspended, true);
@@ -415,10 +409,8 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		if ((r = vcpu_apply_pending(v)) < 0)
 			break;
-		t0 = now_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);
 		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		vmm_stat_add(v, VMM_STAT_RUN_NS, now_ns() - t0);
 		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -493,6 +485,7 @@ int vmm_set_capability(struct vmm_vcpu *v, struct vm_capability *cap)
 	if (v->caps[cap->captype] != !!cap->capval) {
 		v->caps[cap->captype] = !!cap->capval;
 		v->debug_dirty = true;
+		atomic_store(&v->pending, true);
 	}
 	pthread_mutex_unlock(&v->lock);
 	return 0;
@@ -506,6 +499,7 @@ int vmm_set_hw_debug(struct vmm_vcpu *v, const struct vm_hw_debug *hw)
 	pthread_mutex_lock(&v->lock);
 	v->hw = *hw;
 	v->debug_dirty = true;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -514,6 +508,7 @@ int vmm_inject_nmi(struct vmm_vcpu *v)
 {
 	pthread_mutex_lock(&v->lock);
 	v->nmi_pending = true;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	vmm_vcpu_kick(v);
 	return 0;
