@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -577,4 +578,137 @@ uint64_t kt_stat(struct vcpu *v, int index)
 	if (index >= n)
 		tap_bail("statistic %d of %d", index, n);
 	return buf[index];
+}
+
+struct kt_runner {
+	struct vcpu *vcpu;
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	/* Guarded by lock. */
+	bool have; /* exit holds an exit not yet released by go */
+	struct vm_exit exit;
+	int err; /* the run's error, when ended */
+	bool ended; /* the thread is done */
+	bool go; /* the main thread released the exit */
+	bool quit; /* the main thread wants the thread to end */
+};
+
+static void *runner_main(void *arg)
+{
+	struct kt_runner *r = arg;
+	struct vm_exit e;
+	int err;
+
+	for (;;) {
+		pthread_mutex_lock(&r->lock);
+		if (r->quit) {
+			r->ended = true;
+			pthread_cond_broadcast(&r->cond);
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+		err = kt_run_timeout(r->vcpu, &e, KT_RUNNER_MS);
+		pthread_mutex_lock(&r->lock);
+		r->exit = e;
+		r->err = err;
+		r->have = true;
+		r->go = false;
+		if (err < 0 || e.exitcode == VM_EXITCODE_SUSPENDED)
+			r->ended = true;
+		pthread_cond_broadcast(&r->cond);
+		while (!r->ended && !r->go && !r->quit)
+			pthread_cond_wait(&r->cond, &r->lock);
+		r->have = false;
+		if (r->ended) {
+			pthread_mutex_unlock(&r->lock);
+			break;
+		}
+		pthread_mutex_unlock(&r->lock);
+	}
+	return NULL;
+}
+
+struct kt_runner *kt_runner_start(struct vcpu *v)
+{
+	struct kt_runner *r = calloc(1, sizeof(*r));
+	int e;
+
+	if (!r)
+		tap_bail("out of memory");
+	r->vcpu = v;
+	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->cond, NULL);
+	if ((e = pthread_create(&r->thread, NULL, runner_main, r)) != 0)
+		tap_bail("pthread_create: %s", strerror(e));
+	return r;
+}
+
+int kt_runner_wait(struct kt_runner *r, struct vm_exit *e, int ms)
+{
+	struct timespec ts;
+	int ret = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&r->lock);
+	while (!r->have && !r->ended && ret == 0)
+		ret = pthread_cond_timedwait(&r->cond, &r->lock, &ts);
+	if (r->have || r->ended) {
+		*e = r->exit;
+		ret = r->err;
+	} else {
+		ret = -ETIMEDOUT;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return ret;
+}
+
+void kt_runner_go(struct kt_runner *r)
+{
+	pthread_mutex_lock(&r->lock);
+	if (r->have) {
+		r->go = true;
+		r->have = false;
+		pthread_cond_broadcast(&r->cond);
+	}
+	pthread_mutex_unlock(&r->lock);
+}
+
+bool kt_runner_running(struct kt_runner *r)
+{
+	bool running;
+
+	pthread_mutex_lock(&r->lock);
+	running = !r->have && !r->ended;
+	pthread_mutex_unlock(&r->lock);
+	return running;
+}
+
+void kt_runner_stop(struct kt_runner *r)
+{
+	bool ended;
+
+	if (!r)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->quit = true;
+	ended = r->ended;
+	pthread_cond_broadcast(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	/* A thread inside VM_RUN is kicked out by the debug set. */
+	if (!ended)
+		vm_suspend_cpu(r->vcpu);
+	pthread_join(r->thread, NULL);
+	if (!ended)
+		vm_resume_cpu(r->vcpu);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+	free(r);
 }

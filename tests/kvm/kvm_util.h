@@ -161,6 +161,27 @@ int kt_run(struct vcpu *v, struct vm_exit *e);
  */
 int kt_run_out(struct vcpu *v, uint16_t port, uint32_t *val);
 
+/*
+ * A vCPU thread that runs the vCPU one exit at a time: it calls kt_run
+ * (watchdog KT_RUNNER_MS), hands the exit to the main thread and waits
+ * for kt_runner_go() before it runs again.  It ends after an error or a
+ * SUSPENDED exit, or when kt_runner_stop() asks.
+ */
+#define KT_RUNNER_MS 20000
+struct kt_runner;
+struct kt_runner *kt_runner_start(struct vcpu *v);
+/*
+ * Wait up to `ms` for the exit the runner holds: 0 and *e, -ETIMEDOUT, or
+ * the error that ended the runner.  The same exit is returned until
+ * kt_runner_go().
+ */
+int kt_runner_wait(struct kt_runner *r, struct vm_exit *e, int ms);
+void kt_runner_go(struct kt_runner *r);
+/* Whether the runner is inside kt_run (not holding an exit). */
+bool kt_runner_running(struct kt_runner *r);
+/* End the thread (kicking the vCPU out of VM_RUN if need be), free r. */
+void kt_runner_stop(struct kt_runner *r);
+
 /* A one-line description of an exit, for diagnostics. */
 const char *kt_exit_str(const struct vm_exit *e, char *buf, size_t len);
 
