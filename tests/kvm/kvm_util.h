@@ -12,7 +12,9 @@
  * and assembled with them; it is copied into guest memory with kt_load().
  * Guests report to the test with `out` to KT_PORT_OUT; every exception or
  * interrupt vector enters a stub that fills struct kt_exc at KT_EXC and
- * writes the vector to KT_PORT_EXC before it returns with iret.
+ * writes the vector to KT_PORT_EXC before it returns to the interrupted
+ * code (with iretq in long mode; with a near return in 32-bit mode, where
+ * some KVMs cannot emulate iret).
  *
  * kt_run() is VM_RUN with a watchdog: it never blocks longer than its
  * deadline, so a guest that does not do what a test expects makes that
@@ -78,24 +80,35 @@ struct kt_exc {
  * Clobbers rax, rcx, rdx.
  */
 
-/* Guest code inside a test: KT_GUEST_BEGIN(name, base) "..." KT_GUEST_END(name).
- * Inside, KT_ADDR(name, label) is the label's guest address when the blob
- * is loaded at `base` (for absolute addresses in 16- and 32-bit code). */
+/*
+ * Guest code inside a test, as a top-level asm statement:
+ *
+ *	asm(KT_GUEST_BEGIN(name, base) "...assembly..." KT_GUEST_END(name));
+ *	KT_GUEST_DECLARE(name);
+ *
+ * assembles the text (GNU as, AT&T syntax, .code16/.code32/.code64 as
+ * needed) into its own section between `name` and `name_end`, to be copied
+ * to guest-physical `base` with kt_load().  The blob ends in .code64, as
+ * the compiler expects.  Jumps are relative; an absolute address in 16- or
+ * 32-bit code is written KT_ADDR(name, "label").  KT_LABEL("label") exports
+ * a label, whose guest address C gets with KT_GADDR(name, base, label).
+ */
 #define KT_STR_(x) #x
 #define KT_STR(x) KT_STR_(x)
-#define KT_GUEST_BEGIN(name, base)                        \
-	".pushsection .rodata.kt_guest." #name ",\"a\"\n" \
-	".balign 4096\n" #name ":\n"                      \
+/* clang-format off */
+#define KT_GUEST_BEGIN(name, base)					\
+	".pushsection .rodata.kt_guest." #name ",\"a\"\n"		\
+	".balign 4096\n"						\
+	#name ":\n"							\
 	".set " #name "_delta, " #name " - (" KT_STR(base) ")\n"
-#define KT_GUEST_END(name) \
-#name "_end:\n"    \
-	      ".code64\n"  \
-	      ".popsection\n"
+#define KT_GUEST_END(name)						\
+	#name "_end:\n"							\
+	".code64\n"							\
+	".popsection\n"
+/* clang-format on */
 #define KT_ADDR(name, label) "(" label " - " #name "_delta)"
-/* Export a label so that C can compute its guest address. */
 #define KT_LABEL(label) ".globl " label "\n.hidden " label "\n" label ":\n"
 #define KT_GUEST_DECLARE(name) extern const uint8_t name[], name##_end[]
-/* The guest address of a label of blob `name` loaded at `base`. */
 #define KT_GADDR(name, base, label) \
 	((uint64_t)(base) + (uint64_t)((const uint8_t *)(label) - (name)))
 

@@ -32,6 +32,14 @@ asm(KT_GUEST_BEGIN(gd, KT_CODE)
     "	jmp 1b\n"
     KT_LABEL("gd_spin_end")
 
+    /* Say so, then halt with interrupts off. */
+    KT_LABEL("gd_halt")
+    "	movq $1, " KT_STR(CNT0) "\n"
+    "	cli\n"
+    "1:	hlt\n"
+    "	jmp 1b\n"
+    KT_LABEL("gd_halt_end")
+
     /* The BSP starts the AP, then spins counting. */
     KT_LABEL("gd_bsp")
     "	mov $1, %edi\n"
@@ -56,6 +64,16 @@ asm(KT_GUEST_BEGIN(gd, KT_CODE)
     KT_LABEL("gd_step5")
     "	out %eax, $0xe0\n"
     "	ud2\n"
+
+    /* Real mode, loaded where CS base is not 0. */
+    ".code16\n"
+    KT_LABEL("gd_real")
+    "	nop\n"
+    KT_LABEL("gd_real1")
+    "	nop\n"
+    KT_LABEL("gd_real2")
+    "	out %ax, $0xe0\n"
+    ".code64\n"
 
     /* Enable the LAPIC, report, then step with interrupts on. */
     KT_LABEL("gd_intr")
@@ -104,10 +122,10 @@ asm(KT_GUEST_BEGIN(gd_ap, KT_TRAMP)
 /* clang-format on */
 KT_GUEST_DECLARE(gd);
 KT_GUEST_DECLARE(gd_ap);
-extern const uint8_t gd_spin[], gd_spin_end[], gd_bsp[], gd_step[], gd_step1[],
-	gd_step2[], gd_step3[], gd_step4[], gd_step5[], gd_intr[],
-	gd_intr_sti[], gd_intr_end[], gd_bpt[], gd_bpt_int3[], gd_hwbp[],
-	gd_hwbp_target[];
+extern const uint8_t gd_spin[], gd_spin_end[], gd_halt[], gd_halt_end[],
+	gd_bsp[], gd_step[], gd_step1[], gd_step2[], gd_step3[], gd_step4[],
+	gd_step5[], gd_intr[], gd_intr_sti[], gd_intr_end[], gd_bpt[],
+	gd_bpt_int3[], gd_hwbp[], gd_hwbp_target[], gd_real[], gd_real1[];
 
 #define GD(label) KT_GADDR(gd, KT_CODE, label)
 
@@ -163,15 +181,19 @@ static void test_suspend_one(void)
 	r = kt_runner_start(v);
 	ok(advances(vm, CNT0, 0), "the guest spins counting");
 	is_int(vm_suspend_cpu(v), 0, "VM_SUSPEND_CPU on the running vCPU");
-	ok(is_debug_exit(r, "vCPU 0"), "VM_RUN returns a DEBUG exit");
-	ok(vm_debug_cpus(vm->ctx, &set) == 0 && vm_cpuset_isset(&set, 0),
-	   "vCPU 0 is in the debug set");
-	ok(frozen(vm, CNT0, &c), "no progress while in the debug set");
+	ok(kt_runner_wait(r, &e, WAIT_MS) == 0 &&
+		   e.exitcode == VM_EXITCODE_DEBUG,
+	   "VM_RUN returns a DEBUG exit");
 	if (vm_get_register(v, VM_REG_GUEST_RIP, &rip) < 0)
 		rip = 0;
 	ok(rip >= GD(gd_spin) && rip < GD(gd_spin_end),
 	   "rip %#llx read while parked is in the loop",
 	   (unsigned long long)rip);
+	is_hex(e.rip, rip,
+	       "the DEBUG exit reports the vCPU's rip (BUGS.md: it is 0)");
+	ok(vm_debug_cpus(vm->ctx, &set) == 0 && vm_cpuset_isset(&set, 0),
+	   "vCPU 0 is in the debug set");
+	ok(frozen(vm, CNT0, &c), "no progress while in the debug set");
 	kt_runner_go(r);
 	ok(is_debug_exit(r, "vCPU 0"),
 	   "VM_RUN again while in the debug set: DEBUG at once");
@@ -194,6 +216,40 @@ static void test_suspend_one(void)
 	ok(kt_runner_wait(r, &e, WAIT_MS) == 0 &&
 		   e.exitcode == VM_EXITCODE_SUSPENDED,
 	   "the vCPU stops SUSPENDED");
+	kt_runner_stop(r);
+	kt_vm_destroy(vm);
+}
+
+/* A vCPU halted with interrupts off is blocked inside KVM_RUN. */
+static void test_suspend_halted(void)
+{
+	struct kt_vm *vm = kt_vm_create("dbg-halt", KT_MEM_DEFAULT, 1);
+	struct vcpu *v = vm->vcpu[0];
+	struct kt_runner *r;
+	struct vm_exit e;
+	uint64_t rip = 0;
+
+	kt_load(vm, KT_CODE, gd, gd_end);
+	kt_vcpu_set_mode(v, KT_MODE_LONG64, GD(gd_halt));
+	r = kt_runner_start(v);
+	ok(advances(vm, CNT0, 0), "the guest is about to halt");
+	kt_sleep_ms(20); /* to reach its hlt; not a threshold */
+	ok(kt_runner_running(r), "the halted vCPU is inside VM_RUN");
+	is_int(vm_suspend_cpu(v), 0, "VM_SUSPEND_CPU on the halted vCPU");
+	ok(kt_runner_wait(r, &e, WAIT_MS) == 0 &&
+		   e.exitcode == VM_EXITCODE_DEBUG,
+	   "the halted vCPU returns a DEBUG exit");
+	ok(vm_get_register(v, VM_REG_GUEST_RIP, &rip) == 0 &&
+		   rip > GD(gd_halt) && rip < GD(gd_halt_end),
+	   "at its hlt");
+	is_int(vm_resume_cpu(v), 0, "VM_RESUME_CPU");
+	kt_runner_go(r);
+	kt_sleep_ms(20);
+	ok(kt_runner_running(r), "it halts again");
+	vm_suspend(vm->ctx, VM_SUSPEND_HALT);
+	ok(kt_runner_wait(r, &e, WAIT_MS) == 0 &&
+		   e.exitcode == VM_EXITCODE_SUSPENDED,
+	   "and stops SUSPENDED");
 	kt_runner_stop(r);
 	kt_vm_destroy(vm);
 }
@@ -326,6 +382,31 @@ static void test_mtrap(struct kt_vm *vm)
 	   "without MTRAP_EXIT the guest runs on to its out");
 }
 
+/*
+ * In real mode at KT_CODE, CS base is 0x20000: the exit's rip is the
+ * vCPU's rip (an offset in CS), as for every other exit, not the linear
+ * address KVM reports in its debug exit.
+ */
+static void test_mtrap_real(struct kt_vm *vm)
+{
+	struct vcpu *v = vm->vcpu[0];
+	uint64_t base = KT_CODE & ~0xffffULL, rip = ~0ULL;
+	struct vm_exit e;
+
+	kt_vcpu_set_mode(v, KT_MODE_REAL, GD(gd_real));
+	if (!cap_on(v, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
+		return;
+	ok(kt_run(v, &e) == 0 && e.exitcode == VM_EXITCODE_MTRAP &&
+		   vm_get_register(v, VM_REG_GUEST_RIP, &rip) == 0 &&
+		   rip == GD(gd_real1) - base,
+	   "real mode: a step to rip %#llx", (unsigned long long)rip);
+	is_hex(e.rip, rip,
+	       "real mode: the MTRAP exit reports rip, not CS base + rip "
+	       "(BUGS.md)");
+	cap_on(v, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
+	ok(kt_run_out(v, KT_PORT_OUT, NULL) == 0, "real mode: runs on");
+}
+
 static void test_mask_hwintr(struct kt_vm *vm)
 {
 	struct vcpu *v = vm->vcpu[0];
@@ -434,11 +515,13 @@ int main(void)
 
 	kt_require_kvm();
 	test_suspend_one();
+	test_suspend_halted();
 	test_suspend_two();
 	vm = kt_vm_create("dbg-caps", KT_MEM_DEFAULT, 1);
 	kt_load(vm, KT_CODE, gd, gd_end);
 	test_caps(vm);
 	test_mtrap(vm);
+	test_mtrap_real(vm);
 	test_mask_hwintr(vm);
 	test_bpt(vm);
 	test_hwbp(vm);
