@@ -155,6 +155,11 @@ int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how)
 	return ctl(ctx, VM_SUSPEND, &s);
 }
 
+int vm_check_halt(struct vmctx *ctx)
+{
+	return ctl(ctx, VM_CHECK_HALT, NULL);
+}
+
 int vm_reinit(struct vmctx *ctx)
 {
 	return ctl(ctx, VM_REINIT, NULL);
@@ -228,6 +233,13 @@ int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
 	return r;
 }
 
+int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot)
+{
+	struct vm_gpa_prot gp = { gpa, len, prot };
+
+	return ctl(ctx, VM_PROTECT_GPA, &gp);
+}
+
 int vm_setup_memory(struct vmctx *ctx, size_t len)
 {
 	const int prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC;
@@ -293,6 +305,25 @@ void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len)
 }
 
 /* Running and registers. */
+
+const char *vm_exitcode_name(enum vm_exitcode code)
+{
+	return vmm_exitcode_name(code);
+}
+
+const char *vm_suspend_name(enum vm_suspend_how how)
+{
+	return vmm_suspend_name(how);
+}
+
+const char *vm_reg_name(int reg)
+{
+	return vmm_reg_name(reg);
+}
+int vm_kick_signal(void)
+{
+	return vmm_kick_signal();
+}
 
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit)
 {

@@ -1,7 +1,8 @@
 /*
- * vmm.c: VMs over KVM - creation by name, memory segments and maps, the
- * lifecycle commands, event injection, and vmm_ioctl(), the one entry
- * point that dispatches every command of vmm_dev.h.
+ * vmm.c: VMs over KVM - creation by name, the lifecycle commands, event
+ * injection, and vmm_ioctl(), the one entry point that dispatches every
+ * command of vmm_dev.h (guest memory is in vmm_mem.c, vCPUs in
+ * vmm_vcpu.c, registers in vmm_regs.c).
  *
  * Locking: vm->lock guards memory segments and maps, the topology and vCPU
  * creation (see vmm_priv.h).  A vCPU, once created, lives until the VM is
@@ -105,8 +106,6 @@ static int vm_kvm_setup(struct vmm *vm)
 	return 0;
 }
 
-static int vm_memslots_restore(struct vmm *vm);
-
 struct vmm *vmm_create(const char *name)
 {
 	struct vmm_holder *h;
@@ -154,6 +153,11 @@ struct vmm *vmm_create(const char *name)
 	}
 	vm->run_size = r;
 	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
+	vm->nslots = kvm_check_cap(vm->kvm_fd, KVM_CAP_NR_MEMSLOTS);
+	if (vm->nslots <= 0 || vm->nslots > VMM_MAX_SLOTS)
+		vm->nslots = VMM_MAX_SLOTS;
+	for (int i = 0; i < VMM_MAX_SLOTS; i++)
+		vm->slot[i].map = -1;
 	if ((r = vm_kvm_setup(vm)) < 0)
 		goto fail;
 	if ((r = vmm_cpuid_init(vm)) < 0)
@@ -186,14 +190,7 @@ void vmm_destroy(struct vmm *vm)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
-	for (int i = 0; i < VM_MAX_MEMSEGS; i++) {
-		struct vmm_memseg *seg = &vm->seg[i];
-
-		if (seg->hva)
-			munmap(seg->hva, seg->len);
-		if (seg->fd >= 0)
-			close(seg->fd);
-	}
+	vmm_mem_free(vm);
 	free(vm->cpuid);
 	free(vm->kvm_stat);
 	if (h->name_fd >= 0)
@@ -213,200 +210,14 @@ struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid)
 	return __atomic_load_n(&vm->vcpu[cpuid], __ATOMIC_ACQUIRE);
 }
 
-/* Memory. */
-
-static int memseg_alloc(struct vmm *vm, struct vm_memseg *ms)
-{
-	struct vmm_memseg *seg;
-	char name[2 * VM_NAME_MAX + 16];
-	int fd;
-	void *p;
-
-	if (ms->segid < 0 || ms->segid >= VM_MAX_MEMSEGS || ms->len == 0 ||
-	    ms->len % 4096)
-		return -EINVAL;
-	if (memchr(ms->name, 0, sizeof(ms->name)) == NULL)
-		return -EINVAL;
-	if ((ms->segid == VM_SYSMEM) != (ms->name[0] == 0))
-		return -EINVAL;
-	seg = &vm->seg[ms->segid];
-	if (seg->len)
-		return -EEXIST;
-	snprintf(name, sizeof(name), "vitro:%s:%s", vm->name,
-		 ms->name[0] ? ms->name : "sysmem");
-	fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, ms->len) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	p = mmap(NULL, ms->len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	/* Guest memory is useless in a core dump of vitro, and huge. */
-	madvise(p, ms->len, MADV_DONTDUMP);
-	seg->fd = fd;
-	seg->hva = p;
-	seg->len = ms->len;
-	memcpy(seg->name, ms->name, sizeof(seg->name));
-	return 0;
-}
-
-static int memseg_get(struct vmm *vm, struct vm_memseg *ms)
-{
-	struct vmm_memseg *seg;
-
-	if (ms->segid < 0 || ms->segid >= VM_MAX_MEMSEGS)
-		return -EINVAL;
-	seg = &vm->seg[ms->segid];
-	if (!seg->len)
-		return -ENOENT;
-	ms->len = seg->len;
-	memcpy(ms->name, seg->name, sizeof(ms->name));
-	return 0;
-}
-
-static int memslot_set(struct vmm *vm, const struct vmm_memmap *m, bool on)
-{
-	struct kvm_userspace_memory_region r = {
-		.slot = m->slot,
-		.guest_phys_addr = m->gpa,
-		.memory_size = on ? m->len : 0,
-		.userspace_addr = (uintptr_t)vm->seg[m->segid].hva + m->segoff,
-	};
-
-	if (m->flags & VM_MEMMAP_F_READONLY)
-		r.flags |= KVM_MEM_READONLY;
-	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
-		return -errno;
-	return 0;
-}
-
-static int vm_memslots_restore(struct vmm *vm)
-{
-	for (int i = 0; i < VM_MAX_MEMMAPS; i++) {
-		int r;
-
-		if (vm->map[i].len && (r = memslot_set(vm, &vm->map[i], 1)))
-			return r;
-	}
-	return 0;
-}
-
-static bool ranges_overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
-{
-	return a < b + blen && b < a + alen;
-}
-
-static int memmap_add(struct vmm *vm, const struct vm_memmap *mm)
-{
-	struct vmm_memseg *seg;
-	struct vmm_memmap *slot = NULL;
-	int r;
-
-	if (mm->segid < 0 || mm->segid >= VM_MAX_MEMSEGS)
-		return -EINVAL;
-	seg = &vm->seg[mm->segid];
-	if (!seg->len)
-		return -ENOENT;
-	if (mm->len == 0 || (mm->gpa | mm->len | mm->segoff) % 4096 ||
-	    mm->segoff > seg->len || mm->len > seg->len - mm->segoff ||
-	    mm->gpa + mm->len < mm->gpa)
-		return -EINVAL;
-	if (mm->flags & ~(VM_MEMMAP_F_WIRED | VM_MEMMAP_F_READONLY))
-		return -EINVAL;
-	for (int i = 0; i < VM_MAX_MEMMAPS; i++) {
-		struct vmm_memmap *m = &vm->map[i];
-
-		if (!m->len) {
-			if (!slot)
-				slot = m;
-		} else if (ranges_overlap(m->gpa, m->len, mm->gpa, mm->len)) {
-			return -EEXIST;
-		}
-	}
-	if (!slot)
-		return -ENOSPC;
-	*slot = (struct vmm_memmap){
-		.gpa = mm->gpa,
-		.len = mm->len,
-		.segid = mm->segid,
-		.segoff = mm->segoff,
-		.prot = mm->prot,
-		.flags = mm->flags,
-		.slot = slot - vm->map,
-	};
-	if ((r = memslot_set(vm, slot, true)) < 0)
-		slot->len = 0;
-	return r;
-}
-
-static int memmap_remove(struct vmm *vm, const struct vm_munmap *mu)
-{
-	for (int i = 0; i < VM_MAX_MEMMAPS; i++) {
-		struct vmm_memmap *m = &vm->map[i];
-		int r;
-
-		if (m->len && m->gpa == mu->gpa && m->len == mu->len) {
-			if ((r = memslot_set(vm, m, false)) < 0)
-				return r;
-			m->len = 0;
-			return 0;
-		}
-	}
-	return -ENOENT;
-}
-
-static int memmap_getnext(struct vmm *vm, struct vm_memmap *mm)
-{
-	const struct vmm_memmap *best = NULL;
-
-	for (int i = 0; i < VM_MAX_MEMMAPS; i++) {
-		const struct vmm_memmap *m = &vm->map[i];
-
-		if (m->len && m->gpa >= mm->gpa &&
-		    (!best || m->gpa < best->gpa))
-			best = m;
-	}
-	if (!best)
-		return -ENOENT;
-	mm->gpa = best->gpa;
-	mm->segid = best->segid;
-	mm->segoff = best->segoff;
-	mm->len = best->len;
-	mm->prot = best->prot;
-	mm->flags = best->flags;
-	return 0;
-}
-
-/* The host address of [gpa, gpa+len) if it lies in one map; caller locks. */
-static void *gpa2hva_locked(struct vmm *vm, uint64_t gpa, size_t len)
-{
-	for (int i = 0; i < VM_MAX_MEMMAPS; i++) {
-		const struct vmm_memmap *m = &vm->map[i];
-
-		if (m->len && gpa >= m->gpa && gpa - m->gpa < m->len &&
-		    len <= m->len - (gpa - m->gpa))
-			return vm->seg[m->segid].hva + m->segoff +
-			       (gpa - m->gpa);
-	}
-	return NULL;
-}
+/* Memory: vmm_mem.c. */
 
 void *vmm_gpa2hva(struct vmm *vm, uint64_t gpa, size_t len)
 {
 	void *p;
 
 	pthread_mutex_lock(&vm->lock);
-	p = gpa2hva_locked(vm, gpa, len);
+	p = vmm_gpa2hva_locked(vm, gpa, len);
 	pthread_mutex_unlock(&vm->lock);
 	return p;
 }
@@ -500,6 +311,45 @@ int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid)
 	return 0;
 }
 
+int vmm_check_halt(struct vmm *vm)
+{
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (v) {
+			atomic_store(&v->halt_probe, true);
+			vmm_vcpu_kick(v);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Suspend the VM when every vCPU has been found halted on two probes in a
+ * row.  A halted vCPU with interrupts off can only be woken by an NMI or an
+ * INIT, which another vCPU may still send between the probes of one round;
+ * a vCPU woken that way is probed as running in the next round, so two
+ * rounds make a stale answer harmless.  A vCPU in the debug set is not
+ * halted: the debugger holds it.
+ */
+void vmm_halt_evaluate(struct vmm *vm)
+{
+	bool any = false;
+
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (!v)
+			continue;
+		if (atomic_load(&v->debug) ||
+		    atomic_load(&v->halted_probes) < 2)
+			return;
+		any = true;
+	}
+	if (any)
+		vmm_suspend(vm, VM_SUSPEND_HALT, -1);
+}
+
 /*
  * Return the VM to power-on state, keeping memory: every vCPU must have
  * acknowledged a VM suspend, so no thread is inside KVM_RUN.  KVM cannot
@@ -534,7 +384,7 @@ static int vm_reinit(struct vmm *vm)
 	vm->vm_fd = -1;
 	r = vm_kvm_setup(vm);
 	if (r == 0)
-		r = vm_memslots_restore(vm);
+		r = vmm_memslots_restore(vm);
 	for (int i = 0; i < VM_MAXCPU && r == 0; i++) {
 		if (vm->vcpu[i])
 			r = vmm_vcpu_reset(vm->vcpu[i]);
@@ -614,6 +464,8 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 		return vm_reinit(vm);
 	case VM_SUSPEND:
 		return vmm_suspend(vm, ((struct vm_suspend *)arg)->how, -1);
+	case VM_CHECK_HALT:
+		return vmm_check_halt(vm);
 	case VM_ACTIVATE_CPU:
 		return vm_activate(vm, ((struct vm_activate_cpu *)arg)->cpuid);
 	case VM_GET_CPUS:
@@ -632,17 +484,20 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 	case VM_MMAP_MEMSEG:
 	case VM_MUNMAP_MEMSEG:
 	case VM_MMAP_GETNEXT:
+	case VM_PROTECT_GPA:
 		pthread_mutex_lock(&vm->lock);
 		if (cmd == VM_ALLOC_MEMSEG)
-			r = memseg_alloc(vm, arg);
+			r = vmm_memseg_alloc(vm, arg);
 		else if (cmd == VM_GET_MEMSEG)
-			r = memseg_get(vm, arg);
+			r = vmm_memseg_get(vm, arg);
 		else if (cmd == VM_MMAP_MEMSEG)
-			r = memmap_add(vm, arg);
+			r = vmm_memmap_add(vm, arg);
 		else if (cmd == VM_MUNMAP_MEMSEG)
-			r = memmap_remove(vm, arg);
+			r = vmm_memmap_remove(vm, arg);
+		else if (cmd == VM_PROTECT_GPA)
+			r = vmm_protect_gpa(vm, arg);
 		else
-			r = memmap_getnext(vm, arg);
+			r = vmm_memmap_getnext(vm, arg);
 		pthread_mutex_unlock(&vm->lock);
 		return r;
 	case VM_GPA2HVA: {

@@ -28,7 +28,6 @@ enum vmm_stat {
 	VMM_STAT_KVM_RUNS, /* KVM_RUN ioctls */
 	VMM_STAT_KICKS, /* kicks sent to the vCPU thread */
 	VMM_STAT_EINTR, /* KVM_RUN interrupted by a signal */
-	VMM_STAT_RUN_NS, /* time inside KVM_RUN, ns */
 	VMM_STAT_MAX
 };
 
@@ -46,8 +45,26 @@ struct vmm_memmap {
 	uint64_t segoff;
 	int prot; /* VM_PROT_* */
 	int flags; /* VM_MEMMAP_F_* */
-	int slot; /* KVM memory slot */
 };
+
+/* A protected range (VM_PROTECT_GPA); len 0: unused entry. */
+struct vmm_prot {
+	uint64_t gpa;
+	uint64_t len;
+	int prot;
+};
+
+/* A KVM memory slot, numbered by its index; map -1: unused. */
+struct vmm_slot {
+	uint64_t gpa;
+	uint64_t len;
+	uint8_t *hva;
+	bool readonly;
+	int map; /* the map it belongs to */
+};
+
+#define VMM_MAX_PROTS 128
+#define VMM_MAX_SLOTS 256
 
 struct vmm_vcpu {
 	struct vmm *vm;
@@ -58,6 +75,8 @@ struct vmm_vcpu {
 
 	atomic_bool debug; /* in the debug set */
 	atomic_bool suspended; /* acknowledged a VM suspend */
+	atomic_bool halt_probe; /* look at the run state after the kick */
+	atomic_int halted_probes; /* probes in a row that found it halted */
 
 	/* The kick handshake: which thread is inside VM_RUN, if any. */
 	pthread_mutex_t kick_lock;
@@ -70,6 +89,7 @@ struct vmm_vcpu {
 	struct vm_hw_debug hw; /* debug-register breakpoints */
 	bool debug_dirty; /* KVM_SET_GUEST_DEBUG needed */
 	bool nmi_pending; /* KVM_NMI needed */
+	atomic_bool pending; /* one of the two above is set */
 
 	_Atomic uint64_t exits[VM_EXITCODE_MAX];
 	_Atomic uint64_t stat[VMM_STAT_MAX];
@@ -93,6 +113,9 @@ struct vmm {
 	struct vm_cpu_topology topo;
 	struct vmm_memseg seg[VM_MAX_MEMSEGS];
 	struct vmm_memmap map[VM_MAX_MEMMAPS];
+	struct vmm_prot prot[VMM_MAX_PROTS];
+	struct vmm_slot slot[VMM_MAX_SLOTS];
+	int nslots; /* usable: min(VMM_MAX_SLOTS, KVM's) */
 	struct vmm_vcpu *vcpu[VM_MAXCPU];
 	struct kvm_cpuid2 *cpuid; /* what KVM supports */
 
@@ -113,9 +136,22 @@ struct vmm {
 #define VMM_SUSPEND_HOW(w) ((enum vm_suspend_how)((w)&0xff))
 #define VMM_SUSPEND_CPU(w) (((w) >> 8) - 1)
 
+/* vmm_mem.c; all with vm->lock held */
+int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memmap_add(struct vmm *vm, const struct vm_memmap *mm);
+int vmm_memmap_remove(struct vmm *vm, const struct vm_munmap *mu);
+int vmm_memmap_getnext(struct vmm *vm, struct vm_memmap *mm);
+int vmm_protect_gpa(struct vmm *vm, const struct vm_gpa_prot *gp);
+int vmm_memslots_restore(struct vmm *vm);
+void *vmm_gpa2hva_locked(struct vmm *vm, uint64_t gpa, size_t len);
+void vmm_mem_free(struct vmm *vm);
+
 /* vmm.c */
 struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid);
 int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid);
+int vmm_check_halt(struct vmm *vm);
+void vmm_halt_evaluate(struct vmm *vm);
 void *vmm_gpa2hva(struct vmm *vm, uint64_t gpa, size_t len);
 void *vmm_gpa2hva_cb(void *vm, uint64_t gpa, size_t len);
 

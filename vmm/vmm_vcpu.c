@@ -24,7 +24,6 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vmm/vmm_priv.h"
@@ -35,6 +34,11 @@
 #define DR6_BS (1ULL << 14) /* single-step */
 #define DB_VECTOR 1
 #define BP_VECTOR 3
+
+int vmm_kick_signal(void)
+{
+	return VMM_KICK_SIGNAL;
+}
 
 static void kick_handler(int sig)
 {
@@ -50,14 +54,6 @@ int vmm_kick_init(void)
 	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0)
 		return -errno;
 	return 0;
-}
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int vcpu_kvm_open(struct vmm_vcpu *v)
@@ -153,6 +149,7 @@ int vmm_vcpu_reset(struct vmm_vcpu *v)
 	pthread_mutex_lock(&v->lock);
 	v->debug_dirty = true;
 	v->nmi_pending = false;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	atomic_store(&v->suspended, false);
 	return 0;
@@ -203,6 +200,9 @@ static int vcpu_apply_pending(struct vmm_vcpu *v)
 {
 	int r = 0;
 
+	/* Taken on every exit: look before locking. */
+	if (!atomic_exchange(&v->pending, false))
+		return 0;
 	pthread_mutex_lock(&v->lock);
 	if (v->debug_dirty) {
 		r = vcpu_apply_debug(v);
@@ -350,6 +350,33 @@ static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
 	return true;
 }
 
+/*
+ * The vCPU's thread answers a halt probe: is this vCPU stopped for good,
+ * halted with interrupts off or never started by a SIPI?
+ */
+static void vcpu_halt_probe(struct vmm_vcpu *v)
+{
+	struct kvm_mp_state mp;
+	uint64_t rflags;
+	int reg = VM_REG_GUEST_RFLAGS;
+	bool halted = false;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0) {
+		if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		    mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+			halted = true;
+		else if (mp.mp_state == KVM_MP_STATE_HALTED &&
+			 vmm_get_regset(v, 1, &reg, &rflags) == 0)
+			halted = !(rflags & 0x200); /* IF */
+	}
+	if (!halted) {
+		atomic_store(&v->halted_probes, 0);
+		return;
+	}
+	atomic_fetch_add(&v->halted_probes, 1);
+	vmm_halt_evaluate(v->vm);
+}
+
 int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 {
 	struct kvm_run *run = v->run;
@@ -364,7 +391,6 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 
 	for (;;) {
 		int sw = atomic_load(&v->vm->suspend);
-		uint64_t t0;
 
 		if (sw != VM_SUSPEND_NONE) {
 			atomic_store(&v->suspended, true);
@@ -383,10 +409,8 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		if ((r = vcpu_apply_pending(v)) < 0)
 			break;
-		t0 = now_ns();
 		r = ioctl(v->fd, KVM_RUN, 0);
 		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		vmm_stat_add(v, VMM_STAT_RUN_NS, now_ns() - t0);
 		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
 		if (r < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -396,6 +420,10 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 				if (atomic_load(&v->debug) ||
 				    atomic_load(&v->vm->suspend))
 					continue;
+				if (atomic_exchange(&v->halt_probe, false)) {
+					vcpu_halt_probe(v);
+					continue;
+				}
 				vme->exitcode = VM_EXITCODE_BOGUS;
 				vme->rip = 0;
 				vme->inst_length = 0;
@@ -404,6 +432,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			r = -errno;
 			break;
 		}
+		atomic_store(&v->halted_probes, 0); /* it ran */
 		if (decode_exit(v, vme))
 			break;
 	}
@@ -456,6 +485,7 @@ int vmm_set_capability(struct vmm_vcpu *v, struct vm_capability *cap)
 	if (v->caps[cap->captype] != !!cap->capval) {
 		v->caps[cap->captype] = !!cap->capval;
 		v->debug_dirty = true;
+		atomic_store(&v->pending, true);
 	}
 	pthread_mutex_unlock(&v->lock);
 	return 0;
@@ -469,6 +499,7 @@ int vmm_set_hw_debug(struct vmm_vcpu *v, const struct vm_hw_debug *hw)
 	pthread_mutex_lock(&v->lock);
 	v->hw = *hw;
 	v->debug_dirty = true;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -477,6 +508,7 @@ int vmm_inject_nmi(struct vmm_vcpu *v)
 {
 	pthread_mutex_lock(&v->lock);
 	v->nmi_pending = true;
+	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
 	vmm_vcpu_kick(v);
 	return 0;

@@ -6,7 +6,8 @@ KVMTEST_UTIL_OBJS := $(O)/tests/kvm/kvm_util.o
 
 $(KVMTEST_BINS): $(O)/tests/kvm/%: $(O)/tests/kvm/%.o $(KVMTEST_UTIL_OBJS) \
 		$$(TEST_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(KVMTEST_UTIL_OBJS) $(TEST_LIBS) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(KVMTEST_UTIL_OBJS) $(TEST_LIBS) \
 		$(TEST_LDLIBS)
 
 TEST_PROGRAMS += $(KVMTEST_BINS)
