@@ -25,8 +25,8 @@
 #define sigev_notify_thread_id _sigev_un._tid
 #endif
 
-/* Interrupts KVM_RUN when a watchdog expires (vmm kicks use SIGRTMIN+2). */
-#define KT_TICK_SIGNAL (SIGRTMIN + 3)
+/* Interrupts KVM_RUN when a watchdog expires: the one after libvmmapi's. */
+#define KT_TICK_SIGNAL (vm_kick_signal() + 1)
 /* After the deadline, the tick repeats in case one lands outside KVM_RUN. */
 #define KT_TICK_REPEAT_MS 20
 

@@ -2,8 +2,8 @@
  * test-memory.c: memory segments and guest-physical maps through
  * libvmmapi - vm_setup_memory below and above the PCI hole,
  * vm_mmap_getnext, named device memory, overlaps, vm_map_gpa bounds,
- * unmapping - and MMIO exits for guest accesses to addresses no map
- * covers.
+ * unmapping - MMIO exits for guest accesses to addresses no map covers,
+ * and VM_PROTECT_GPA in high memory and across VM_REINIT.
  *
  * The big VM has 4.5 GiB of system memory, of which the guest touches a
  * few pages: memory is allocated lazily, so it costs little.
@@ -75,6 +75,15 @@ asm(KT_GUEST_BEGIN(gm, KT_CODE)
     "	out %eax, $0xe0\n"
     "	movl $0x11111111, (%rbx)\n"
     "	out %eax, $0xe0\n"
+    KT_LABEL("gm_prot")
+    "	movabs $0x100001000, %rbx\n"
+    "	mov (%rbx), %eax\n"
+    "	out %eax, $0xe0\n"
+    KT_LABEL("gm_prot_wr")
+    "	movl $0x5555aaaa, (%rbx)\n"
+    "	movl $0x66667777, 0x1000(%rbx)\n"
+    "	mov 0x1000(%rbx), %eax\n"
+    "	out %eax, $0xe0\n"
     KT_LABEL("gm_alias")
     "	mov $0xfffe0000, %ebx\n"
     KT_LABEL("gm_alias_rd")
@@ -86,8 +95,8 @@ asm(KT_GUEST_BEGIN(gm, KT_CODE)
 KT_GUEST_DECLARE(gm);
 extern const uint8_t gm_start[], gm_rd4[], gm_rd4_end[], gm_rd1[], gm_rd1_end[],
 	gm_rd2[], gm_rd2_end[], gm_rd8[], gm_rd8_end[], gm_wr1[], gm_wr2[],
-	gm_wr4[], gm_wr8[], gm_wr8_end[], gm_ro[], gm_alias[], gm_alias_rd[],
-	gm_alias_rd_end[];
+	gm_wr4[], gm_wr8[], gm_wr8_end[], gm_ro[], gm_prot[], gm_prot_wr[],
+	gm_alias[], gm_alias_rd[], gm_alias_rd_end[];
 
 #define GM(label) KT_GADDR(gm, KT_CODE, label)
 
@@ -165,6 +174,65 @@ static uint64_t mmio(struct vcpu *v, bool write, uint64_t gpa, int bytes,
 	else
 		memcpy(e.u.mmio.data, &val, bytes);
 	return got;
+}
+
+/*
+ * VM_PROTECT_GPA in high memory, whose map starts at segment offset 3 GiB:
+ * the pages around a protected one still reach the right memory, and the
+ * protection outlives VM_REINIT.  (test-protect covers the basics.)
+ */
+static void prot_run(struct kt_vm *vm, uint8_t *high, const char *when)
+{
+	struct vcpu *v = vm->vcpu[0];
+	uint64_t page = VM_HIGHMEM_BASE + 0x1000;
+	struct vm_exit e;
+	char buf[160];
+
+	memcpy(high + 0x1000, "\x12\x12\x12\x12", 4);
+	kt_vcpu_set_mode(v, KT_MODE_LONG64, GM(gm_prot));
+	is_hex(next_out(v, "a read of the protected page"), 0x12121212,
+	       "%s: a read of a read-only page at 4 GiB + 4 KiB goes to memory",
+	       when);
+	if (kt_run(v, &e) == 0 && e.exitcode == VM_EXITCODE_MMIO) {
+		uint32_t d = 0;
+
+		memcpy(&d, e.u.mmio.data, 4);
+		ok(e.u.mmio.write && e.u.mmio.gpa == page && d == 0x5555aaaa,
+		   "%s: a write to it exits as MMIO with its data", when);
+	} else {
+		ok(0, "%s: a write to it exits as MMIO", when);
+		tap_diag("got %s", kt_exit_str(&e, buf, sizeof(buf)));
+	}
+	is_hex(next_out(v, "the next page"), 0x66667777,
+	       "%s: the next page is ordinary memory", when);
+	ok(memcmp(high + 0x1000, "\x12\x12\x12\x12", 4) == 0 &&
+		   memcmp(high + 0x2000, "\x77\x77\x66\x66", 4) == 0,
+	   "%s: memory as the guest and the protection say, at segment "
+	   "offset 3 GiB + 4 KiB and + 8 KiB",
+	   when);
+	memset(high + 0x2000, 0, 4);
+}
+
+static void test_protect_high(struct kt_vm *vm, uint8_t *high)
+{
+	struct vm_exit e;
+
+	is_int(vm_protect_gpa(vm->ctx, VM_HIGHMEM_BASE + 0x1000, 0x1000,
+			      VM_PROT_READ | VM_PROT_EXEC),
+	       0, "protect 4 GiB + 4 KiB read-only");
+	prot_run(vm, high, "protected");
+	vm_suspend(vm->ctx, VM_SUSPEND_RESET);
+	if (vm_run(vm->vcpu[0], &e) < 0 || vm_reinit(vm->ctx) < 0)
+		tap_bail("VM_REINIT");
+	prot_run(vm, high, "after VM_REINIT");
+	is_int(vm_protect_gpa(vm->ctx, VM_HIGHMEM_BASE + 0x1000, 0x1000,
+			      VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC),
+	       0, "lift the protection");
+	kt_vcpu_set_mode(vm->vcpu[0], KT_MODE_LONG64, GM(gm_prot));
+	next_out(vm->vcpu[0], "a read");
+	next_out(vm->vcpu[0], "the write and a read");
+	is_hex(*(uint32_t *)(high + 0x1000), 0x5555aaaa,
+	       "lifted: the guest's write reaches memory");
 }
 
 static void test_big(void)
@@ -374,6 +442,7 @@ static void test_big(void)
 	       0, "map one page of kt-rom at offset 4 KiB there");
 	ok(vm_map_gpa(ctx, ALIAS_GPA, 4096) == rom + 0x1000,
 	   "vm_map_gpa gives the segment at that offset");
+	test_protect_high(vm, high);
 	kt_vm_destroy(vm);
 }
 

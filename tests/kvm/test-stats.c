@@ -76,7 +76,7 @@ int main(void)
 	char name[VM_STAT_NAME_MAX], want[VM_STAT_NAME_MAX];
 	struct vm_exit e;
 	bool named, unique, order = true;
-	int n, count, nkvm, i_inout, i_mmio, i_debug, i_exits, i_runs, i_ns;
+	int n, count, nkvm, i_inout, i_mmio, i_debug, i_exits, i_runs, i_kicks;
 	int i_kvm_exits;
 
 	kt_require_kvm();
@@ -115,14 +115,14 @@ int main(void)
 	i_debug = kt_stat_index(ctx, "exits.debug");
 	i_exits = kt_stat_index(ctx, "vmm.exits");
 	i_runs = kt_stat_index(ctx, "vmm.kvm_runs");
-	i_ns = kt_stat_index(ctx, "vmm.run_ns");
+	i_kicks = kt_stat_index(ctx, "vmm.kicks");
 	i_kvm_exits = kt_stat_index(ctx, "kvm.exits");
 	ok(i_inout >= 0 && i_mmio >= 0 && i_debug >= 0 && i_exits >= 0 &&
-		   i_runs >= 0 && i_ns >= 0,
+		   i_runs >= 0 && i_kicks >= 0,
 	   "exits.inout, exits.mmio, exits.debug, vmm.exits, vmm.kvm_runs, "
-	   "vmm.run_ns");
+	   "vmm.kicks");
 	if (i_inout < 0 || i_mmio < 0 || i_debug < 0 || i_exits < 0 ||
-	    i_runs < 0 || i_ns < 0)
+	    i_runs < 0 || i_kicks < 0)
 		tap_bail("statistics missing");
 
 	/* Counters. */
@@ -170,7 +170,8 @@ int main(void)
 	       "vmm.exits counts every VM_RUN return");
 	ok(buf[i_runs] - before[i_runs] >= NOUTS + 1 + NMMIO,
 	   "vmm.kvm_runs: at least one KVM_RUN per exit to the monitor");
-	ok(buf[i_ns] > before[i_ns], "vmm.run_ns grew");
+	ok(buf[i_kicks] > before[i_kicks],
+	   "vmm.kicks grew (VM_SUSPEND_CPU kicks)");
 	/* KVM's own count of exits (io_exits is not kept when emulating). */
 	if (i_kvm_exits >= 0)
 		ok(buf[i_kvm_exits] - before[i_kvm_exits] >= NOUTS + 1 + NMMIO,

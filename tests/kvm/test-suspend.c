@@ -8,6 +8,8 @@
  * an IDT and executes ud2.  Each vCPU runs on its own thread (kt_runner);
  * checks are made by the main thread.  Between reasons the VM is
  * reinitialised, which also shows that it runs again with its memory kept.
+ * Last, VM_CHECK_HALT probes stop the VM only when every vCPU has stopped
+ * for good (halted with interrupts off, or never started).
  */
 #include <errno.h>
 #include <string.h>
@@ -33,6 +35,17 @@ asm(KT_GUEST_BEGIN(gs, KT_CODE)
     "	call *%rax\n"
     "	movq $1, " KT_STR(HALTED) "\n"
     "	cli\n"
+    "1:	hlt\n"
+    "	jmp 1b\n"
+    /* Halt for good, or with interrupts on; the AP is never started. */
+    KT_LABEL("gs_cli_hlt")
+    "	movq $1, " KT_STR(HALTED) "\n"
+    "	cli\n"
+    "1:	hlt\n"
+    "	jmp 1b\n"
+    KT_LABEL("gs_sti_hlt")
+    "	movq $1, " KT_STR(HALTED) "\n"
+    "	sti\n"
     "1:	hlt\n"
     "	jmp 1b\n"
     KT_LABEL("gs_hello")
@@ -75,7 +88,7 @@ asm(KT_GUEST_BEGIN(gs_fault, FAULT_AP)
 KT_GUEST_DECLARE(gs);
 KT_GUEST_DECLARE(gs_spin);
 KT_GUEST_DECLARE(gs_fault);
-extern const uint8_t gs_bsp[], gs_hello[];
+extern const uint8_t gs_bsp[], gs_cli_hlt[], gs_sti_hlt[], gs_hello[];
 
 #define GS(label) KT_GADDR(gs, KT_CODE, label)
 
@@ -116,16 +129,22 @@ static bool suspended(struct kt_runner *r, enum vm_suspend_how how, int cpuid,
 	return false;
 }
 
-/* Start the BSP, which starts the AP at `ap`; both get runners. */
-static void start(struct kt_vm *vm, uint64_t ap, struct kt_runner **r)
+/* Start the BSP at `bsp`; gs_bsp starts the AP at `ap`.  Both get runners. */
+static void start_at(struct kt_vm *vm, uint64_t bsp, uint64_t ap,
+		     struct kt_runner **r)
 {
 	kt_poke64(vm, HALTED, 0);
 	kt_poke64(vm, CNT1, 0);
 	kt_poke64(vm, AP_CELL, ap >> 12);
-	if (kt_vcpu_set_mode(vm->vcpu[0], KT_MODE_LONG64, GS(gs_bsp)) < 0)
+	if (kt_vcpu_set_mode(vm->vcpu[0], KT_MODE_LONG64, bsp) < 0)
 		tap_bail("set mode");
 	r[0] = kt_runner_start(vm->vcpu[0]);
 	r[1] = kt_runner_start(vm->vcpu[1]);
+}
+
+static void start(struct kt_vm *vm, uint64_t ap, struct kt_runner **r)
+{
+	start_at(vm, GS(gs_bsp), ap, r);
 }
 
 /* After VM_REINIT: power-on state, as KVM makes it. */
@@ -202,6 +221,62 @@ static void test_triple_fault(struct kt_vm *vm)
 	is_int(vm_reinit(vm->ctx), 0, "VM_REINIT after a triple fault");
 }
 
+/*
+ * Send halt probes every 20 ms, as a monitor would, until `r` holds an exit
+ * or `n` probes are sent; returns whether it does.
+ */
+static bool probe(struct kt_vm *vm, struct kt_runner **r, int n)
+{
+	for (int i = 0; i < n; i++) {
+		if (vm_check_halt(vm->ctx) < 0)
+			return false;
+		kt_sleep_ms(20);
+		if (!kt_runner_running(r[0]) || !kt_runner_running(r[1]))
+			return true;
+	}
+	return false;
+}
+
+/* Stop a VM the probes rightly left running, and reinitialise it. */
+static void stop(struct kt_vm *vm, struct kt_runner **r)
+{
+	vm_suspend(vm->ctx, VM_SUSPEND_POWEROFF);
+	kt_runner_stop(r[0]);
+	kt_runner_stop(r[1]);
+	if (vm_reinit(vm->ctx) < 0)
+		tap_bail("VM_REINIT");
+}
+
+static void test_check_halt(struct kt_vm *vm)
+{
+	struct kt_runner *r[2];
+
+	/* The BSP halts with interrupts on: it may wake up. */
+	start_at(vm, GS(gs_sti_hlt), 0, r);
+	ok(wait_for(vm, HALTED), "check halt: the BSP halts, interrupts on");
+	ok(!probe(vm, r, 5), "check halt: 5 probes leave the VM running");
+	stop(vm, r);
+
+	/* The BSP halts for good but the AP spins. */
+	start(vm, SPIN_AP, r);
+	ok(wait_for(vm, CNT1) && wait_for(vm, HALTED),
+	   "check halt: the AP spins, the BSP halts, interrupts off");
+	ok(!probe(vm, r, 5), "check halt: 5 probes leave the VM running");
+	stop(vm, r);
+
+	/* The BSP halts for good, the AP was never started. */
+	start_at(vm, GS(gs_cli_hlt), 0, r);
+	ok(wait_for(vm, HALTED),
+	   "check halt: the BSP halts, interrupts off; no SIPI for the AP");
+	ok(probe(vm, r, 250), "check halt: the probes stop the VM");
+	ok(suspended(r[0], VM_SUSPEND_HALT, -1, "BSP") &&
+		   suspended(r[1], VM_SUSPEND_HALT, -1, "AP"),
+	   "check halt: both return SUSPENDED, halt, cpuid -1");
+	kt_runner_stop(r[0]);
+	kt_runner_stop(r[1]);
+	is_int(vm_reinit(vm->ctx), 0, "check halt: VM_REINIT");
+}
+
 int main(void)
 {
 	struct kt_vm *vm;
@@ -240,6 +315,7 @@ int main(void)
 
 	test_reasons(vm);
 	test_triple_fault(vm);
+	test_check_halt(vm);
 
 	if (kt_vcpu_set_mode(vm->vcpu[0], KT_MODE_LONG64, GS(gs_hello)) < 0)
 		tap_bail("set mode");
