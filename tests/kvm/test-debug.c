@@ -189,8 +189,7 @@ static void test_suspend_one(void)
 	ok(rip >= GD(gd_spin) && rip < GD(gd_spin_end),
 	   "rip %#llx read while parked is in the loop",
 	   (unsigned long long)rip);
-	is_hex(e.rip, rip,
-	       "the DEBUG exit reports the vCPU's rip (BUGS.md: it is 0)");
+	is_hex(e.rip, rip, "the DEBUG exit reports the vCPU's rip");
 	ok(vm_debug_cpus(vm->ctx, &set) == 0 && vm_cpuset_isset(&set, 0),
 	   "vCPU 0 is in the debug set");
 	ok(frozen(vm, CNT0, &c), "no progress while in the debug set");
@@ -401,8 +400,7 @@ static void test_mtrap_real(struct kt_vm *vm)
 		   rip == GD(gd_real1) - base,
 	   "real mode: a step to rip %#llx", (unsigned long long)rip);
 	is_hex(e.rip, rip,
-	       "real mode: the MTRAP exit reports rip, not CS base + rip "
-	       "(BUGS.md)");
+	       "real mode: the MTRAP exit reports rip, not CS base + rip");
 	cap_on(v, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
 	ok(kt_run_out(v, KT_PORT_OUT, NULL) == 0, "real mode: runs on");
 }

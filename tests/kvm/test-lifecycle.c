@@ -151,10 +151,10 @@ static void test_topology_cpus(void)
 	/*
 	 * 16 * 49152 * 49152 is 9 << 32: a product computed in 32 bits is 0
 	 * and passes for "no more than maxcpus".  Accepted, the topology
-	 * later makes vmm_apic_id() overflow (BUGS.md).
+	 * later makes vmm_apic_id() overflow.
 	 */
 	is_int(vm_set_topology(ctx, 16, 49152, 49152, 1), -EINVAL,
-	       "a topology whose product overflows 32 bits refused (BUGS.md)");
+	       "a topology whose product overflows 32 bits refused");
 	is_int(vm_set_topology(ctx, 1, 2, 2, 5), 0, "set 1x2x2, 5 vCPUs");
 
 	v0 = vm_vcpu_open(ctx, 0);

@@ -418,7 +418,7 @@ static void test_big(void)
 	}
 	is_hex(*(uint32_t *)vm_map_gpa(ctx, RO_GPA, 4), 0x0badf00d,
 	       "a guest write to a map without VM_PROT_WRITE leaves it "
-	       "unchanged (BUGS.md)");
+	       "unchanged");
 
 	/* Unmap the alias: it becomes MMIO, and leaves the map list. */
 	is_int(vm_munmap_memseg(ctx, ALIAS_GPA, 0x1000), -ENOENT,

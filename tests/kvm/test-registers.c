@@ -348,7 +348,7 @@ static void test_roundtrip(void)
 	is_int(bad, 0, "every register reads back as written (but TSC, MXCSR)");
 	ok(vm_get_register(v, VM_REG_GUEST_MXCSR, &val) == 0 &&
 		   val == test_value(VM_REG_GUEST_MXCSR),
-	   "MXCSR round-trips (BUGS.md: KVM_GET/SET_FPU ignore MXCSR)");
+	   "MXCSR round-trips");
 	tsc_check(v, test_value(VM_REG_GUEST_TSC), "TSC");
 
 	/* One at a time. */
@@ -585,7 +585,7 @@ static void test_fpu(struct kt_vm *vm, struct vcpu *v)
 	}
 	is_int(bad, 0, "ST0, ST1, XMM0, XMM15, FCW, FSW, FTW");
 	is_hex(got[8], 0x3f80,
-	       "MXCSR holds what the guest loaded (BUGS.md: KVM_GET_FPU)");
+	       "MXCSR holds what the guest loaded");
 
 	set[0] = 0x0706050403020100ULL;
 	set[1] = 0x0f0e0d0c0b0a0908ULL;
@@ -603,7 +603,7 @@ static void test_fpu(struct kt_vm *vm, struct vcpu *v)
 	ok(memcmp(kt_gpa(vm, KT_DATA + 0x110), &set[2], 16) == 0,
 	   "the guest sees XMM12 set");
 	is_hex(*(uint32_t *)kt_gpa(vm, KT_DATA + 0x120), 0x1fa0,
-	       "the guest sees MXCSR set (BUGS.md: KVM_SET_FPU)");
+	       "the guest sees MXCSR set");
 	is_hex(*(uint16_t *)kt_gpa(vm, KT_DATA + 0x128), 0x0f7f,
 	       "the guest sees FCW set");
 	ok(memcmp(kt_gpa(vm, KT_DATA + 0x130), &set[6], 8) == 0 &&
