@@ -14,6 +14,15 @@ BUILD ?= build
 O := $(BUILD)
 SAN ?=
 
+# Quiet by default, as kbuild: `make V=1` shows the commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-7s %s\n' $(1) $(2)
+endif
+
 CC ?= cc
 PKG_CONFIG ?= pkg-config
 PROVE ?= prove
@@ -60,7 +69,8 @@ all: $(LIBS) $(PROGRAMS) $(GUESTS) $(TEST_PROGRAMS)
 # Host C objects: build/<dir>/<file>.o from <dir>/<file>.c.
 $(O)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -c -o $@ $<
 
 .PHONY: deps
 deps:

@@ -7,21 +7,25 @@ VMMAPI_VERSION := 1.0.0
 
 $(O)/lib/libvmmapi.a: $(VMMAPI_OBJS) $(VMM_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 $(O)/pic/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
+	$(call say,CC,$@)
+	$(Q)$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=default -c -o $@ $<
 
 $(O)/lib/libvmmapi.so: $(VMMAPI_PIC_OBJS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libvmmapi.so.1 -o $@ $^ \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -shared -Wl,-soname,libvmmapi.so.1 -o $@ $^ \
 		$(LDLIBS_THREAD)
 
 $(O)/lib/pkgconfig/vmmapi.pc: libvmmapi/vmmapi.pc.in
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(abspath $(O))|' \
+	$(call say,GEN,$@)
+	$(Q)sed -e 's|@PREFIX@|$(abspath $(O))|' \
 	    -e 's|@SRC@|$(abspath .)|' \
 	    -e 's|@VERSION@|$(VMMAPI_VERSION)|' $< > $@
 

@@ -52,6 +52,12 @@ int vm_active_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_suspended_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_debug_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how);
+/*
+ * Probe whether the guest has stopped for good (every vCPU halted with
+ * interrupts off, or never started); two probes in a row that find it so
+ * suspend the VM with VM_SUSPEND_HALT.  A monitor calls this periodically.
+ */
+int vm_check_halt(struct vmctx *ctx);
 int vm_reinit(struct vmctx *ctx);
 
 /* Memory. */
@@ -74,6 +80,12 @@ int vm_munmap_memseg(struct vmctx *ctx, uint64_t gpa, size_t len);
 /* The first mapping at or above *gpa. */
 int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
 		    uint64_t *segoff, size_t *len, int *prot, int *flags);
+/*
+ * Page-granular protection of guest-physical memory against the guest
+ * (VM_PROTECT_GPA in vmm_dev.h): without VM_PROT_WRITE guest writes exit as
+ * MMIO; with no access bits every guest access does.
+ */
+int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot);
 /* Allocate a named device-memory segment, map it at `gpa`, return it. */
 void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 		       uint64_t gpa, size_t len);
@@ -86,6 +98,12 @@ void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len);
 
 /* Running. */
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit);
+/*
+ * The signal libvmmapi sends a thread inside vm_run to get its vCPU out of
+ * KVM_RUN (it installs an empty handler for it).  A thread that runs
+ * vCPUs must leave it unblocked.
+ */
+int vm_kick_signal(void);
 const char *vm_exitcode_name(enum vm_exitcode code);
 const char *vm_suspend_name(enum vm_suspend_how how);
 
@@ -137,8 +155,9 @@ ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla,
 		   size_t len);
 
 /* Events. */
+/* Delivered at the current rip; cr2 is used with IDT_PF only. */
 int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
-			uint32_t errcode, bool restart_instruction);
+			uint32_t errcode, uint64_t cr2);
 int vm_inject_nmi(struct vcpu *vcpu);
 int vm_isa_assert_irq(struct vmctx *ctx, int irq);
 int vm_isa_deassert_irq(struct vmctx *ctx, int irq);

@@ -1,10 +1,438 @@
 /*
- * main.c: the vitro program (placeholder until the monitor lands).
+ * main.c: the vitro program - options, the VM's set-up in order, the event
+ * loop, and the way out with the exit status of vitro.8.
+ *
+ * Set-up reads and checks everything the user gave (options, kernel,
+ * modules, serial back end) before it creates the VM, so that bad input
+ * ends with a message and status 4 without touching KVM.
+ *
+ * Signals: SIGINT, SIGTERM, SIGHUP and SIGQUIT are blocked in every thread
+ * and read from a signalfd in the event loop, where they end the VM
+ * cleanly.  Fatal signals restore the terminal and re-raise; that handler
+ * needs the one piece of file-static state below.
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-int main(void)
+#include "monitor/loader.h"
+#include "monitor/mevent.h"
+#include "monitor/vitro.h"
+
+#define VITRO_VERSION "0.1"
+#define MAX_IMAGE (1ULL << 30)
+#define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
+
+/* For the fatal-signal handler and atexit: the terminal to restore. */
+static const struct uart_backend *volatile restore_be;
+
+static void restore_terminal(void)
 {
-	fprintf(stderr, "vitro: not built yet\n");
-	return 4;
+	if (restore_be)
+		uart_backend_restore_terminal(restore_be);
+}
+
+static void fatal_signal(int sig)
+{
+	restore_terminal();
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* A whole file in memory, for the loader. */
+struct blob {
+	const char *path;
+	uint8_t *data;
+	size_t len;
+};
+
+static int read_file(const char *what, const char *path, struct blob *b,
+		     char *err, size_t errlen)
+{
+	struct stat st;
+	ssize_t n;
+	size_t done = 0;
+	int fd;
+
+	b->path = path;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s '%s': %s", what, path,
+			 strerror(errno));
+		return -errno;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s '%s': not a regular file", what,
+			 path);
+		close(fd);
+		return -EINVAL;
+	}
+	if ((uint64_t)st.st_size > MAX_IMAGE) {
+		snprintf(err, errlen, "%s '%s': %lld bytes is more than 1 GiB",
+			 what, path, (long long)st.st_size);
+		close(fd);
+		return -EFBIG;
+	}
+	b->len = st.st_size;
+	b->data = malloc(b->len ? b->len : 1);
+	if (!b->data) {
+		close(fd);
+		snprintf(err, errlen, "%s '%s': out of memory", what, path);
+		return -ENOMEM;
+	}
+	while (done < b->len &&
+	       (n = read(fd, b->data + done, b->len - done)) > 0)
+		done += n;
+	close(fd);
+	if (done != b->len) {
+		snprintf(err, errlen, "%s '%s': short read", what, path);
+		return -EIO;
+	}
+	return 0;
+}
+
+struct boot_files {
+	struct blob kernel;
+	struct blob mods[LOADER_MAX_MODULES];
+	struct loader_module lmods[LOADER_MAX_MODULES];
+	char *initrd_copy;
+	unsigned nmods;
+};
+
+static int read_boot_files(const struct vitro_options *o, struct boot_files *bf,
+			   char *err, size_t errlen)
+{
+	char *save, *tok;
+	int r;
+
+	if ((r = read_file("kernel", o->kernel, &bf->kernel, err, errlen)))
+		return r;
+	if (!o->initrd)
+		return 0;
+	bf->initrd_copy = strdup(o->initrd);
+	if (!bf->initrd_copy)
+		return -ENOMEM;
+	for (tok = strtok_r(bf->initrd_copy, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (bf->nmods == LOADER_MAX_MODULES) {
+			snprintf(err, errlen, "-i: more than %d modules",
+				 LOADER_MAX_MODULES);
+			return -E2BIG;
+		}
+		r = read_file("module", tok, &bf->mods[bf->nmods], err, errlen);
+		if (r)
+			return r;
+		bf->lmods[bf->nmods] = (struct loader_module){
+			.name = tok,
+			.data = bf->mods[bf->nmods].data,
+			.len = bf->mods[bf->nmods].len,
+		};
+		bf->nmods++;
+	}
+	return 0;
+}
+
+static void free_boot_files(struct boot_files *bf)
+{
+	free(bf->kernel.data);
+	for (unsigned i = 0; i < bf->nmods; i++)
+		free(bf->mods[i].data);
+	free(bf->initrd_copy);
+}
+
+static void *map_guest(void *arg, uint64_t gpa, size_t len)
+{
+	return vm_map_gpa(arg, gpa, len);
+}
+
+static bool cpu_has_nx(void)
+{
+	unsigned a = 0x80000001, b = 0, c = 0, d = 0;
+
+	__asm__("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	return d & (1u << 20);
+}
+
+/* Create the VM and its vCPUs, and load the kernel into it. */
+static int vm_build(struct vitro *vm, const struct loader_image *img,
+		    struct boot_files *bf, char *err, size_t errlen)
+{
+	const struct vitro_options *o = &vm->opt;
+	struct loader_params lp;
+	struct loader_result res;
+	char msg[LOADER_MSG_MAX];
+	int r;
+
+	vm->ctx = vm_create(vm->name);
+	if (!vm->ctx) {
+		if (errno == EEXIST)
+			snprintf(err, errlen,
+				 "a VM named '%s' is already running",
+				 vm->name);
+		else
+			snprintf(err, errlen, "cannot create VM '%s': %s%s",
+				 vm->name, strerror(errno),
+				 errno == ENOENT || errno == EACCES ?
+					 " (is /dev/kvm there and yours?)" :
+					 "");
+		return -1;
+	}
+	r = vm_set_topology(vm->ctx, o->topo.sockets, o->topo.cores,
+			    o->topo.threads, o->topo.maxcpus);
+	if (r == 0)
+		r = vm_setup_memory(vm->ctx, o->memsize);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "cannot set up %llu MiB of guest memory: %s",
+			 (unsigned long long)(o->memsize >> 20), strerror(-r));
+		return -1;
+	}
+	vm->vcpu = calloc(vm->ncpus, sizeof(*vm->vcpu));
+	if (!vm->vcpu)
+		return -1;
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vitro_vcpu *vc = &vm->vcpu[i];
+
+		vc->vm = vm;
+		vc->id = i;
+		vc->vcpu = vm_vcpu_open(vm->ctx, i);
+		r = vc->vcpu ? vm_activate_cpu(vc->vcpu) : -errno;
+		if (r < 0) {
+			snprintf(err, errlen, "cannot create vCPU %u: %s", i,
+				 strerror(-r));
+			return -1;
+		}
+	}
+
+	lp = (struct loader_params){
+		.cmdline = o->cmdline,
+		.modules = bf->lmods,
+		.nmodules = bf->nmods,
+		.lowmem_size = vm_get_lowmem_size(vm->ctx),
+		.highmem_size = vm_get_highmem_size(vm->ctx),
+		.nxe = cpu_has_nx(),
+		.map = map_guest,
+		.map_arg = vm->ctx,
+	};
+	r = loader_place(img, &lp, &res, msg, sizeof(msg));
+	if (r < 0) {
+		snprintf(err, errlen, "kernel '%s': %s", o->kernel, msg);
+		return -1;
+	}
+	r = vm_set_register_set(vm->vcpu[0].vcpu, res.nregs, res.regnums,
+				res.regvals);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "cannot set the boot vCPU's registers: %s",
+			 strerror(-r));
+		return -1;
+	}
+	if (o->verbose)
+		vitro_log("%s", res.desc);
+	return 0;
+}
+
+static void on_signal(struct mevent *ev, int fd, enum mevent_type type,
+		      void *arg)
+{
+	struct signalfd_siginfo si;
+
+	if (read(fd, &si, sizeof(si)) == sizeof(si))
+		vitro_end(arg, VITRO_EXIT_POWEROFF, "stopped by signal %s",
+			  sigabbrev_np(si.ssi_signo) ?
+				  sigabbrev_np(si.ssi_signo) :
+				  "?");
+}
+
+/* KVM runs HLT in the kernel: ask now and then whether the guest stopped. */
+static void on_halt_timer(struct mevent *ev, int fd, enum mevent_type type,
+			  void *arg)
+{
+	struct vitro *vm = arg;
+
+	vm_check_halt(vm->ctx);
+}
+
+static int signals_setup(struct vitro *vm, sigset_t *set)
+{
+	struct sigaction sa = { .sa_handler = fatal_signal };
+	static const int fatal[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
+	int fd;
+
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESETHAND;
+	for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(set);
+	sigaddset(set, SIGINT);
+	sigaddset(set, SIGTERM);
+	sigaddset(set, SIGHUP);
+	sigaddset(set, SIGQUIT);
+	pthread_sigmask(SIG_BLOCK, set, NULL);
+	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (fd < 0 || !mevent_add(vm->loop, fd, MEVENT_READ, on_signal, vm))
+		return -1;
+	return fd;
+}
+
+static double cpu_ms(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* Peak resident memory of vitro and what of guest memory is resident. */
+static void print_memory_figures(struct vitro *vm, double startup_ms)
+{
+	unsigned long long hwm = 0;
+	size_t touched = 0, pages, low = vm_get_lowmem_size(vm->ctx);
+	char line[256];
+	FILE *f = fopen("/proc/self/status", "r");
+	uint8_t *mem = vm_map_gpa(vm->ctx, 0, low);
+
+	while (f && fgets(line, sizeof(line), f))
+		sscanf(line, "VmHWM: %llu", &hwm);
+	if (f)
+		fclose(f);
+	pages = low / 4096;
+	if (mem) {
+		unsigned char vec[4096];
+
+		for (size_t p = 0; p < pages; p += sizeof(vec)) {
+			size_t n = pages - p < sizeof(vec) ? pages - p :
+							     sizeof(vec);
+
+			if (mincore(mem + p * 4096, n * 4096, vec) < 0)
+				break;
+			for (size_t i = 0; i < n; i++)
+				touched += vec[i] & 1;
+		}
+	}
+	vitro_log("figures: startup_cpu_ms=%.2f rss_peak_kib=%llu "
+		  "guest_resident_kib=%zu",
+		  startup_ms, hwm, touched * 4);
+}
+
+int main(int argc, char **argv)
+{
+	struct vitro vm = { .end_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct boot_files bf = { 0 };
+	struct loader_image img;
+	char err[512], msg[LOADER_MSG_MAX];
+	double startup_ms = 0;
+	sigset_t sigs;
+	int r, status = VITRO_EXIT_ERROR;
+
+	if (options_parse(argc, argv, &vm.opt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: %s\n", err);
+		return VITRO_EXIT_ERROR;
+	}
+	if (vm.opt.help) {
+		fputs(options_usage, stdout);
+		return 0;
+	}
+	if (vm.opt.version) {
+		printf("vitro %s\n", VITRO_VERSION);
+		return 0;
+	}
+	vm.ncpus = vm.opt.ncpus;
+	snprintf(vm.name, sizeof(vm.name), "%s",
+		 vm.opt.name ? vm.opt.name : "");
+	if (!vm.opt.name)
+		snprintf(vm.name, sizeof(vm.name), "vitro-%d", (int)getpid());
+	else if (strlen(vm.opt.name) >= VM_NAME_MAX) {
+		fprintf(stderr, "vitro: VM name '%s' is longer than %d bytes\n",
+			vm.opt.name, VM_NAME_MAX - 1);
+		return VITRO_EXIT_ERROR;
+	}
+
+	/* Check all the user gave before creating anything. */
+	if (uart_backend_parse(vm.opt.com1, &vm.com1_cfg, err, sizeof(err)) <
+	    0) {
+		fprintf(stderr, "vitro: -l %s: %s\n", vm.opt.com1, err);
+		return VITRO_EXIT_ERROR;
+	}
+	if (read_boot_files(&vm.opt, &bf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_files;
+	}
+	if (loader_parse(bf.kernel.data, bf.kernel.len, &img, msg,
+			 sizeof(msg)) < 0) {
+		fprintf(stderr, "vitro: kernel '%s': %s\n", vm.opt.kernel, msg);
+		goto out_files;
+	}
+
+	if (vm_build(&vm, &img, &bf, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_vm;
+	}
+	vm.pio = region_map_create("pio");
+	vm.mmio = region_map_create("mmio");
+	vm.loop = mevent_create();
+	if (!vm.pio || !vm.mmio || !vm.loop) {
+		fprintf(stderr, "vitro: out of memory\n");
+		goto out_vm;
+	}
+	if (signals_setup(&vm, &sigs) < 0) {
+		fprintf(stderr, "vitro: cannot watch signals: %s\n",
+			strerror(errno));
+		goto out_vm;
+	}
+	if (!mevent_add_timer(vm.loop, HALT_CHECK_NS, HALT_CHECK_NS,
+			      on_halt_timer, &vm)) {
+		fprintf(stderr, "vitro: cannot start a timer: %s\n",
+			strerror(errno));
+		goto out_vm;
+	}
+	atexit(restore_terminal);
+	if (vitro_devices_init(&vm, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_devices;
+	}
+	restore_be = vm.com1_be;
+
+	startup_ms = cpu_ms();
+	if ((r = vitro_vcpus_start(&vm)) < 0) {
+		vitro_end(&vm, VITRO_EXIT_ERROR,
+			  "cannot start vCPU threads: %s", strerror(-r));
+	}
+	r = mevent_run(vm.loop);
+	if (r < 0)
+		vitro_end(&vm, VITRO_EXIT_ERROR, "event loop: %s",
+			  strerror(-r));
+	vitro_vcpus_join(&vm);
+	status = vm.status;
+out_devices:
+	restore_be = NULL;
+	vitro_devices_fini(&vm);
+	if (vm.end_msg[0])
+		fprintf(stderr, "vitro: %s\n", vm.end_msg);
+	if (vm.opt.verbose && vm.ctx)
+		print_memory_figures(&vm, startup_ms);
+out_vm:
+	if (vm.loop)
+		mevent_destroy(vm.loop);
+	if (vm.pio)
+		region_map_destroy(vm.pio);
+	if (vm.mmio)
+		region_map_destroy(vm.mmio);
+	for (unsigned i = 0; vm.vcpu && i < vm.ncpus; i++)
+		vm_vcpu_close(vm.vcpu[i].vcpu);
+	free(vm.vcpu);
+	vm_destroy(vm.ctx);
+out_files:
+	free_boot_files(&bf);
+	return status;
 }

@@ -5,8 +5,9 @@ MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
 
 $(O)/lib/libmonitor.a: $(MONITOR_OBJS)
 	@mkdir -p $(@D)
-	rm -f $@
-	$(AR) rcs $@ $^
+	@rm -f $@
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 # Libraries a program linking the monitor needs, in link order.
 MONITOR_LIBS := $(VITRO_LIBS) $(O)/lib/libmonitor.a $(O)/lib/libvmmapi.a
@@ -14,7 +15,8 @@ MONITOR_LDLIBS := $(VITRO_LDLIBS) $(LDLIBS_THREAD)
 
 $(O)/bin/vitro: $(O)/monitor/main.o $(MONITOR_LIBS)
 	@mkdir -p $(@D)
-	$(CC) $(LDFLAGS) -o $@ $(O)/monitor/main.o $(MONITOR_LIBS) \
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $(O)/monitor/main.o $(MONITOR_LIBS) \
 		$(MONITOR_LDLIBS)
 
 LIBS += $(O)/lib/libmonitor.a

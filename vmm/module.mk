@@ -4,6 +4,7 @@ VMM_OBJS := $(VMM_SRCS:%.c=$(O)/%.o)
 
 $(O)/lib/libvmm.a: $(VMM_OBJS)
 	@mkdir -p $(@D)
-	$(AR) rcs $@ $^
+	$(call say,AR,$@)
+	$(Q)$(AR) rcs $@ $^
 
 LIBS += $(O)/lib/libvmm.a

@@ -25,6 +25,9 @@ const char *vmm_name(const struct vmm *vm);
 /* Run a command: 0 or -errno. */
 int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg);
 
+/* The signal that kicks a thread out of KVM_RUN. */
+int vmm_kick_signal(void);
+
 /* Names for exit codes, suspend reasons and registers ("?" if unknown). */
 const char *vmm_exitcode_name(enum vm_exitcode code);
 const char *vmm_suspend_name(enum vm_suspend_how how);

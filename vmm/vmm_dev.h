@@ -234,6 +234,7 @@ struct vm_exit {
 		} hwbp;
 		struct {
 			enum vm_suspend_how how;
+			int cpuid; /* the vCPU that caused it, or -1 */
 		} suspended;
 		struct {
 			uint32_t suberror; /* KVM_INTERNAL_ERROR_* */
@@ -359,6 +360,21 @@ struct vm_munmap {
 	size_t len;
 };
 
+/*
+ * VM_PROTECT_GPA: how guest accesses to [gpa, gpa+len) reach memory, by
+ * page.  With VM_PROT_WRITE and VM_PROT_READ (the default) they go to
+ * memory; without VM_PROT_WRITE every guest write exits as an MMIO write
+ * carrying the data, memory unchanged; with no access bits every guest
+ * access exits as MMIO (instruction fetches from such a page cannot be
+ * emulated).  VM_GPA2HVA still reaches the memory, so the monitor can
+ * perform the access itself.  A debugger's watchpoints are built on this.
+ */
+struct vm_gpa_prot {
+	uint64_t gpa;
+	size_t len;
+	int prot; /* VM_PROT_* */
+};
+
 /* VM_GPA2HVA: in-process only. */
 struct vm_gpa2hva {
 	uint64_t gpa; /* in */
@@ -425,13 +441,16 @@ struct vm_cpu_topology {
 	uint16_t maxcpus;
 };
 
+/*
+ * The exception is delivered at the vCPU's current rip, as a fault is: to
+ * deliver a trap (#BP, #OF) the caller first moves rip past the instruction.
+ */
 struct vm_exception {
 	int cpuid;
 	int vector;
 	bool error_code_valid;
 	uint32_t error_code;
-	bool restart_instruction; /* #PF, #GP... leave rip unchanged */
-	uint64_t cr2; /* with IDT_PF */
+	uint64_t cr2; /* with IDT_PF: the faulting address */
 };
 
 struct vm_nmi {
@@ -471,6 +490,14 @@ enum vm_cmd {
 	/* lifecycle */
 	VM_REINIT = 1,
 	VM_SUSPEND, /* struct vm_suspend */
+	/*
+	 * Start a halt probe: each vCPU's thread looks at its own state after
+	 * a kick, and when every vCPU is halted with interrupts disabled (or
+	 * waits for a SIPI) on two probes in a row, the VM is suspended with
+	 * VM_SUSPEND_HALT.  KVM runs HLT in the kernel, so without probes no
+	 * one would notice a guest that has stopped for good.  No argument.
+	 */
+	VM_CHECK_HALT,
 	VM_ACTIVATE_CPU, /* struct vm_activate_cpu */
 	VM_GET_CPUS, /* struct vm_cpus */
 	VM_SET_TOPOLOGY, /* struct vm_cpu_topology */
@@ -482,6 +509,7 @@ enum vm_cmd {
 	VM_MUNMAP_MEMSEG, /* struct vm_munmap */
 	VM_MMAP_GETNEXT, /* struct vm_memmap: first map at or above gpa */
 	VM_GPA2HVA, /* struct vm_gpa2hva */
+	VM_PROTECT_GPA, /* struct vm_gpa_prot */
 	/* run */
 	VM_RUN = 32, /* struct vm_run */
 	/* registers */

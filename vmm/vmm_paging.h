@@ -25,7 +25,10 @@ typedef void *(*vmm_gpa_map_fn)(void *arg, uint64_t gpa, size_t len);
  * as an error.  With `nofault` guest memory is only read; otherwise the
  * walk sets accessed bits on every entry used and the dirty bit on the
  * final entry of a write, but only when the walk succeeds.
- * Returns 0, or -EFAULT when a page-table entry is not in guest memory.
+ * Returns 0; -EFAULT when a page-table entry is not in guest memory;
+ * -EINVAL for an unknown paging mode; -EAGAIN when, without `nofault`, the
+ * guest keeps rewriting the entries being walked (the walk restarts a
+ * bounded number of times).
  */
 int vmm_paging_walk(const struct vm_guest_paging *paging, uint64_t gla,
 		    int prot, bool nofault, vmm_gpa_map_fn map, void *arg,

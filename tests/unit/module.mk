@@ -3,7 +3,8 @@ UNIT_SRCS := $(wildcard tests/unit/test-*.c)
 UNIT_BINS := $(UNIT_SRCS:%.c=$(O)/%)
 
 $(UNIT_BINS): $(O)/tests/unit/%: $(O)/tests/unit/%.o $$(TEST_LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
 
 TEST_PROGRAMS += $(UNIT_BINS)
 TESTS += $(UNIT_BINS)

@@ -1,0 +1,631 @@
+/*
+ * vmmapi.c: libvmmapi, one function per vmm command, plus the helpers
+ * built from several (memory set-up, guest copies).
+ *
+ * The transport is in-process: each call is a vmm_ioctl() on the VM this
+ * process created.  Handles carry no mutable state after creation except
+ * the memory sizes set once by vm_setup_memory(), so every function may be
+ * called from any thread (vmmapi.h gives the rules on vCPU state).
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "libvmmapi/vmmapi.h"
+#include "vmm/vmm.h"
+#include "vmm/vmm_paging.h"
+
+struct vmctx {
+	struct vmm *vmm;
+	size_t lowmem; /* system memory below the PCI hole */
+	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
+};
+
+struct vcpu {
+	struct vmctx *ctx;
+	int id;
+};
+
+static int ctl(struct vmctx *ctx, enum vm_cmd cmd, void *arg)
+{
+	return vmm_ioctl(ctx->vmm, cmd, arg);
+}
+
+struct vmctx *vm_create(const char *name)
+{
+	struct vmctx *ctx = calloc(1, sizeof(*ctx));
+
+	if (!ctx)
+		return NULL;
+	ctx->vmm = vmm_create(name);
+	if (!ctx->vmm) {
+		int e = errno;
+
+		free(ctx);
+		errno = e;
+		return NULL;
+	}
+	return ctx;
+}
+
+void vm_destroy(struct vmctx *ctx)
+{
+	if (!ctx)
+		return;
+	vmm_destroy(ctx->vmm);
+	free(ctx);
+}
+
+const char *vm_get_name(const struct vmctx *ctx)
+{
+	return vmm_name(ctx->vmm);
+}
+
+struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid)
+{
+	struct vcpu *v;
+
+	if (vcpuid < 0 || vcpuid >= VM_MAXCPU) {
+		errno = EINVAL;
+		return NULL;
+	}
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return NULL;
+	v->ctx = ctx;
+	v->id = vcpuid;
+	return v;
+}
+
+void vm_vcpu_close(struct vcpu *vcpu)
+{
+	free(vcpu);
+}
+
+int vcpu_id(const struct vcpu *vcpu)
+{
+	return vcpu->id;
+}
+
+struct vmctx *vcpu_ctx(const struct vcpu *vcpu)
+{
+	return vcpu->ctx;
+}
+
+int vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
+		    uint16_t threads, uint16_t maxcpus)
+{
+	struct vm_cpu_topology t = { sockets, cores, threads, maxcpus };
+
+	return ctl(ctx, VM_SET_TOPOLOGY, &t);
+}
+
+int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
+		    uint16_t *threads, uint16_t *maxcpus)
+{
+	struct vm_cpu_topology t;
+	int r = ctl(ctx, VM_GET_TOPOLOGY, &t);
+
+	if (r == 0) {
+		*sockets = t.sockets;
+		*cores = t.cores;
+		*threads = t.threads;
+		*maxcpus = t.maxcpus;
+	}
+	return r;
+}
+
+int vm_activate_cpu(struct vcpu *vcpu)
+{
+	struct vm_activate_cpu a = { vcpu->id };
+
+	return ctl(vcpu->ctx, VM_ACTIVATE_CPU, &a);
+}
+
+static int get_cpus(struct vmctx *ctx, enum vm_cpuset_which which,
+		    struct vm_cpuset *cpus)
+{
+	struct vm_cpus c = { .which = which };
+	int r = ctl(ctx, VM_GET_CPUS, &c);
+
+	if (r == 0)
+		*cpus = c.cpus;
+	return r;
+}
+
+int vm_active_cpus(struct vmctx *ctx, struct vm_cpuset *cpus)
+{
+	return get_cpus(ctx, VM_ACTIVE_CPUS, cpus);
+}
+
+int vm_suspended_cpus(struct vmctx *ctx, struct vm_cpuset *cpus)
+{
+	return get_cpus(ctx, VM_SUSPENDED_CPUS, cpus);
+}
+
+int vm_debug_cpus(struct vmctx *ctx, struct vm_cpuset *cpus)
+{
+	return get_cpus(ctx, VM_DEBUG_CPUS, cpus);
+}
+
+int vm_suspend(struct vmctx *ctx, enum vm_suspend_how how)
+{
+	struct vm_suspend s = { how };
+
+	return ctl(ctx, VM_SUSPEND, &s);
+}
+
+int vm_check_halt(struct vmctx *ctx)
+{
+	return ctl(ctx, VM_CHECK_HALT, NULL);
+}
+
+int vm_reinit(struct vmctx *ctx)
+{
+	return ctl(ctx, VM_REINIT, NULL);
+}
+
+/* Memory. */
+
+int vm_alloc_memseg(struct vmctx *ctx, int segid, size_t len, const char *name)
+{
+	struct vm_memseg ms = { .segid = segid, .len = len };
+
+	if (name) {
+		if (strlen(name) >= sizeof(ms.name))
+			return -ENAMETOOLONG;
+		strcpy(ms.name, name);
+	}
+	return ctl(ctx, VM_ALLOC_MEMSEG, &ms);
+}
+
+int vm_get_memseg(struct vmctx *ctx, int segid, size_t *len, char *name,
+		  size_t namelen)
+{
+	struct vm_memseg ms = { .segid = segid };
+	int r = ctl(ctx, VM_GET_MEMSEG, &ms);
+
+	if (r == 0) {
+		if (name && strlen(ms.name) >= namelen)
+			return -ENAMETOOLONG;
+		*len = ms.len;
+		if (name)
+			strcpy(name, ms.name);
+	}
+	return r;
+}
+
+int vm_mmap_memseg(struct vmctx *ctx, uint64_t gpa, int segid, uint64_t segoff,
+		   size_t len, int prot)
+{
+	struct vm_memmap mm = {
+		.gpa = gpa,
+		.segid = segid,
+		.segoff = segoff,
+		.len = len,
+		.prot = prot,
+	};
+
+	return ctl(ctx, VM_MMAP_MEMSEG, &mm);
+}
+
+int vm_munmap_memseg(struct vmctx *ctx, uint64_t gpa, size_t len)
+{
+	struct vm_munmap mu = { gpa, len };
+
+	return ctl(ctx, VM_MUNMAP_MEMSEG, &mu);
+}
+
+int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
+		    uint64_t *segoff, size_t *len, int *prot, int *flags)
+{
+	struct vm_memmap mm = { .gpa = *gpa };
+	int r = ctl(ctx, VM_MMAP_GETNEXT, &mm);
+
+	if (r == 0) {
+		*gpa = mm.gpa;
+		*segid = mm.segid;
+		*segoff = mm.segoff;
+		*len = mm.len;
+		*prot = mm.prot;
+		*flags = mm.flags;
+	}
+	return r;
+}
+
+int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot)
+{
+	struct vm_gpa_prot gp = { gpa, len, prot };
+
+	return ctl(ctx, VM_PROTECT_GPA, &gp);
+}
+
+int vm_setup_memory(struct vmctx *ctx, size_t len)
+{
+	const int prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC;
+	size_t low = len < VM_LOWMEM_LIMIT ? len : VM_LOWMEM_LIMIT;
+	int r;
+
+	if (len == 0 || len % 4096)
+		return -EINVAL;
+	if ((r = vm_alloc_memseg(ctx, VM_SYSMEM, len, NULL)) < 0)
+		return r;
+	if ((r = vm_mmap_memseg(ctx, 0, VM_SYSMEM, 0, low, prot)) < 0)
+		return r;
+	if (len > low && (r = vm_mmap_memseg(ctx, VM_HIGHMEM_BASE, VM_SYSMEM,
+					     low, len - low, prot)) < 0)
+		return r;
+	ctx->lowmem = low;
+	ctx->highmem = len - low;
+	return 0;
+}
+
+size_t vm_get_lowmem_size(struct vmctx *ctx)
+{
+	return ctx->lowmem;
+}
+
+size_t vm_get_highmem_size(struct vmctx *ctx)
+{
+	return ctx->highmem;
+}
+
+void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
+		       uint64_t gpa, size_t len)
+{
+	int r;
+	void *p;
+
+	if (!name || !name[0]) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = vm_alloc_memseg(ctx, segid, len, name);
+	if (r == 0)
+		r = vm_mmap_memseg(ctx, gpa, segid, 0, len,
+				   VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC);
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	p = vm_map_gpa(ctx, gpa, len);
+	return p;
+}
+
+void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len)
+{
+	struct vm_gpa2hva a = { .gpa = gpa, .len = len };
+	int r = ctl(ctx, VM_GPA2HVA, &a);
+
+	if (r < 0) {
+		errno = -r;
+		return NULL;
+	}
+	return a.hva;
+}
+
+/* Running and registers. */
+
+const char *vm_exitcode_name(enum vm_exitcode code)
+{
+	return vmm_exitcode_name(code);
+}
+
+const char *vm_suspend_name(enum vm_suspend_how how)
+{
+	return vmm_suspend_name(how);
+}
+
+const char *vm_reg_name(int reg)
+{
+	return vmm_reg_name(reg);
+}
+int vm_kick_signal(void)
+{
+	return vmm_kick_signal();
+}
+
+int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit)
+{
+	struct vm_run a = { vcpu->id, vmexit };
+
+	return ctl(vcpu->ctx, VM_RUN, &a);
+}
+
+int vm_get_register(struct vcpu *vcpu, int reg, uint64_t *val)
+{
+	struct vm_register a = { vcpu->id, reg, 0 };
+	int r = ctl(vcpu->ctx, VM_GET_REGISTER, &a);
+
+	if (r == 0)
+		*val = a.regval;
+	return r;
+}
+
+int vm_set_register(struct vcpu *vcpu, int reg, uint64_t val)
+{
+	struct vm_register a = { vcpu->id, reg, val };
+
+	return ctl(vcpu->ctx, VM_SET_REGISTER, &a);
+}
+
+int vm_get_register_set(struct vcpu *vcpu, unsigned int count,
+			const int *regnums, uint64_t *regvals)
+{
+	struct vm_register_set a = { .cpuid = vcpu->id, .count = count };
+	int r;
+
+	if (count > VM_REGSET_MAX)
+		return -E2BIG;
+	memcpy(a.regnums, regnums, count * sizeof(*regnums));
+	r = ctl(vcpu->ctx, VM_GET_REGISTER_SET, &a);
+	if (r == 0)
+		memcpy(regvals, a.regvals, count * sizeof(*regvals));
+	return r;
+}
+
+int vm_set_register_set(struct vcpu *vcpu, unsigned int count,
+			const int *regnums, const uint64_t *regvals)
+{
+	struct vm_register_set a = { .cpuid = vcpu->id, .count = count };
+
+	if (count > VM_REGSET_MAX)
+		return -E2BIG;
+	memcpy(a.regnums, regnums, count * sizeof(*regnums));
+	memcpy(a.regvals, regvals, count * sizeof(*regvals));
+	return ctl(vcpu->ctx, VM_SET_REGISTER_SET, &a);
+}
+
+/* Debugging. */
+
+static int debug_cpu(struct vmctx *ctx, enum vm_cmd cmd, int cpuid)
+{
+	struct vm_activate_cpu a = { cpuid };
+
+	return ctl(ctx, cmd, &a);
+}
+
+int vm_suspend_cpu(struct vcpu *vcpu)
+{
+	return debug_cpu(vcpu->ctx, VM_SUSPEND_CPU, vcpu->id);
+}
+
+int vm_resume_cpu(struct vcpu *vcpu)
+{
+	return debug_cpu(vcpu->ctx, VM_RESUME_CPU, vcpu->id);
+}
+
+int vm_suspend_all_cpus(struct vmctx *ctx)
+{
+	return debug_cpu(ctx, VM_SUSPEND_CPU, -1);
+}
+
+int vm_resume_all_cpus(struct vmctx *ctx)
+{
+	return debug_cpu(ctx, VM_RESUME_CPU, -1);
+}
+
+int vm_get_capability(struct vcpu *vcpu, enum vm_cap_type cap, int *val)
+{
+	struct vm_capability a = { vcpu->id, cap, 0 };
+	int r = ctl(vcpu->ctx, VM_GET_CAPABILITY, &a);
+
+	if (r == 0)
+		*val = a.capval;
+	return r;
+}
+
+int vm_set_capability(struct vcpu *vcpu, enum vm_cap_type cap, int val)
+{
+	struct vm_capability a = { vcpu->id, cap, val };
+
+	return ctl(vcpu->ctx, VM_SET_CAPABILITY, &a);
+}
+
+int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
+		    uint64_t dr7)
+{
+	struct vm_hw_debug a = { .cpuid = vcpu->id,
+				 .enable = enable,
+				 .dr7 = dr7 };
+
+	if (enable)
+		memcpy(a.dr, dr, sizeof(a.dr));
+	return ctl(vcpu->ctx, VM_SET_HW_DEBUG, &a);
+}
+
+/* Translation. */
+
+int vm_gla2gpa_walk(struct vcpu *vcpu, struct vm_gla2gpa *walk, bool nofault)
+{
+	walk->cpuid = vcpu->id;
+	return ctl(vcpu->ctx, nofault ? VM_GLA2GPA_NOFAULT : VM_GLA2GPA, walk);
+}
+
+int vm_get_guest_paging(struct vcpu *vcpu, struct vm_guest_paging *paging)
+{
+	static const int regs[] = {
+		VM_REG_GUEST_CR0,	VM_REG_GUEST_CR3,
+		VM_REG_GUEST_CR4,	VM_REG_GUEST_EFER,
+		VM_REG_GUEST_RFLAGS,	VM_REG_GUEST_CS_ACCESS,
+		VM_REG_GUEST_SS_ACCESS,
+	};
+	uint64_t v[7];
+	int r;
+
+	if ((r = vm_get_register_set(vcpu, 7, regs, v)) < 0)
+		return r;
+	vmm_paging_from_regs(v[0], v[1], v[2], v[3], v[4], v[5], v[6], paging);
+	return 0;
+}
+
+static int gla2gpa(struct vcpu *vcpu, const struct vm_guest_paging *paging,
+		   uint64_t gla, int prot, uint64_t *gpa, int *fault,
+		   bool nofault)
+{
+	struct vm_gla2gpa w = { .gla = gla, .prot = prot };
+	int r;
+
+	if (paging)
+		w.paging = *paging;
+	else
+		w.use_current = true;
+	r = vm_gla2gpa_walk(vcpu, &w, nofault);
+	if (r == 0) {
+		*fault = w.fault;
+		if (!w.fault)
+			*gpa = w.gpa;
+	}
+	return r;
+}
+
+int vm_gla2gpa(struct vcpu *vcpu, const struct vm_guest_paging *paging,
+	       uint64_t gla, int prot, uint64_t *gpa, int *fault)
+{
+	return gla2gpa(vcpu, paging, gla, prot, gpa, fault, false);
+}
+
+int vm_gla2gpa_nofault(struct vcpu *vcpu, const struct vm_guest_paging *paging,
+		       uint64_t gla, int prot, uint64_t *gpa, int *fault)
+{
+	return gla2gpa(vcpu, paging, gla, prot, gpa, fault, true);
+}
+
+/*
+ * Copy page by page with the vCPU's paging, read once; stop at the first
+ * page that is not mapped or not memory.
+ */
+static ssize_t guest_copy(struct vcpu *vcpu, uint64_t gla, void *buf,
+			  size_t len, bool to_guest)
+{
+	struct vm_guest_paging pg;
+	size_t done = 0;
+	int r;
+
+	if ((r = vm_get_guest_paging(vcpu, &pg)) < 0)
+		return r;
+	while (done < len) {
+		uint64_t a = gla + done, gpa;
+		size_t n = 4096 - (a & 4095);
+		int fault;
+		uint8_t *p;
+
+		if (n > len - done)
+			n = len - done;
+		r = vm_gla2gpa_nofault(vcpu, &pg, a,
+				       to_guest ? VM_PROT_WRITE : VM_PROT_READ,
+				       &gpa, &fault);
+		if (r < 0 || fault)
+			break;
+		p = vm_map_gpa(vcpu->ctx, gpa, n);
+		if (!p)
+			break;
+		if (to_guest)
+			memcpy(p, (uint8_t *)buf + done, n);
+		else
+			memcpy((uint8_t *)buf + done, p, n);
+		done += n;
+	}
+	if (done == 0 && len > 0)
+		return r < 0 ? r : -EFAULT;
+	return done;
+}
+
+ssize_t vm_copyin(struct vcpu *vcpu, uint64_t gla, void *buf, size_t len)
+{
+	return guest_copy(vcpu, gla, buf, len, false);
+}
+
+ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla, size_t len)
+{
+	return guest_copy(vcpu, gla, (void *)buf, len, true);
+}
+
+/* Events. */
+
+int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
+			uint32_t errcode, uint64_t cr2)
+{
+	struct vm_exception e = {
+		.cpuid = vcpu->id,
+		.vector = vector,
+		.error_code_valid = errcode_valid,
+		.error_code = errcode,
+		.cr2 = cr2,
+	};
+
+	return ctl(vcpu->ctx, VM_INJECT_EXCEPTION, &e);
+}
+
+int vm_inject_nmi(struct vcpu *vcpu)
+{
+	struct vm_nmi n = { vcpu->id };
+
+	return ctl(vcpu->ctx, VM_INJECT_NMI, &n);
+}
+
+static int irq(struct vmctx *ctx, enum vm_cmd cmd, int line)
+{
+	struct vm_irq a = { line };
+
+	return ctl(ctx, cmd, &a);
+}
+
+int vm_isa_assert_irq(struct vmctx *ctx, int line)
+{
+	return irq(ctx, VM_ISA_ASSERT_IRQ, line);
+}
+
+int vm_isa_deassert_irq(struct vmctx *ctx, int line)
+{
+	return irq(ctx, VM_ISA_DEASSERT_IRQ, line);
+}
+
+int vm_isa_pulse_irq(struct vmctx *ctx, int line)
+{
+	return irq(ctx, VM_ISA_PULSE_IRQ, line);
+}
+
+int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data)
+{
+	struct vm_msi m = { addr, data };
+
+	return ctl(ctx, VM_LAPIC_MSI, &m);
+}
+
+/* Statistics. */
+
+int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count)
+{
+	struct vm_stats st;
+	int n = 0, r;
+
+	if (max < 0)
+		return -EINVAL;
+	for (;;) {
+		st.cpuid = vcpu->id;
+		st.index = n;
+		if ((r = ctl(vcpu->ctx, VM_STATS, &st)) < 0)
+			return r;
+		for (int i = 0; i < st.num_entries && n + i < max; i++)
+			buf[n + i] = st.statbuf[i];
+		n += st.num_entries;
+		if (st.num_entries < VM_STATS_BATCH)
+			break;
+	}
+	*count = n;
+	return 0;
+}
+
+int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len)
+{
+	struct vm_stat_desc d = { .index = index };
+	int r = ctl(ctx, VM_STAT_DESC, &d);
+
+	if (r == 0) {
+		if (strlen(d.desc) >= len)
+			return -ENAMETOOLONG;
+		strcpy(buf, d.desc);
+	}
+	return r;
+}

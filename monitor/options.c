@@ -1,0 +1,270 @@
+/*
+ * options.c: parsing vitro's command line (see options.h and vitro.8).
+ * Pure functions over argv; getopt's own globals are reset on entry so the
+ * parser can run more than once (tests do).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/options.h"
+
+const char options_usage[] =
+	"usage: vitro [options] [NAME]\n"
+	"\n"
+	"Run a virtual machine on KVM, with a debugger's view of it.\n"
+	"\n"
+	"  -k FILE         the kernel: an ELF64 image (entered in 64-bit mode)\n"
+	"                  or a Multiboot image (ELF32, ELF64 or a.out kludge)\n"
+	"  -a CMDLINE      the kernel command line\n"
+	"  -i FILE[,FILE]  Multiboot modules, in order\n"
+	"  -m SIZE         guest memory: 512M, 4G... (a plain number is MiB;\n"
+	"                  default 256M)\n"
+	"  -c N[,sockets=S][,cores=C][,threads=T]\n"
+	"                  vCPUs and topology (default 1)\n"
+	"  -l com1,BACKEND the COM1 serial port: stdio (default), pty,\n"
+	"                  file:PATH or unix:PATH\n"
+	"  -v              say more on stderr (start-up figures, exits)\n"
+	"  -h, --help      this text\n"
+	"      --version   the version\n"
+	"\n"
+	"NAME names the VM (default vitro-PID).  On a terminal, COM1 on stdio\n"
+	"puts the terminal in raw mode: Ctrl-a x quits, Ctrl-a h lists the\n"
+	"other escapes.  A guest ends vitro by writing V to port 0xf4 (as\n"
+	"QEMU's isa-debug-exit): the exit status is then (V << 1) | 1.\n"
+	"\n"
+	"Exit status: 0 the guest reset, 1 powered off, 2 halted, 3 triple\n"
+	"fault, 4 an error (bad option or image, emulation failure...).\n";
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+int options_parse_size(const char *s, uint64_t *out)
+{
+	unsigned long long v;
+	unsigned shift = 20;
+	char *end;
+
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (*end) {
+	case 0:
+		break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (*end) {
+		end++;
+		/* 512M, 512MB, 512MiB are the same thing here. */
+		if (strcmp(end, "") && strcmp(end, "B") && strcmp(end, "iB"))
+			return -EINVAL;
+	}
+	if (v > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v == 0 || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int options_parse_cpus(const char *s, unsigned *ncpus,
+		       struct vm_cpu_topology *topo, char *err, size_t errlen)
+{
+	unsigned n = 0, sockets = 0, cores = 1, threads = 1, max;
+	char buf[256], *tok, *save;
+
+	if (strlen(s) >= sizeof(buf))
+		return fail(err, errlen, "-c '%.40s...': too long", s);
+	strcpy(buf, s);
+	for (tok = strtok_r(buf, ",", &save); tok;
+	     tok = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(tok, '=');
+		unsigned *dst;
+		const char *val = tok;
+
+		if (!eq) {
+			dst = &n;
+		} else {
+			*eq = 0;
+			val = eq + 1;
+			if (!strcmp(tok, "cpus"))
+				dst = &n;
+			else if (!strcmp(tok, "sockets"))
+				dst = &sockets;
+			else if (!strcmp(tok, "cores"))
+				dst = &cores;
+			else if (!strcmp(tok, "threads"))
+				dst = &threads;
+			else
+				return fail(err, errlen,
+					    "-c: unknown key '%s' (expected "
+					    "cpus, sockets, cores or threads)",
+					    tok);
+		}
+		if (parse_uint(val, VM_MAXCPU, dst) < 0)
+			return fail(err, errlen,
+				    "-c: '%s' is not a number from 1 to %d",
+				    val, VM_MAXCPU);
+	}
+	if (!n && !sockets)
+		return fail(err, errlen,
+			    "-c '%s': give the number of vCPUs, e.g. -c 2", s);
+	if (!sockets) /* bhyve's default: one vCPU per socket */
+		sockets = (n + cores * threads - 1) / (cores * threads);
+	max = sockets * cores * threads;
+	if (max > VM_MAXCPU)
+		return fail(err, errlen,
+			    "-c '%s': %u sockets x %u cores x %u threads is "
+			    "more than %d vCPUs",
+			    s, sockets, cores, threads, VM_MAXCPU);
+	if (!n)
+		n = max;
+	if (n > max)
+		return fail(err, errlen,
+			    "-c '%s': %u vCPUs do not fit in %u sockets x %u "
+			    "cores x %u threads",
+			    s, n, sockets, cores, threads);
+	*ncpus = n;
+	*topo = (struct vm_cpu_topology){ sockets, cores, threads, max };
+	return 0;
+}
+
+enum { OPT_VERSION = 256 };
+
+static const struct option long_opts[] = {
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
+		  size_t errlen)
+{
+	int c, r;
+
+	*o = (struct vitro_options){
+		.ncpus = 1,
+		.topo = { 1, 1, 1, 1 },
+		.memsize = VITRO_DEFAULT_MEM,
+		.com1 = "com1,stdio",
+	};
+	optind = 0; /* glibc: start over, and reset its internal state */
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:v", long_opts,
+				NULL)) != -1) {
+		switch (c) {
+		case 'a':
+			o->cmdline = optarg;
+			break;
+		case 'c':
+			r = options_parse_cpus(optarg, &o->ncpus, &o->topo, err,
+					       errlen);
+			if (r < 0)
+				return r;
+			break;
+		case 'G':
+			o->gdb = optarg;
+			break;
+		case 'h':
+			o->help = true;
+			return 0;
+		case OPT_VERSION:
+			o->version = true;
+			return 0;
+		case 'i':
+			o->initrd = optarg;
+			break;
+		case 'k':
+			o->kernel = optarg;
+			break;
+		case 'l':
+			o->com1 = optarg; /* checked by uart_backend_parse */
+			break;
+		case 'm':
+			if (options_parse_size(optarg, &o->memsize) < 0)
+				return fail(err, errlen,
+					    "-m '%s': expected a size such as "
+					    "512M or 4G",
+					    optarg);
+			if (o->memsize < VITRO_MIN_MEM ||
+			    o->memsize > VITRO_MAX_MEM)
+				return fail(err, errlen,
+					    "-m '%s': guest memory must be "
+					    "from 2M to 1T",
+					    optarg);
+			if (o->memsize % (2ULL << 20))
+				return fail(err, errlen,
+					    "-m '%s': guest memory must be a "
+					    "multiple of 2M",
+					    optarg);
+			break;
+		case 'v':
+			o->verbose++;
+			break;
+		case ':':
+			return fail(err, errlen, "option -%c needs a value",
+				    optopt);
+		default:
+			if (optopt)
+				return fail(err, errlen,
+					    "unknown option -%c (try --help)",
+					    optopt);
+			return fail(err, errlen,
+				    "unknown option '%s' (try --help)",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		o->name = argv[optind++];
+	if (optind < argc)
+		return fail(err, errlen,
+			    "unexpected argument '%s' after the VM name '%s'",
+			    argv[optind], o->name);
+	if (!o->kernel)
+		return fail(err, errlen,
+			    "no kernel: give one with -k FILE (try --help)");
+	return 0;
+}

@@ -1,0 +1,158 @@
+/*
+ * uart_backend.h: what a UART is connected to on the host, chosen with
+ * `-l com1,BACKEND`:
+ *
+ *   stdio      the monitor's stdin and stdout.  On a terminal: raw input
+ *              (output processing kept, so "\n" starts a line), with the
+ *              escape Ctrl-a: Ctrl-a x quits, Ctrl-a h prints help,
+ *              Ctrl-a Ctrl-a sends one Ctrl-a (any other key after Ctrl-a
+ *              is dropped with the Ctrl-a).  Otherwise stdin is plain
+ *              input, and its EOF only ends input, never the VM.
+ *              Output goes to stdout unbuffered, and waits while stdout
+ *              is slow rather than losing bytes.
+ *   pty        a new pseudo-terminal; its path is printed (and returned by
+ *              uart_backend_path).  The monitor holds the terminal's slave
+ *              side open, so output while no one has it open never blocks
+ *              the guest: it collects in the terminal and then in a
+ *              bounded buffer that keeps the newest bytes.
+ *   file:PATH  output only, to PATH (created or truncated).
+ *   unix:PATH  a listening unix stream socket at PATH (mode 0600; a stale
+ *              socket there is replaced, removed again on close).  One
+ *              client at a time: a second client is told that the port
+ *              is busy and closed, the first keeps the line.  Output while
+ *              no client is connected (or while it reads slowly) is kept
+ *              in a bounded buffer that keeps the newest bytes, and is
+ *              delivered when a client connects.
+ *
+ * Input is read in the event loop (mevent) and pushed into the uart,
+ * honouring its flow control: when the receive FIFO is full the back end
+ * stops reading until the uart reports room.  Output arrives on vCPU
+ * threads (the uart's tx callback) and is written without holding the
+ * uart's lock; the buffered back ends never block there.
+ *
+ * Wiring, in main (error handling left out):
+ *
+ *	loop = mevent_create();
+ *	pio = region_map_create("pio");
+ *	com1 = uart_create(com1_irq, ctx);
+ *	    (com1_irq(ctx, level): vm_isa_assert_irq(ctx, COM1_IRQ) when
+ *	     level is true, vm_isa_deassert_irq(ctx, COM1_IRQ) when false)
+ *	uart_register_region(com1, pio, "com1", COM1_PORT);
+ *	uart_backend_parse(optarg, &cfg, err, sizeof(err));
+ *	be = uart_backend_open(&cfg, loop, com1, on_quit, vm, err, sizeof(err));
+ *	... vCPU threads dispatch port I/O; the control thread runs
+ *	    mevent_run(loop); on_quit calls mevent_stop(loop) ...
+ *	uart_backend_close(be);
+ *	uart_destroy(com1);
+ *
+ * main should ignore SIGPIPE, so that a stdout or client that went away is
+ * an error to report rather than a signal that kills the monitor, and call
+ * uart_backend_restore_terminal from its fatal-signal handlers and atexit.
+ *
+ * Threads.  uart_backend_open and uart_backend_close run on the main
+ * thread, open before the VM runs and close after the vCPU threads and
+ * the event loop have stopped.  The quit callback runs in the loop thread.
+ * uart_backend_restore_terminal may be called from anywhere, including a
+ * signal handler.
+ */
+#ifndef MONITOR_UART_BACKEND_H
+#define MONITOR_UART_BACKEND_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct uart;
+struct mevent_loop;
+struct uart_backend;
+
+enum uart_backend_kind {
+	UART_BACKEND_STDIO,
+	UART_BACKEND_PTY,
+	UART_BACKEND_FILE,
+	UART_BACKEND_UNIX,
+};
+
+/* A parsed -l option. */
+struct uart_backend_config {
+	char device[8]; /* "com1" */
+	enum uart_backend_kind kind;
+	char path[PATH_MAX]; /* file: and unix: */
+	bool quiet; /* no messages on stderr (tests) */
+};
+
+/* Bytes of output a pty or unix back end keeps while it cannot write. */
+#define UART_BACKEND_BUFSIZE 65536
+
+/* The escape byte on a terminal: Ctrl-a. */
+#define UART_ESCAPE_CHAR 0x01
+
+/*
+ * Parse "com1,stdio", "com1,pty", "com1,file:PATH" or "com1,unix:PATH"
+ * into *cfg.  Returns 0, or -EINVAL with a message in err (naming what
+ * was wrong and what was expected; no "-l" prefix) and *cfg untouched.
+ */
+int uart_backend_parse(const char *opt, struct uart_backend_config *cfg,
+		       char *err, size_t errlen);
+
+typedef void uart_backend_quit_fn(void *arg);
+
+/*
+ * Connect uart to the back end cfg describes: open it, attach it as the
+ * uart's back end, and register its input with loop.  Unless cfg->quiet,
+ * prints a line on stderr: for stdio on a terminal the escape hint, for a
+ * pty its path, for unix the socket path.  quit(quit_arg) is called in the
+ * loop thread when the user types the quit escape (Ctrl-a x).  Returns
+ * NULL with errno set and a message in err on failure, leaving the
+ * terminal as it was.
+ */
+struct uart_backend *uart_backend_open(const struct uart_backend_config *cfg,
+				       struct mevent_loop *loop,
+				       struct uart *uart,
+				       uart_backend_quit_fn *quit,
+				       void *quit_arg, char *err,
+				       size_t errlen);
+
+/*
+ * Detach from the uart, delete the loop registrations, close what was
+ * opened, remove a unix socket's path, and restore the terminal.
+ */
+void uart_backend_close(struct uart_backend *be);
+
+/*
+ * Put the terminal back as it was before uart_backend_open (a no-op for
+ * other back ends or when stdin is no terminal).  Async-signal-safe and
+ * idempotent: main calls it from its fatal-signal handlers and atexit so
+ * that every exit path restores the terminal.
+ */
+void uart_backend_restore_terminal(const struct uart_backend *be);
+
+/* The pty's slave path, or the file or socket path; NULL for stdio. */
+const char *uart_backend_path(const struct uart_backend *be);
+
+/* Output bytes dropped so far because the buffer was full. */
+uint64_t uart_backend_dropped(const struct uart_backend *be);
+
+/*
+ * The terminal escape parser, a pure state machine.  Feed it each byte
+ * typed; it says what to do with it.
+ */
+struct uart_escape {
+	bool armed; /* the previous byte was the escape character */
+};
+
+enum uart_escape_action {
+	UART_ESCAPE_NONE, /* swallow the byte */
+	UART_ESCAPE_SEND, /* send *out to the guest */
+	UART_ESCAPE_QUIT, /* the user asked to quit */
+	UART_ESCAPE_HELP, /* print the escape help */
+};
+
+enum uart_escape_action uart_escape_feed(struct uart_escape *esc, uint8_t c,
+					 uint8_t *out);
+
+/* The help text for the escape keys (lines end in "\r\n"). */
+extern const char uart_escape_help[];
+
+#endif

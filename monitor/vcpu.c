@@ -1,0 +1,263 @@
+/*
+ * vcpu.c: the vCPU threads: VM_RUN, and one switch on the exit code that
+ * sends port I/O and MMIO to the named regions and turns the ends of the
+ * VM (suspend, triple fault, an instruction KVM cannot emulate) into
+ * vitro_end() with a message that says where the guest was.
+ *
+ * Threads.  Each vitro_vcpu is used by its own thread only (its region
+ * caches included); the region maps and vitro_end() are thread-safe.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "monitor/vitro.h"
+
+/* Decode "where the guest was" for an error message: cs:rip and bytes. */
+static void describe_rip(struct vitro_vcpu *vc, uint64_t rip, char *buf,
+			 size_t len)
+{
+	static const int regs[] = { VM_REG_GUEST_CS, VM_REG_GUEST_CS_BASE,
+				    VM_REG_GUEST_RIP };
+	uint64_t v[3];
+	uint8_t code[VM_EXIT_INST_BYTES];
+	ssize_t n;
+	int off;
+
+	if (vm_get_register_set(vc->vcpu, 3, regs, v) < 0) {
+		snprintf(buf, len, "rip %#llx", (unsigned long long)rip);
+		return;
+	}
+	if (!rip)
+		rip = v[2];
+	off = snprintf(buf, len, "rip %#llx (cs %#llx)",
+		       (unsigned long long)rip, (unsigned long long)v[0]);
+	n = vm_copyin(vc->vcpu, v[1] + rip, code, sizeof(code));
+	if (n > 0 && off > 0 && (size_t)off < len) {
+		off += snprintf(buf + off, len - off, ", bytes");
+		for (ssize_t i = 0; i < n && (size_t)off < len; i++)
+			off += snprintf(buf + off, len - off, " %02x", code[i]);
+	} else if (off > 0 && (size_t)off < len) {
+		snprintf(buf + off, len - off, ", code not readable");
+	}
+}
+
+static void format_bytes(const uint8_t *b, unsigned n, char *buf, size_t len)
+{
+	size_t off = 0;
+
+	buf[0] = 0;
+	for (unsigned i = 0; i < n && off < len; i++)
+		off += snprintf(buf + off, len - off, "%s%02x", i ? " " : "",
+				b[i]);
+}
+
+static void handle_inout(struct vitro_vcpu *vc, const struct vm_exit *vme)
+{
+	struct vitro *vm = vc->vm;
+	unsigned bytes = vme->u.inout.bytes;
+
+	for (uint32_t i = 0; i < vme->u.inout.count; i++) {
+		uint8_t *p = vme->u.inout.data + i * bytes;
+		uint64_t val = 0;
+		int r;
+
+		if (!vme->u.inout.in)
+			memcpy(&val, p, bytes);
+		r = region_dispatch(vm->pio, &vc->pio_cache, vc->id,
+				    !vme->u.inout.in, vme->u.inout.port, bytes,
+				    &val);
+		/* Unclaimed or refused: reads float high, writes vanish. */
+		if (r < 0)
+			val = ~0ULL;
+		if (vme->u.inout.in)
+			memcpy(p, &val, bytes);
+	}
+}
+
+static void handle_mmio(struct vitro_vcpu *vc, const struct vm_exit *vme)
+{
+	struct vitro *vm = vc->vm;
+	unsigned bytes = vme->u.mmio.bytes;
+	uint64_t val = 0;
+	int r;
+
+	if (bytes == 0 || bytes > 8)
+		return;
+	if (vme->u.mmio.write)
+		memcpy(&val, vme->u.mmio.data, bytes);
+	r = region_dispatch(vm->mmio, &vc->mmio_cache, vc->id,
+			    vme->u.mmio.write, vme->u.mmio.gpa, bytes, &val);
+	if (r < 0)
+		val = ~0ULL;
+	if (!vme->u.mmio.write)
+		memcpy(vme->u.mmio.data, &val, bytes);
+}
+
+static void handle_suspended(struct vitro_vcpu *vc, const struct vm_exit *vme)
+{
+	static const int status[VM_SUSPEND_LAST] = {
+		[VM_SUSPEND_RESET] = VITRO_EXIT_RESET,
+		[VM_SUSPEND_POWEROFF] = VITRO_EXIT_POWEROFF,
+		[VM_SUSPEND_HALT] = VITRO_EXIT_HALT,
+		[VM_SUSPEND_TRIPLEFAULT] = VITRO_EXIT_TRIPLEFAULT,
+	};
+	enum vm_suspend_how how = vme->u.suspended.how;
+	char where[160];
+
+	if (how <= VM_SUSPEND_NONE || how >= VM_SUSPEND_LAST) {
+		vitro_end(vc->vm, VITRO_EXIT_ERROR,
+			  "vCPU %d: suspended for an unknown reason %d", vc->id,
+			  how);
+		return;
+	}
+	if (how == VM_SUSPEND_HALT && vme->u.suspended.cpuid < 0) {
+		vitro_end(vc->vm, status[how],
+			  "the guest halted: every vCPU is in hlt with "
+			  "interrupts disabled");
+		return;
+	}
+	/* Only the vCPU that caused it reports it, with its own state. */
+	if (vme->u.suspended.cpuid != vc->id) {
+		vitro_end(vc->vm, status[how], NULL);
+		return;
+	}
+	describe_rip(vc, 0, where, sizeof(where));
+	if (how == VM_SUSPEND_TRIPLEFAULT)
+		vitro_end(vc->vm, status[how],
+			  "vCPU %d: triple fault at %s: the guest hit an "
+			  "exception it could not handle",
+			  vc->id, where);
+	else
+		vitro_end(vc->vm, status[how], "vCPU %d: guest %s at %s",
+			  vc->id, vm_suspend_name(how), where);
+}
+
+static void handle_inst_emul(struct vitro_vcpu *vc, const struct vm_exit *vme)
+{
+	char where[160], bytes[3 * VM_EXIT_INST_BYTES + 1];
+
+	if (vme->u.inst_emul.inst_len) {
+		format_bytes(vme->u.inst_emul.inst, vme->u.inst_emul.inst_len,
+			     bytes, sizeof(bytes));
+		vitro_end(vc->vm, VITRO_EXIT_ERROR,
+			  "vCPU %d: KVM could not emulate the instruction at "
+			  "rip %#llx, bytes %s (internal error, suberror %u)",
+			  vc->id, (unsigned long long)vme->rip, bytes,
+			  vme->u.inst_emul.suberror);
+		return;
+	}
+	describe_rip(vc, vme->rip, where, sizeof(where));
+	vitro_end(vc->vm, VITRO_EXIT_ERROR,
+		  "vCPU %d: KVM could not emulate the instruction at %s "
+		  "(internal error, suberror %u)",
+		  vc->id, where, vme->u.inst_emul.suberror);
+}
+
+static void handle_unexpected(struct vitro_vcpu *vc, const struct vm_exit *vme)
+{
+	char where[160];
+
+	describe_rip(vc, vme->rip, where, sizeof(where));
+	switch (vme->exitcode) {
+	case VM_EXITCODE_RUN_FAILED:
+		vitro_end(vc->vm, VITRO_EXIT_ERROR,
+			  "vCPU %d: KVM refused to enter the guest at %s "
+			  "(hardware entry failure reason %#llx)",
+			  vc->id, where,
+			  (unsigned long long)vme->u.run_failed.reason);
+		break;
+	case VM_EXITCODE_UNHANDLED:
+		vitro_end(vc->vm, VITRO_EXIT_ERROR,
+			  "vCPU %d: unhandled KVM exit %u at %s", vc->id,
+			  vme->u.unhandled.kvm_reason, where);
+		break;
+	default:
+		vitro_end(vc->vm, VITRO_EXIT_ERROR,
+			  "vCPU %d: unexpected exit '%s' at %s", vc->id,
+			  vm_exitcode_name(vme->exitcode), where);
+		break;
+	}
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vitro_vcpu *vc = arg;
+	struct vm_exit vme;
+	char name[16];
+
+	snprintf(name, sizeof(name), "vcpu %d", vc->id);
+	pthread_setname_np(pthread_self(), name);
+	for (;;) {
+		int r = vm_run(vc->vcpu, &vme);
+
+		if (r < 0) {
+			vitro_end(vc->vm, VITRO_EXIT_ERROR,
+				  "vCPU %d: VM_RUN failed: %s", vc->id,
+				  strerror(-r));
+			break;
+		}
+		switch (vme.exitcode) {
+		case VM_EXITCODE_BOGUS:
+			continue;
+		case VM_EXITCODE_INOUT:
+			handle_inout(vc, &vme);
+			continue;
+		case VM_EXITCODE_MMIO:
+			handle_mmio(vc, &vme);
+			continue;
+		case VM_EXITCODE_SUSPENDED:
+			handle_suspended(vc, &vme);
+			break;
+		case VM_EXITCODE_INST_EMUL:
+			handle_inst_emul(vc, &vme);
+			continue;
+		default:
+			handle_unexpected(vc, &vme);
+			continue;
+		}
+		break;
+	}
+	region_cache_release(&vc->pio_cache);
+	region_cache_release(&vc->mmio_cache);
+	return NULL;
+}
+
+int vitro_vcpus_start(struct vitro *vm)
+{
+	sigset_t all, old;
+	int r = 0;
+
+	/*
+	 * vCPU threads take no process signals (the main thread reads them
+	 * from a signalfd); vmm's kick signal is sent to a thread directly
+	 * and is left unblocked.
+	 */
+	sigfillset(&all);
+	sigdelset(&all, vm_kick_signal());
+	sigdelset(&all, SIGSEGV);
+	sigdelset(&all, SIGBUS);
+	sigdelset(&all, SIGFPE);
+	sigdelset(&all, SIGILL);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vitro_vcpu *vc = &vm->vcpu[i];
+
+		r = -pthread_create(&vc->thread, NULL, vcpu_thread, vc);
+		if (r < 0)
+			break;
+		vc->started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	return r;
+}
+
+void vitro_vcpus_join(struct vitro *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		if (vm->vcpu[i].started)
+			pthread_join(vm->vcpu[i].thread, NULL);
+		vm->vcpu[i].started = false;
+	}
+}

@@ -1,0 +1,87 @@
+/*
+ * vitro.h: one running VM as the monitor sees it, and the functions that
+ * the monitor's parts share.
+ *
+ * Threads.  The main thread sets the VM up, runs the event loop (mevent:
+ * serial back ends, signals, later the gdb and control sockets) and tears
+ * the VM down.  One thread per vCPU runs VM_RUN and that vCPU's exit
+ * handlers.  The VM ends once, through vitro_end(), from any thread: the
+ * first call decides the exit status and message, suspends every vCPU and
+ * stops the event loop; the main thread then joins the vCPU threads, tears
+ * the devices down in reverse order and prints the message, after the
+ * terminal is restored.
+ */
+#ifndef MONITOR_VITRO_H
+#define MONITOR_VITRO_H
+
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "libvmmapi/vmmapi.h"
+#include "monitor/options.h"
+#include "monitor/region.h"
+#include "monitor/uart_backend.h"
+
+/* Exit statuses, as bhyve's. */
+enum vitro_status {
+	VITRO_EXIT_RESET = 0,
+	VITRO_EXIT_POWEROFF = 1,
+	VITRO_EXIT_HALT = 2,
+	VITRO_EXIT_TRIPLEFAULT = 3,
+	VITRO_EXIT_ERROR = 4,
+};
+
+struct vitro;
+
+struct vitro_vcpu {
+	struct vitro *vm;
+	struct vcpu *vcpu;
+	int id;
+	pthread_t thread;
+	bool started; /* thread created */
+	struct region_cache pio_cache; /* last port region hit */
+	struct region_cache mmio_cache; /* last MMIO region hit */
+};
+
+struct vitro {
+	struct vitro_options opt;
+	char name[VM_NAME_MAX];
+	struct vmctx *ctx;
+	unsigned ncpus;
+	struct vitro_vcpu *vcpu; /* ncpus of them */
+
+	struct region_map *pio; /* port I/O regions */
+	struct region_map *mmio; /* MMIO regions */
+	struct mevent_loop *loop;
+
+	struct uart *com1;
+	struct uart_backend_config com1_cfg;
+	struct uart_backend *com1_be;
+	int devices_up; /* entries of the device table done */
+
+	/* How the VM ended; guarded by end_lock, set once. */
+	pthread_mutex_t end_lock;
+	bool ended;
+	int status;
+	char end_msg[512];
+};
+
+/* The device table, initialised in order and torn down in reverse. */
+int vitro_devices_init(struct vitro *vm, char *err, size_t errlen);
+void vitro_devices_fini(struct vitro *vm);
+
+/* vCPU threads: start them all, and join them after vitro_end(). */
+int vitro_vcpus_start(struct vitro *vm);
+void vitro_vcpus_join(struct vitro *vm);
+
+/*
+ * End the VM with an exit status and, if msg_fmt is not NULL, a message
+ * for stderr.  Only the first call counts; any thread may call it.
+ */
+void vitro_end(struct vitro *vm, int status, const char *msg_fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Log on stderr as "vitro: ..." (with \r on a raw terminal). */
+void vitro_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif

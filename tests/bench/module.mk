@@ -1,0 +1,38 @@
+# tests/bench/: benchmarks that print figures and never judge them; `make
+# bench` runs each BENCHES entry in turn.  They find vitro and their guest
+# through VITRO_BUILD (exported by the top-level Makefile), or next to
+# themselves when run by hand.
+#
+# The guest (loop-guest.elf) is always built from tests/bench/loop-guest.c,
+# not taken from tests/guests/: the exit-rate comparison depends on its
+# exact loop bytes and marker ports, which must not change under it.
+
+BENCH_DRIVERS := $(O)/tests/bench/exit-rate $(O)/tests/bench/footprint
+BENCH_GUEST := $(O)/tests/bench/loop-guest.elf
+
+# bare-kvm links nothing of vitro's, on purpose.
+$(O)/tests/bench/bare-kvm: $(O)/tests/bench/bare-kvm.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $<
+
+$(BENCH_DRIVERS): $(O)/tests/bench/%: $(O)/tests/bench/%.o \
+		$(O)/tests/bench/bench-util.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+# Freestanding, whatever the host build's flags (sanitizers included).
+BENCH_GUEST_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding \
+	-fno-pic -fno-pie -fno-stack-protector -mno-red-zone \
+	-mgeneral-regs-only -fno-asynchronous-unwind-tables
+BENCH_GUEST_LDFLAGS := -nostdlib -static -no-pie \
+	-Wl,-Ttext-segment=0x100000 -Wl,--build-id=none -Wl,-z,noexecstack
+
+$(BENCH_GUEST): tests/bench/loop-guest.c tests/bench/bench.h \
+		monitor/platform.h
+	@mkdir -p $(@D)
+	$(call say,GUEST,$@)
+	$(Q)$(CC) -I. $(BENCH_GUEST_CFLAGS) $(BENCH_GUEST_LDFLAGS) -o $@ $<
+
+PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS)
+GUESTS += $(BENCH_GUEST)
+BENCHES += $(BENCH_DRIVERS)

@@ -1,0 +1,597 @@
+/*
+ * vmm.c: VMs over KVM - creation by name, the lifecycle commands, event
+ * injection, and vmm_ioctl(), the one entry point that dispatches every
+ * command of vmm_dev.h (guest memory is in vmm_mem.c, vCPUs in
+ * vmm_vcpu.c, registers in vmm_regs.c).
+ *
+ * Locking: vm->lock guards memory segments and maps, the topology and vCPU
+ * creation (see vmm_priv.h).  A vCPU, once created, lives until the VM is
+ * destroyed or reinitialised, so vmm_vcpu_get() needs no lock to read the
+ * pointer after the acquire load.
+ *
+ * A VM's name is held by an abstract unix socket "vitro-vm:NAME" for the
+ * VM's lifetime, which makes names unique across processes (as
+ * /dev/vmm/NAME is on FreeBSD) without files to clean up after a crash.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "vmm/vmm_priv.h"
+
+/* Where KVM keeps its real-mode helpers on Intel: below the BIOS area. */
+#define KVM_IDENTITY_MAP_ADDR 0xfeffc000
+#define KVM_TSS_ADDR 0xfeffd000
+
+struct vmm_holder {
+	struct vmm vm;
+	int name_fd; /* the abstract socket holding the name */
+};
+
+static int name_claim(const char *name)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd, n;
+
+	n = snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "vitro-vm:%s",
+		     name);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sun,
+		 offsetof(struct sockaddr_un, sun_path) + 1 + n) < 0) {
+		int e = errno == EADDRINUSE ? EEXIST : errno;
+
+		close(fd);
+		return -e;
+	}
+	return fd;
+}
+
+static bool name_valid(const char *name)
+{
+	size_t len = strlen(name);
+
+	if (len == 0 || len >= VM_NAME_MAX)
+		return false;
+	for (const char *p = name; *p; p++) {
+		if (*p == '/' || *p < 0x21 || *p > 0x7e)
+			return false;
+	}
+	return true;
+}
+
+static int kvm_check_cap(int fd, long cap)
+{
+	int r = ioctl(fd, KVM_CHECK_EXTENSION, cap);
+
+	return r < 0 ? 0 : r;
+}
+
+static int vm_kvm_setup(struct vmm *vm)
+{
+	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
+	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return -errno;
+	fcntl(vm->vm_fd, F_SETFD, FD_CLOEXEC);
+	/*
+	 * Intel needs these for real mode before the first vCPU exists; other
+	 * implementations may refuse them, which is harmless.
+	 */
+	(void)ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident);
+	(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return -errno;
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return -errno;
+	if (kvm_check_cap(vm->vm_fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE)) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE,
+			.args = { 1 },
+		};
+
+		vm->has_emul_failure_bytes =
+			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	}
+	return 0;
+}
+
+struct vmm *vmm_create(const char *name)
+{
+	struct vmm_holder *h;
+	struct vmm *vm;
+	int r;
+
+	if (!name_valid(name)) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((r = vmm_kick_init()) < 0) {
+		errno = -r;
+		return NULL;
+	}
+	h = calloc(1, sizeof(*h));
+	if (!h)
+		return NULL;
+	h->name_fd = -1;
+	vm = &h->vm;
+	vm->kvm_fd = vm->vm_fd = -1;
+	h->name_fd = name_claim(name);
+	if (h->name_fd < 0) {
+		r = h->name_fd;
+		goto fail;
+	}
+	snprintf(vm->name, sizeof(vm->name), "%s", name);
+	pthread_mutex_init(&vm->lock, NULL);
+	vm->topo = (struct vm_cpu_topology){ 1, 1, 1, 1 };
+	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
+		vm->seg[i].fd = -1;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0) {
+		r = -errno;
+		goto fail;
+	}
+	if (ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0) != KVM_API_VERSION) {
+		r = -ENOTSUP;
+		goto fail;
+	}
+	r = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (r <= 0) {
+		r = r < 0 ? -errno : -EINVAL;
+		goto fail;
+	}
+	vm->run_size = r;
+	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
+	vm->nslots = kvm_check_cap(vm->kvm_fd, KVM_CAP_NR_MEMSLOTS);
+	if (vm->nslots <= 0 || vm->nslots > VMM_MAX_SLOTS)
+		vm->nslots = VMM_MAX_SLOTS;
+	for (int i = 0; i < VMM_MAX_SLOTS; i++)
+		vm->slot[i].map = -1;
+	if ((r = vm_kvm_setup(vm)) < 0)
+		goto fail;
+	if ((r = vmm_cpuid_init(vm)) < 0)
+		goto fail;
+	return vm;
+fail:
+	vmm_destroy(vm);
+	errno = -r;
+	return NULL;
+}
+
+static void vm_destroy_vcpus(struct vmm *vm)
+{
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		if (vm->vcpu[i]) {
+			vmm_vcpu_destroy(vm->vcpu[i]);
+			vm->vcpu[i] = NULL;
+		}
+	}
+}
+
+void vmm_destroy(struct vmm *vm)
+{
+	struct vmm_holder *h = (struct vmm_holder *)vm;
+
+	if (!vm)
+		return;
+	vm_destroy_vcpus(vm);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vmm_mem_free(vm);
+	free(vm->cpuid);
+	free(vm->kvm_stat);
+	if (h->name_fd >= 0)
+		close(h->name_fd);
+	free(h);
+}
+
+const char *vmm_name(const struct vmm *vm)
+{
+	return vm->name;
+}
+
+struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid)
+{
+	if (cpuid < 0 || cpuid >= VM_MAXCPU)
+		return NULL;
+	return __atomic_load_n(&vm->vcpu[cpuid], __ATOMIC_ACQUIRE);
+}
+
+/* Memory: vmm_mem.c. */
+
+void *vmm_gpa2hva(struct vmm *vm, uint64_t gpa, size_t len)
+{
+	void *p;
+
+	pthread_mutex_lock(&vm->lock);
+	p = vmm_gpa2hva_locked(vm, gpa, len);
+	pthread_mutex_unlock(&vm->lock);
+	return p;
+}
+
+void *vmm_gpa2hva_cb(void *vm, uint64_t gpa, size_t len)
+{
+	return vmm_gpa2hva(vm, gpa, len);
+}
+
+/* Lifecycle. */
+
+static int vm_activate(struct vmm *vm, int cpuid)
+{
+	struct vmm_vcpu *vcpu;
+	int r;
+
+	if (cpuid < 0 || cpuid >= vm->topo.maxcpus)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	if (vm->vcpu[cpuid]) {
+		pthread_mutex_unlock(&vm->lock);
+		return -EEXIST;
+	}
+	r = vmm_vcpu_create(vm, cpuid, &vcpu);
+	if (r == 0)
+		__atomic_store_n(&vm->vcpu[cpuid], vcpu, __ATOMIC_RELEASE);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+static int vm_set_topology(struct vmm *vm, const struct vm_cpu_topology *t)
+{
+	unsigned n = (unsigned)t->sockets * t->cores * t->threads;
+	int r = 0;
+
+	if (!t->sockets || !t->cores || !t->threads || n > t->maxcpus ||
+	    t->maxcpus > VM_MAXCPU)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		if (vm->vcpu[i])
+			r = -EBUSY;
+	}
+	if (r == 0)
+		vm->topo = *t;
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+static void vm_get_cpus(struct vmm *vm, struct vm_cpus *c)
+{
+	memset(&c->cpus, 0, sizeof(c->cpus));
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+		bool in;
+
+		if (!v)
+			continue;
+		switch (c->which) {
+		case VM_ACTIVE_CPUS:
+			in = true;
+			break;
+		case VM_SUSPENDED_CPUS:
+			in = atomic_load(&v->suspended);
+			break;
+		default:
+			in = atomic_load(&v->debug);
+			break;
+		}
+		if (in)
+			vm_cpuset_set(&c->cpus, i);
+	}
+}
+
+int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid)
+{
+	int none = VM_SUSPEND_NONE;
+
+	if (how <= VM_SUSPEND_NONE || how >= VM_SUSPEND_LAST)
+		return -EINVAL;
+	/* The first reason wins: a reset racing a power-off is one event. */
+	if (!atomic_compare_exchange_strong(&vm->suspend, &none,
+					    VMM_SUSPEND_WORD(how, cpuid)))
+		return -EALREADY;
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (v)
+			vmm_vcpu_kick(v);
+	}
+	return 0;
+}
+
+int vmm_check_halt(struct vmm *vm)
+{
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (v) {
+			atomic_store(&v->halt_probe, true);
+			vmm_vcpu_kick(v);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Suspend the VM when every vCPU has been found halted on two probes in a
+ * row.  A halted vCPU with interrupts off can only be woken by an NMI or an
+ * INIT, which another vCPU may still send between the probes of one round;
+ * a vCPU woken that way is probed as running in the next round, so two
+ * rounds make a stale answer harmless.  A vCPU in the debug set is not
+ * halted: the debugger holds it.
+ */
+void vmm_halt_evaluate(struct vmm *vm)
+{
+	bool any = false;
+
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (!v)
+			continue;
+		if (atomic_load(&v->debug) ||
+		    atomic_load(&v->halted_probes) < 2)
+			return;
+		any = true;
+	}
+	if (any)
+		vmm_suspend(vm, VM_SUSPEND_HALT, -1);
+}
+
+/*
+ * Return the VM to power-on state, keeping memory: every vCPU must have
+ * acknowledged a VM suspend, so no thread is inside KVM_RUN.  KVM cannot
+ * reset its irqchip or a vCPU in place, so the KVM VM is built again.
+ */
+static int vm_reinit(struct vmm *vm)
+{
+	int r = 0, old_fd;
+
+	pthread_mutex_lock(&vm->lock);
+	if (atomic_load(&vm->suspend) == VM_SUSPEND_NONE)
+		r = -EBUSY;
+	for (int i = 0; i < VM_MAXCPU && r == 0; i++) {
+		if (vm->vcpu[i] && !atomic_load(&vm->vcpu[i]->suspended))
+			r = -EBUSY;
+	}
+	if (r) {
+		pthread_mutex_unlock(&vm->lock);
+		return r;
+	}
+	old_fd = vm->vm_fd;
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		if (vm->vcpu[i] && vm->vcpu[i]->fd >= 0) {
+			munmap(vm->vcpu[i]->run, vm->run_size);
+			close(vm->vcpu[i]->fd);
+			if (vm->vcpu[i]->stats_fd >= 0)
+				close(vm->vcpu[i]->stats_fd);
+			vm->vcpu[i]->fd = vm->vcpu[i]->stats_fd = -1;
+		}
+	}
+	close(old_fd);
+	vm->vm_fd = -1;
+	r = vm_kvm_setup(vm);
+	if (r == 0)
+		r = vmm_memslots_restore(vm);
+	for (int i = 0; i < VM_MAXCPU && r == 0; i++) {
+		if (vm->vcpu[i])
+			r = vmm_vcpu_reset(vm->vcpu[i]);
+	}
+	if (r == 0)
+		atomic_store(&vm->suspend, VM_SUSPEND_NONE);
+	pthread_mutex_unlock(&vm->lock);
+	return r;
+}
+
+static int vm_debug_cpu(struct vmm *vm, int cpuid, bool on)
+{
+	int n = 0;
+
+	if (cpuid < -1 || cpuid >= VM_MAXCPU)
+		return -EINVAL;
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v;
+
+		if (cpuid != -1 && i != cpuid)
+			continue;
+		if (!(v = vmm_vcpu_get(vm, i)))
+			continue;
+		n++;
+		atomic_store(&v->debug, on);
+		if (on)
+			vmm_vcpu_kick(v);
+	}
+	return n || cpuid == -1 ? 0 : -ENOENT;
+}
+
+static int vm_irq_line(struct vmm *vm, int irq, int level)
+{
+	struct kvm_irq_level il = { .irq = irq, .level = level };
+
+	if (irq < 0 || irq >= 24)
+		return -EINVAL;
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &il) < 0)
+		return -errno;
+	return 0;
+}
+
+static int vm_msi(struct vmm *vm, const struct vm_msi *m)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)m->addr,
+		.address_hi = (uint32_t)(m->addr >> 32),
+		.data = (uint32_t)m->data,
+	};
+
+	if (ioctl(vm->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Commands on one vCPU: find it, or say it does not exist. */
+#define VCPU_OR_ENOENT(id)                                               \
+	({                                                               \
+		struct vmm_vcpu *v_ = vmm_vcpu_get(vm, (id));            \
+		if (!v_)                                                 \
+			return (id) < 0 || (id) >= VM_MAXCPU ? -EINVAL : \
+							       -ENOENT;  \
+		v_;                                                      \
+	})
+
+int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
+{
+	int r;
+
+	switch (cmd) {
+	case VM_RUN: {
+		struct vm_run *a = arg;
+
+		return vmm_run(VCPU_OR_ENOENT(a->cpuid), a->vm_exit);
+	}
+	case VM_REINIT:
+		return vm_reinit(vm);
+	case VM_SUSPEND:
+		return vmm_suspend(vm, ((struct vm_suspend *)arg)->how, -1);
+	case VM_CHECK_HALT:
+		return vmm_check_halt(vm);
+	case VM_ACTIVATE_CPU:
+		return vm_activate(vm, ((struct vm_activate_cpu *)arg)->cpuid);
+	case VM_GET_CPUS:
+		vm_get_cpus(vm, arg);
+		return 0;
+	case VM_SET_TOPOLOGY:
+		return vm_set_topology(vm, arg);
+	case VM_GET_TOPOLOGY:
+		pthread_mutex_lock(&vm->lock);
+		*(struct vm_cpu_topology *)arg = vm->topo;
+		pthread_mutex_unlock(&vm->lock);
+		return 0;
+
+	case VM_ALLOC_MEMSEG:
+	case VM_GET_MEMSEG:
+	case VM_MMAP_MEMSEG:
+	case VM_MUNMAP_MEMSEG:
+	case VM_MMAP_GETNEXT:
+	case VM_PROTECT_GPA:
+		pthread_mutex_lock(&vm->lock);
+		if (cmd == VM_ALLOC_MEMSEG)
+			r = vmm_memseg_alloc(vm, arg);
+		else if (cmd == VM_GET_MEMSEG)
+			r = vmm_memseg_get(vm, arg);
+		else if (cmd == VM_MMAP_MEMSEG)
+			r = vmm_memmap_add(vm, arg);
+		else if (cmd == VM_MUNMAP_MEMSEG)
+			r = vmm_memmap_remove(vm, arg);
+		else if (cmd == VM_PROTECT_GPA)
+			r = vmm_protect_gpa(vm, arg);
+		else
+			r = vmm_memmap_getnext(vm, arg);
+		pthread_mutex_unlock(&vm->lock);
+		return r;
+	case VM_GPA2HVA: {
+		struct vm_gpa2hva *a = arg;
+		void *p = vmm_gpa2hva(vm, a->gpa, a->len);
+
+		if (!p)
+			return -EFAULT;
+		a->hva = p;
+		return 0;
+	}
+
+	case VM_GET_REGISTER: {
+		struct vm_register *a = arg;
+
+		return vmm_get_regset(VCPU_OR_ENOENT(a->cpuid), 1, &a->regnum,
+				      &a->regval);
+	}
+	case VM_SET_REGISTER: {
+		struct vm_register *a = arg;
+
+		return vmm_set_regset(VCPU_OR_ENOENT(a->cpuid), 1, &a->regnum,
+				      &a->regval);
+	}
+	case VM_GET_REGISTER_SET: {
+		struct vm_register_set *a = arg;
+
+		if (a->count > VM_REGSET_MAX)
+			return -E2BIG;
+		return vmm_get_regset(VCPU_OR_ENOENT(a->cpuid), a->count,
+				      a->regnums, a->regvals);
+	}
+	case VM_SET_REGISTER_SET: {
+		struct vm_register_set *a = arg;
+
+		if (a->count > VM_REGSET_MAX)
+			return -E2BIG;
+		return vmm_set_regset(VCPU_OR_ENOENT(a->cpuid), a->count,
+				      a->regnums, a->regvals);
+	}
+
+	case VM_SUSPEND_CPU:
+	case VM_RESUME_CPU:
+		return vm_debug_cpu(vm, ((struct vm_activate_cpu *)arg)->cpuid,
+				    cmd == VM_SUSPEND_CPU);
+	case VM_GET_CAPABILITY: {
+		struct vm_capability *a = arg;
+
+		return vmm_get_capability(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_SET_CAPABILITY: {
+		struct vm_capability *a = arg;
+
+		return vmm_set_capability(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_SET_HW_DEBUG: {
+		struct vm_hw_debug *a = arg;
+
+		return vmm_set_hw_debug(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+
+	case VM_GLA2GPA:
+	case VM_GLA2GPA_NOFAULT: {
+		struct vm_gla2gpa *a = arg;
+
+		return vmm_gla2gpa(VCPU_OR_ENOENT(a->cpuid), a,
+				   cmd == VM_GLA2GPA_NOFAULT);
+	}
+
+	case VM_INJECT_EXCEPTION: {
+		struct vm_exception *a = arg;
+
+		return vmm_inject_exception(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_INJECT_NMI:
+		return vmm_inject_nmi(
+			VCPU_OR_ENOENT(((struct vm_nmi *)arg)->cpuid));
+	case VM_ISA_ASSERT_IRQ:
+		return vm_irq_line(vm, ((struct vm_irq *)arg)->irq, 1);
+	case VM_ISA_DEASSERT_IRQ:
+		return vm_irq_line(vm, ((struct vm_irq *)arg)->irq, 0);
+	case VM_ISA_PULSE_IRQ:
+		r = vm_irq_line(vm, ((struct vm_irq *)arg)->irq, 1);
+		return r ? r : vm_irq_line(vm, ((struct vm_irq *)arg)->irq, 0);
+	case VM_LAPIC_MSI:
+		return vm_msi(vm, arg);
+
+	case VM_STATS: {
+		struct vm_stats *a = arg;
+
+		return vmm_get_stats(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_STAT_DESC:
+		return vmm_stat_desc(vm, arg);
+	}
+	return -ENOTTY;
+}

@@ -1,0 +1,195 @@
+/*
+ * vmm_priv.h: the vmm core's internal state, shared by the files of vmm/.
+ *
+ * Locking:
+ * - vmm.lock guards the memory segments and maps, the topology and the
+ *   creation of vCPUs.  Guest memory lookups on hot paths (the page walker,
+ *   gpa2hva) take it too; maps change rarely.
+ * - A vCPU's configuration that its own thread applies before KVM_RUN
+ *   (capabilities, hardware debug registers, a pending NMI) is guarded by
+ *   vcpu.lock and flagged dirty; the thread applies it, so no other thread
+ *   ever issues a vCPU ioctl that would block behind KVM_RUN.
+ * - The debug flag, the VM's suspend reason and the kick handshake are
+ *   atomics; see vmm_vcpu.c for the ordering argument.
+ * - Statistics are relaxed atomics, readable at any time.
+ */
+#ifndef VMM_PRIV_H
+#define VMM_PRIV_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "vmm/vmm.h"
+
+/* Counters of vmm's own that follow the exit counters in VM_STATS. */
+enum vmm_stat {
+	VMM_STAT_EXITS, /* every return of VM_RUN */
+	VMM_STAT_KVM_RUNS, /* KVM_RUN ioctls */
+	VMM_STAT_KICKS, /* kicks sent to the vCPU thread */
+	VMM_STAT_EINTR, /* KVM_RUN interrupted by a signal */
+	VMM_STAT_MAX
+};
+
+struct vmm_memseg {
+	size_t len; /* 0: unallocated */
+	char name[VM_NAME_MAX]; /* "" for system memory */
+	int fd; /* memfd backing the segment */
+	uint8_t *hva; /* the segment mapped in vitro */
+};
+
+struct vmm_memmap {
+	uint64_t gpa;
+	size_t len; /* 0: unused entry */
+	int segid;
+	uint64_t segoff;
+	int prot; /* VM_PROT_* */
+	int flags; /* VM_MEMMAP_F_* */
+};
+
+/* A protected range (VM_PROTECT_GPA); len 0: unused entry. */
+struct vmm_prot {
+	uint64_t gpa;
+	uint64_t len;
+	int prot;
+};
+
+/* A KVM memory slot, numbered by its index; map -1: unused. */
+struct vmm_slot {
+	uint64_t gpa;
+	uint64_t len;
+	uint8_t *hva;
+	bool readonly;
+	int map; /* the map it belongs to */
+};
+
+#define VMM_MAX_PROTS 128
+#define VMM_MAX_SLOTS 256
+
+struct vmm_vcpu {
+	struct vmm *vm;
+	int id;
+	int fd; /* KVM vCPU fd */
+	struct kvm_run *run; /* its shared run area */
+	int stats_fd; /* KVM binary statistics, or -1 */
+
+	atomic_bool debug; /* in the debug set */
+	atomic_bool suspended; /* acknowledged a VM suspend */
+	atomic_bool halt_probe; /* look at the run state after the kick */
+	atomic_int halted_probes; /* probes in a row that found it halted */
+
+	/* The kick handshake: which thread is inside VM_RUN, if any. */
+	pthread_mutex_t kick_lock;
+	pthread_t runner;
+	bool in_run; /* guarded by kick_lock */
+
+	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
+	pthread_mutex_t lock;
+	bool caps[VM_CAP_MAX]; /* VM_CAP_* values */
+	struct vm_hw_debug hw; /* debug-register breakpoints */
+	bool debug_dirty; /* KVM_SET_GUEST_DEBUG needed */
+	bool nmi_pending; /* KVM_NMI needed */
+	atomic_bool pending; /* one of the two above is set */
+
+	_Atomic uint64_t exits[VM_EXITCODE_MAX];
+	_Atomic uint64_t stat[VMM_STAT_MAX];
+};
+
+/* One KVM binary statistic we export (scalar ones only). */
+struct vmm_kvm_stat {
+	char name[VM_STAT_NAME_MAX];
+	uint32_t offset; /* in the data block, bytes */
+};
+
+struct vmm {
+	char name[VM_NAME_MAX];
+	int kvm_fd; /* /dev/kvm */
+	int vm_fd;
+	size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
+	bool has_sregs2;
+	bool has_emul_failure_bytes;
+
+	pthread_mutex_t lock;
+	struct vm_cpu_topology topo;
+	struct vmm_memseg seg[VM_MAX_MEMSEGS];
+	struct vmm_memmap map[VM_MAX_MEMMAPS];
+	struct vmm_prot prot[VMM_MAX_PROTS];
+	struct vmm_slot slot[VMM_MAX_SLOTS];
+	int nslots; /* usable: min(VMM_MAX_SLOTS, KVM's) */
+	struct vmm_vcpu *vcpu[VM_MAXCPU];
+	struct kvm_cpuid2 *cpuid; /* what KVM supports */
+
+	/* KVM's per-vCPU statistics, learnt when the first vCPU starts. */
+	struct vmm_kvm_stat *kvm_stat;
+	int nkvm_stat;
+	uint32_t kvm_stat_data_offset;
+	uint32_t kvm_stat_data_size;
+
+	/*
+	 * Why the VM is suspended, and by which vCPU, in one word so that
+	 * both change together: VMM_SUSPEND_WORD(how, cpuid).
+	 */
+	_Atomic int suspend;
+};
+
+#define VMM_SUSPEND_WORD(how, cpuid) ((int)(how) | (((cpuid) + 1) << 8))
+#define VMM_SUSPEND_HOW(w) ((enum vm_suspend_how)((w)&0xff))
+#define VMM_SUSPEND_CPU(w) (((w) >> 8) - 1)
+
+/* vmm_mem.c; all with vm->lock held */
+int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms);
+int vmm_memmap_add(struct vmm *vm, const struct vm_memmap *mm);
+int vmm_memmap_remove(struct vmm *vm, const struct vm_munmap *mu);
+int vmm_memmap_getnext(struct vmm *vm, struct vm_memmap *mm);
+int vmm_protect_gpa(struct vmm *vm, const struct vm_gpa_prot *gp);
+int vmm_memslots_restore(struct vmm *vm);
+void *vmm_gpa2hva_locked(struct vmm *vm, uint64_t gpa, size_t len);
+void vmm_mem_free(struct vmm *vm);
+
+/* vmm.c */
+struct vmm_vcpu *vmm_vcpu_get(struct vmm *vm, int cpuid);
+int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid);
+int vmm_check_halt(struct vmm *vm);
+void vmm_halt_evaluate(struct vmm *vm);
+void *vmm_gpa2hva(struct vmm *vm, uint64_t gpa, size_t len);
+void *vmm_gpa2hva_cb(void *vm, uint64_t gpa, size_t len);
+
+/* vmm_vcpu.c */
+int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out);
+void vmm_vcpu_destroy(struct vmm_vcpu *vcpu);
+int vmm_vcpu_reset(struct vmm_vcpu *vcpu);
+void vmm_vcpu_kick(struct vmm_vcpu *vcpu);
+int vmm_run(struct vmm_vcpu *vcpu, struct vm_exit *vme);
+int vmm_set_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
+int vmm_get_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
+int vmm_set_hw_debug(struct vmm_vcpu *vcpu, const struct vm_hw_debug *hw);
+int vmm_inject_nmi(struct vmm_vcpu *vcpu);
+int vmm_inject_exception(struct vmm_vcpu *vcpu, const struct vm_exception *e);
+int vmm_kick_init(void);
+
+/* vmm_regs.c */
+int vmm_get_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,
+		   uint64_t *regvals);
+int vmm_set_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,
+		   const uint64_t *regvals);
+int vmm_gla2gpa(struct vmm_vcpu *vcpu, struct vm_gla2gpa *w, bool nofault);
+int vmm_get_paging(struct vmm_vcpu *vcpu, struct vm_guest_paging *paging);
+
+/* vmm_cpuid.c */
+uint32_t vmm_apic_id(const struct vm_cpu_topology *topo, int cpuid);
+int vmm_cpuid_init(struct vmm *vm);
+int vmm_cpuid_set(struct vmm_vcpu *vcpu);
+
+/* vmm_stats.c */
+void vmm_stats_learn(struct vmm *vm, int stats_fd);
+int vmm_get_stats(struct vmm_vcpu *vcpu, struct vm_stats *st);
+int vmm_stat_desc(struct vmm *vm, struct vm_stat_desc *d);
+
+static inline void vmm_stat_add(struct vmm_vcpu *vcpu, enum vmm_stat s,
+				uint64_t n)
+{
+	atomic_fetch_add_explicit(&vcpu->stat[s], n, memory_order_relaxed);
+}
+
+#endif

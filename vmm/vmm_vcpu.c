@@ -1,0 +1,549 @@
+/*
+ * vmm_vcpu.c: vCPUs - creation, VM_RUN and the decoding of KVM exits,
+ * the debug set and kicks, and the per-vCPU debug capabilities.
+ *
+ * Threads.  One thread at a time runs a vCPU (VM_RUN); any thread may put
+ * it in the debug set, suspend the VM or change its capabilities.  Changes
+ * that need a vCPU ioctl (KVM_SET_GUEST_DEBUG, KVM_NMI) are recorded under
+ * vcpu->lock and applied by the running thread before its next KVM_RUN,
+ * because a vCPU ioctl from another thread would wait for KVM_RUN to end.
+ *
+ * Kicks.  To get a vCPU out of KVM_RUN promptly, a kicker first publishes
+ * the reason (the debug flag or the VM suspend word), then sets the run
+ * area's immediate_exit and signals the thread if it is inside VM_RUN.
+ * The runner clears immediate_exit after each KVM_RUN and only then looks
+ * at the reasons.  All these are sequentially consistent, so either the
+ * runner sees the reason before its next KVM_RUN, or immediate_exit is
+ * still set and that KVM_RUN returns at once; the signal covers a runner
+ * already inside KVM_RUN.  kick_lock keeps the thread id valid while it is
+ * signalled and the run area mapped while it is written.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm/vmm_priv.h"
+
+/* The signal that interrupts KVM_RUN; vmmapi.h documents it. */
+#define VMM_KICK_SIGNAL (SIGRTMIN + 2)
+
+#define DR6_BS (1ULL << 14) /* single-step */
+#define DB_VECTOR 1
+#define BP_VECTOR 3
+
+int vmm_kick_signal(void)
+{
+	return VMM_KICK_SIGNAL;
+}
+
+static void kick_handler(int sig)
+{
+	(void)sig;
+}
+
+/* Idempotent: every VM installs the same empty handler. */
+int vmm_kick_init(void)
+{
+	struct sigaction sa = { .sa_handler = kick_handler };
+
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(VMM_KICK_SIGNAL, &sa, NULL) < 0)
+		return -errno;
+	return 0;
+}
+
+static int vcpu_kvm_open(struct vmm_vcpu *v)
+{
+	struct vmm *vm = v->vm;
+	struct kvm_run *run;
+	int fd, r;
+
+	fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU,
+		   (unsigned long)vmm_apic_id(&vm->topo, v->id));
+	if (fd < 0)
+		return -errno;
+	run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   0);
+	if (run == MAP_FAILED) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	v->fd = fd;
+	if ((r = vmm_cpuid_set(v)) < 0) {
+		munmap(run, vm->run_size);
+		close(fd);
+		v->fd = -1;
+		return r;
+	}
+	/* rip with every exit, for logs and traces, at no extra ioctl. */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0)
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+	v->stats_fd = -1;
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) >
+	    0) {
+		v->stats_fd = ioctl(fd, KVM_GET_STATS_FD, NULL);
+		if (v->stats_fd >= 0)
+			vmm_stats_learn(vm, v->stats_fd);
+	}
+	pthread_mutex_lock(&v->kick_lock);
+	v->run = run;
+	pthread_mutex_unlock(&v->kick_lock);
+	return 0;
+}
+
+int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out)
+{
+	struct vmm_vcpu *v = calloc(1, sizeof(*v));
+	int r;
+
+	if (!v)
+		return -ENOMEM;
+	v->vm = vm;
+	v->id = cpuid;
+	v->fd = v->stats_fd = -1;
+	pthread_mutex_init(&v->kick_lock, NULL);
+	pthread_mutex_init(&v->lock, NULL);
+	if ((r = vcpu_kvm_open(v)) < 0) {
+		free(v);
+		return r;
+	}
+	*out = v;
+	return 0;
+}
+
+static void vcpu_kvm_close(struct vmm_vcpu *v)
+{
+	pthread_mutex_lock(&v->kick_lock);
+	if (v->run)
+		munmap(v->run, v->vm->run_size);
+	v->run = NULL;
+	pthread_mutex_unlock(&v->kick_lock);
+	if (v->fd >= 0)
+		close(v->fd);
+	if (v->stats_fd >= 0)
+		close(v->stats_fd);
+	v->fd = v->stats_fd = -1;
+}
+
+void vmm_vcpu_destroy(struct vmm_vcpu *v)
+{
+	vcpu_kvm_close(v);
+	pthread_mutex_destroy(&v->kick_lock);
+	pthread_mutex_destroy(&v->lock);
+	free(v);
+}
+
+/* After VM_REINIT: a new KVM vCPU in power-on state, same configuration. */
+int vmm_vcpu_reset(struct vmm_vcpu *v)
+{
+	int r;
+
+	vcpu_kvm_close(v);
+	if ((r = vcpu_kvm_open(v)) < 0)
+		return r;
+	pthread_mutex_lock(&v->lock);
+	v->debug_dirty = true;
+	v->nmi_pending = false;
+	atomic_store(&v->pending, true);
+	pthread_mutex_unlock(&v->lock);
+	atomic_store(&v->suspended, false);
+	return 0;
+}
+
+void vmm_vcpu_kick(struct vmm_vcpu *v)
+{
+	vmm_stat_add(v, VMM_STAT_KICKS, 1);
+	pthread_mutex_lock(&v->kick_lock);
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->in_run)
+		pthread_kill(v->runner, VMM_KICK_SIGNAL);
+	pthread_mutex_unlock(&v->kick_lock);
+}
+
+static bool has_blockirq(struct vmm *vm)
+{
+	int r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+		      KVM_CAP_SET_GUEST_DEBUG2);
+
+	return r > 0 && (r & KVM_GUESTDBG_BLOCKIRQ);
+}
+
+/* Apply capabilities and debug registers; the vCPU's thread, v->lock. */
+static int vcpu_apply_debug(struct vmm_vcpu *v)
+{
+	struct kvm_guest_debug dbg = { 0 };
+
+	if (v->caps[VM_CAP_MTRAP_EXIT])
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
+	if (v->caps[VM_CAP_MASK_HWINTR])
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ;
+	if (v->caps[VM_CAP_BPT_EXIT])
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
+	if (v->hw.enable) {
+		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
+		for (int i = 0; i < 4; i++)
+			dbg.arch.debugreg[i] = v->hw.dr[i];
+		dbg.arch.debugreg[7] = v->hw.dr7;
+	}
+	if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
+		return -errno;
+	return 0;
+}
+
+static int vcpu_apply_pending(struct vmm_vcpu *v)
+{
+	int r = 0;
+
+	/* Taken on every exit: look before locking. */
+	if (!atomic_exchange(&v->pending, false))
+		return 0;
+	pthread_mutex_lock(&v->lock);
+	if (v->debug_dirty) {
+		r = vcpu_apply_debug(v);
+		v->debug_dirty = false;
+	}
+	if (r == 0 && v->nmi_pending) {
+		if (ioctl(v->fd, KVM_NMI) < 0)
+			r = -errno;
+		v->nmi_pending = false;
+	}
+	pthread_mutex_unlock(&v->lock);
+	return r;
+}
+
+/* The instruction bytes at rip, for an emulation-failure report. */
+static void fetch_inst(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	static const int regs[] = { VM_REG_GUEST_CS_BASE, VM_REG_GUEST_RIP };
+	struct vm_gla2gpa w = { .cpuid = v->id,
+				.use_current = true,
+				.prot = VM_PROT_EXEC };
+	uint64_t val[2], gla;
+	unsigned n = 0;
+
+	if (vmm_get_regset(v, 2, regs, val) < 0)
+		return;
+	gla = val[0] + val[1];
+	while (n < VM_EXIT_INST_BYTES) {
+		uint8_t *p;
+
+		w.gla = gla + n;
+		if (vmm_gla2gpa(v, &w, true) < 0 || w.fault)
+			break;
+		p = vmm_gpa2hva(v->vm, w.gpa, 1);
+		if (!p)
+			break;
+		vme->u.inst_emul.inst[n++] = *p;
+	}
+	vme->u.inst_emul.inst_len = n;
+}
+
+static void decode_internal_error(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	struct kvm_run *run = v->run;
+	uint32_t nd = run->internal.ndata;
+
+	vme->exitcode = VM_EXITCODE_INST_EMUL;
+	vme->u.inst_emul.suberror = run->internal.suberror;
+	if (nd > 4)
+		nd = 4;
+	vme->u.inst_emul.ndata = nd;
+	for (uint32_t i = 0; i < nd; i++)
+		vme->u.inst_emul.data[i] = run->internal.data[i];
+	vme->u.inst_emul.inst_len = 0;
+	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION &&
+	    run->emulation_failure.ndata >= 3 &&
+	    (run->emulation_failure.flags &
+	     KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES)) {
+		unsigned n = run->emulation_failure.insn_size;
+
+		if (n > VM_EXIT_INST_BYTES)
+			n = VM_EXIT_INST_BYTES;
+		memcpy(vme->u.inst_emul.inst, run->emulation_failure.insn_bytes,
+		       n);
+		vme->u.inst_emul.inst_len = n;
+	}
+	if (vme->u.inst_emul.inst_len == 0)
+		fetch_inst(v, vme);
+}
+
+/*
+ * Decode the KVM exit into vme.  Returns false when the exit needs nothing
+ * from the monitor and KVM_RUN should simply go on.
+ */
+static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	struct kvm_run *run = v->run;
+
+	memset(&vme->u, 0, sizeof(vme->u));
+	vme->inst_length = 0;
+	vme->rip = (run->kvm_valid_regs & KVM_SYNC_X86_REGS) ?
+			   run->s.regs.regs.rip :
+			   0;
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		vme->exitcode = VM_EXITCODE_INOUT;
+		vme->u.inout.port = run->io.port;
+		vme->u.inout.bytes = run->io.size;
+		vme->u.inout.in = run->io.direction == KVM_EXIT_IO_IN;
+		vme->u.inout.count = run->io.count;
+		vme->u.inout.data = (uint8_t *)run + run->io.data_offset;
+		return true;
+	case KVM_EXIT_MMIO:
+		vme->exitcode = VM_EXITCODE_MMIO;
+		vme->u.mmio.gpa = run->mmio.phys_addr;
+		vme->u.mmio.bytes = run->mmio.len;
+		vme->u.mmio.write = run->mmio.is_write;
+		vme->u.mmio.data = run->mmio.data;
+		return true;
+	case KVM_EXIT_DEBUG:
+		vme->rip = run->debug.arch.pc;
+		if (run->debug.arch.exception == BP_VECTOR) {
+			vme->exitcode = VM_EXITCODE_BPT;
+			vme->inst_length = 1;
+		} else if ((run->debug.arch.dr6 & DR6_BS) &&
+			   v->caps[VM_CAP_MTRAP_EXIT]) {
+			vme->exitcode = VM_EXITCODE_MTRAP;
+		} else {
+			vme->exitcode = VM_EXITCODE_HWBP;
+			vme->u.hwbp.dr6 = run->debug.arch.dr6;
+			vme->u.hwbp.dr7 = run->debug.arch.dr7;
+		}
+		return true;
+	case KVM_EXIT_SHUTDOWN:
+		vmm_suspend(v->vm, VM_SUSPEND_TRIPLEFAULT, v->id);
+		return false;
+	case KVM_EXIT_SYSTEM_EVENT:
+		switch (run->system_event.type) {
+		case KVM_SYSTEM_EVENT_RESET:
+			vmm_suspend(v->vm, VM_SUSPEND_RESET, v->id);
+			return false;
+		case KVM_SYSTEM_EVENT_SHUTDOWN:
+		case KVM_SYSTEM_EVENT_CRASH:
+			vmm_suspend(v->vm, VM_SUSPEND_POWEROFF, v->id);
+			return false;
+		}
+		break;
+	case KVM_EXIT_HLT:
+		vme->exitcode = VM_EXITCODE_HLT;
+		vme->inst_length = 1;
+		return true;
+	case KVM_EXIT_INTERNAL_ERROR:
+		decode_internal_error(v, vme);
+		return true;
+	case KVM_EXIT_FAIL_ENTRY:
+		vme->exitcode = VM_EXITCODE_RUN_FAILED;
+		vme->u.run_failed.reason =
+			run->fail_entry.hardware_entry_failure_reason;
+		return true;
+	case KVM_EXIT_INTR:
+		return false;
+	}
+	vme->exitcode = VM_EXITCODE_UNHANDLED;
+	vme->u.unhandled.kvm_reason = run->exit_reason;
+	return true;
+}
+
+/*
+ * The vCPU's thread answers a halt probe: is this vCPU stopped for good,
+ * halted with interrupts off or never started by a SIPI?
+ */
+static void vcpu_halt_probe(struct vmm_vcpu *v)
+{
+	struct kvm_mp_state mp;
+	uint64_t rflags;
+	int reg = VM_REG_GUEST_RFLAGS;
+	bool halted = false;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0) {
+		if (mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		    mp.mp_state == KVM_MP_STATE_INIT_RECEIVED)
+			halted = true;
+		else if (mp.mp_state == KVM_MP_STATE_HALTED &&
+			 vmm_get_regset(v, 1, &reg, &rflags) == 0)
+			halted = !(rflags & 0x200); /* IF */
+	}
+	if (!halted) {
+		atomic_store(&v->halted_probes, 0);
+		return;
+	}
+	atomic_fetch_add(&v->halted_probes, 1);
+	vmm_halt_evaluate(v->vm);
+}
+
+int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	struct kvm_run *run = v->run;
+	int r = 0;
+
+	if (!vme)
+		return -EINVAL;
+	pthread_mutex_lock(&v->kick_lock);
+	v->runner = pthread_self();
+	v->in_run = true;
+	pthread_mutex_unlock(&v->kick_lock);
+
+	for (;;) {
+		int sw = atomic_load(&v->vm->suspend);
+
+		if (sw != VM_SUSPEND_NONE) {
+			atomic_store(&v->suspended, true);
+			vme->exitcode = VM_EXITCODE_SUSPENDED;
+			vme->rip = 0;
+			vme->inst_length = 0;
+			vme->u.suspended.how = VMM_SUSPEND_HOW(sw);
+			vme->u.suspended.cpuid = VMM_SUSPEND_CPU(sw);
+			break;
+		}
+		if (atomic_load(&v->debug)) {
+			vme->exitcode = VM_EXITCODE_DEBUG;
+			vme->rip = 0;
+			vme->inst_length = 0;
+			break;
+		}
+		if ((r = vcpu_apply_pending(v)) < 0)
+			break;
+		r = ioctl(v->fd, KVM_RUN, 0);
+		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
+		if (r < 0) {
+			if (errno == EINTR || errno == EAGAIN) {
+				vmm_stat_add(v, VMM_STAT_EINTR, 1);
+				r = 0;
+				/* A kick: look at the reasons; else return. */
+				if (atomic_load(&v->debug) ||
+				    atomic_load(&v->vm->suspend))
+					continue;
+				if (atomic_exchange(&v->halt_probe, false)) {
+					vcpu_halt_probe(v);
+					continue;
+				}
+				vme->exitcode = VM_EXITCODE_BOGUS;
+				vme->rip = 0;
+				vme->inst_length = 0;
+				break;
+			}
+			r = -errno;
+			break;
+		}
+		atomic_store(&v->halted_probes, 0); /* it ran */
+		if (decode_exit(v, vme))
+			break;
+	}
+	if (r == 0) {
+		vmm_stat_add(v, VMM_STAT_EXITS, 1);
+		atomic_fetch_add_explicit(&v->exits[vme->exitcode], 1,
+					  memory_order_relaxed);
+	}
+	pthread_mutex_lock(&v->kick_lock);
+	v->in_run = false;
+	pthread_mutex_unlock(&v->kick_lock);
+	return r;
+}
+
+static int cap_supported(struct vmm_vcpu *v, enum vm_cap_type cap)
+{
+	struct vmm *vm = v->vm;
+
+	switch (cap) {
+	case VM_CAP_MTRAP_EXIT:
+	case VM_CAP_BPT_EXIT:
+		return ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+			     KVM_CAP_SET_GUEST_DEBUG) > 0;
+	case VM_CAP_MASK_HWINTR:
+		return has_blockirq(vm);
+	default:
+		return false;
+	}
+}
+
+int vmm_get_capability(struct vmm_vcpu *v, struct vm_capability *cap)
+{
+	if ((unsigned)cap->captype >= VM_CAP_MAX)
+		return -EINVAL;
+	if (!cap_supported(v, cap->captype))
+		return -ENOTSUP;
+	pthread_mutex_lock(&v->lock);
+	cap->capval = v->caps[cap->captype];
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+int vmm_set_capability(struct vmm_vcpu *v, struct vm_capability *cap)
+{
+	if ((unsigned)cap->captype >= VM_CAP_MAX)
+		return -EINVAL;
+	if (!cap_supported(v, cap->captype))
+		return -ENOTSUP;
+	pthread_mutex_lock(&v->lock);
+	if (v->caps[cap->captype] != !!cap->capval) {
+		v->caps[cap->captype] = !!cap->capval;
+		v->debug_dirty = true;
+		atomic_store(&v->pending, true);
+	}
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+int vmm_set_hw_debug(struct vmm_vcpu *v, const struct vm_hw_debug *hw)
+{
+	if (ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_SET_GUEST_DEBUG) <= 0)
+		return -ENOTSUP;
+	pthread_mutex_lock(&v->lock);
+	v->hw = *hw;
+	v->debug_dirty = true;
+	atomic_store(&v->pending, true);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+int vmm_inject_nmi(struct vmm_vcpu *v)
+{
+	pthread_mutex_lock(&v->lock);
+	v->nmi_pending = true;
+	atomic_store(&v->pending, true);
+	pthread_mutex_unlock(&v->lock);
+	vmm_vcpu_kick(v);
+	return 0;
+}
+
+/* The vCPU is stopped (vmm_dev.h), so its ioctls do not block. */
+int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
+{
+	struct kvm_vcpu_events ev;
+	bool has_ec;
+
+	if (e->vector < 0 || e->vector >= 32 || e->vector == 2)
+		return -EINVAL;
+	/* Exceptions that push an error code, and only those. */
+	has_ec = e->vector == 8 || (e->vector >= 10 && e->vector <= 14) ||
+		 e->vector == 17 || e->vector == 21;
+	if (e->error_code_valid != has_ec)
+		return -EINVAL;
+	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	if (ev.exception.injected || ev.exception.pending)
+		return -EBUSY;
+	if (e->vector == IDT_PF) {
+		int reg = VM_REG_GUEST_CR2;
+		int r = vmm_set_regset(v, 1, &reg, &e->cr2);
+
+		if (r < 0)
+			return r;
+	}
+	ev.exception.injected = 1;
+	ev.exception.nr = e->vector;
+	ev.exception.has_error_code = e->error_code_valid;
+	ev.exception.error_code = e->error_code;
+	ev.flags = 0;
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
+		return -errno;
+	return 0;
+}
