@@ -36,26 +36,34 @@ GUEST32_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,paging multiboot))
 
 $(GO)/64/%.o: $(GD)/%.c
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_CFLAGS_64) -c -o $@ $<
+	$(call say,CC64,$@)
+	$(Q)$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_CFLAGS_64) \
+		-c -o $@ $<
 
 $(GO)/64/%.o: $(GD)/%.S
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_ASFLAGS) -m64 -c -o $@ $<
+	$(call say,AS64,$@)
+	$(Q)$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_ASFLAGS) -m64 -c -o $@ $<
 
 $(GO)/32/%.o: $(GD)/%.c
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) -c -o $@ $<
+	$(call say,CC32,$@)
+	$(Q)$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_CFLAGS) $(GUEST_CFLAGS_32) \
+		-c -o $@ $<
 
 $(GO)/32/%.o: $(GD)/%.S
 	@mkdir -p $(@D)
-	$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_ASFLAGS) -m32 -c -o $@ $<
+	$(call say,AS32,$@)
+	$(Q)$(GUEST_CC) $(GUEST_CPPFLAGS) $(GUEST_ASFLAGS) -m32 -c -o $@ $<
 
 $(GUEST64_ELFS): $(GO)/%.elf: $(GO)/64/%.o $(GUEST_LIB64) $(GD)/lib/elf64.ld
-	$(GUEST_CC) -m64 $(GUEST_LDFLAGS) -T $(GD)/lib/elf64.ld -o $@ \
+	$(call say,GUEST,$@)
+	$(Q)$(GUEST_CC) -m64 $(GUEST_LDFLAGS) -T $(GD)/lib/elf64.ld -o $@ \
 		$(filter %.o,$^)
 
 $(GUEST32_ELFS): $(GO)/%.elf: $(GO)/32/%.o $(GUEST_LIB32) $(GD)/lib/multiboot.ld
-	$(GUEST_CC) -m32 $(GUEST_LDFLAGS) -T $(GD)/lib/multiboot.ld -o $@ \
+	$(call say,GUEST,$@)
+	$(Q)$(GUEST_CC) -m32 $(GUEST_LDFLAGS) -T $(GD)/lib/multiboot.ld -o $@ \
 		$(filter %.o,$^)
 
 # The demo is what people step through in a debugger.
@@ -65,6 +73,17 @@ $(GO)/64/demo.o: GUEST_OPT := -Og
 $(GO)/paging.elf: $(GO)/32/paging-lm.o
 
 GUESTS += $(GUEST64_ELFS) $(GUEST32_ELFS)
+
+# Host tests: the runtime's pure parts (printf, options) compiled for the
+# host, with the host's flags (sanitizers too); and every guest booted
+# under vitro (skips without /dev/kvm).
+$(O)/tests/guests/test-rt: $(O)/tests/guests/test-rt.o \
+		$(O)/tests/guests/lib/printf.o $(O)/tests/guests/lib/cmdline.o
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^
+
+TEST_PROGRAMS += $(O)/tests/guests/test-rt
+TESTS += $(O)/tests/guests/test-rt tests/guests/boot-guests.sh
 
 .PHONY: guests
 guests: $(GUEST64_ELFS) $(GUEST32_ELFS)
