@@ -30,6 +30,9 @@
 #define GUEST_TEST_PORT 0xf0
 #define GUEST_REQ_PAGING_CHECK 1 /* paging.elf: translate its table now */
 #define GUEST_REQ_SMP_READY 2 /* smp.elf: every CPU found is counting */
+/* paging.elf: the CPU refused the mode (#GP), so the tables are not live;
+ * the header's CR0/CR3/CR4/EFER say how they would be used */
+#define GUEST_REQ_PAGING_TABLES 3
 
 /* Most CPUs any guest brings up; more are parked and not counted. */
 #define GUEST_MAX_CPUS 64
@@ -62,7 +65,9 @@
  * paging.elf: a header, then GUEST_PAGING_COUNT entries of
  * GUEST_PAGING_ENTRY_SIZE bytes from GUEST_PAGING_ENTRIES.  When the guest
  * writes GUEST_REQ_PAGING_CHECK its paging mode is live on the vCPU, at
- * CPL 0, and every entry describes a translation of that mode.
+ * CPL 0, and every entry describes a translation of that mode.  With
+ * GUEST_REQ_PAGING_TABLES the same holds for the control registers in the
+ * header, which the CPU refused to take.
  */
 #define GUEST_PAGING_MAGIC 0x45474150 /* "PAGE" */
 #define GUEST_PAGING_MODE 0x08 /* u32: GUEST_PAGING_MODE_* */

@@ -74,16 +74,23 @@ $(GO)/paging.elf: $(GO)/32/paging-lm.o
 
 GUESTS += $(GUEST64_ELFS) $(GUEST32_ELFS)
 
-# Host tests: the runtime's pure parts (printf, options) compiled for the
-# host, with the host's flags (sanitizers too); and every guest booted
-# under vitro (skips without /dev/kvm).
+# Host tests, with the host's flags (sanitizers too): the runtime's pure
+# parts (printf, options) compiled for the host; vitro's page walker
+# against paging.elf; every guest booted under vitro.  The last two skip
+# without /dev/kvm.
 $(O)/tests/guests/test-rt: $(O)/tests/guests/test-rt.o \
 		$(O)/tests/guests/lib/printf.o $(O)/tests/guests/lib/cmdline.o
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
-TEST_PROGRAMS += $(O)/tests/guests/test-rt
-TESTS += $(O)/tests/guests/test-rt tests/guests/boot-guests.sh
+$(O)/tests/guests/test-paging-walk: $(O)/tests/guests/test-paging-walk.o \
+		$$(TEST_LIBS)
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $< $(TEST_LIBS) $(TEST_LDLIBS)
+
+GUEST_TESTS := $(O)/tests/guests/test-rt $(O)/tests/guests/test-paging-walk
+TEST_PROGRAMS += $(GUEST_TESTS)
+TESTS += $(GUEST_TESTS) tests/guests/boot-guests.sh
 
 .PHONY: guests
 guests: $(GUEST64_ELFS) $(GUEST32_ELFS)

@@ -24,8 +24,11 @@
  * Exit: GUEST_EXIT_PASS; GUEST_EXIT_FAIL when a check fails or RAM is
  * below 64 MiB; GUEST_EXIT_UNSUPPORTED when CPUID lacks the mode (PAE,
  * long mode, LA57) or the CPU refuses to turn 32-bit or PAE paging on
- * (#GP, as this host's kvm_pvm does); GUEST_EXIT_EXCEPTION on any other
- * fault.
+ * (#GP, as this host's kvm_pvm does).  For a refused mode and for la57
+ * without CPUID's LA57 the tables are still built and, with the control
+ * register values that would turn the mode on, go to the result area with
+ * GUEST_REQ_PAGING_TABLES, so the host can check its walker on them.
+ * GUEST_EXIT_EXCEPTION on any other fault.
  *
  * Single CPU, interrupts off; tables come from a pool in .bss, which the
  * identity map covers.
@@ -132,8 +135,9 @@ struct pg {
 	bool nx; /* EFER.NXE will be on */
 	bool pse; /* 4 MiB pages (32-bit) */
 	bool gb; /* 1 GiB pages */
-	bool efer; /* the CPU has EFER (SYSCALL, NX or long mode) */
+	bool has_efer; /* the CPU has EFER (SYSCALL, NX or long mode) */
 	uint32_t root; /* physical address of the top table */
+	uint64_t cr0, cr4, efer; /* the values that turn the mode on */
 };
 
 #define POOL_PAGES 64
@@ -427,34 +431,39 @@ static void refused(struct trap_frame *f)
 	f->eip += 3; /* 0f 22 /r */
 }
 
+/* The control register values that turn the mode on. */
+static void control_values(void)
+{
+	pg.cr4 = 0;
+	pg.efer = pg.has_efer ? rdmsr(MSR_EFER) : 0;
+	if (pg.mode == M32 && pg.pse)
+		pg.cr4 |= CR4_PSE;
+	if (pg.mode != M32)
+		pg.cr4 |= CR4_PAE;
+	if (pg.mode == M57)
+		pg.cr4 |= CR4_LA57;
+	if (pg.nx)
+		pg.efer |= EFER_NXE;
+	if (pg.mode & MLONG)
+		pg.efer |= EFER_LME;
+	pg.cr0 = read_cr0() | CR0_PG | CR0_WP;
+}
+
 static void enable(void)
 {
-	uint32_t cr4 = 0;
-	uint64_t efer = pg.efer ? rdmsr(MSR_EFER) : 0;
-
-	if (pg.mode == M32 && pg.pse)
-		cr4 |= CR4_PSE;
-	if (pg.mode != M32)
-		cr4 |= CR4_PAE;
-	if (pg.mode == M57)
-		cr4 |= CR4_LA57;
-	if (pg.nx)
-		efer |= EFER_NXE;
-	if (pg.mode & MLONG) {
-		efer |= EFER_LME;
+	if (pg.mode & MLONG)
 		lm_idt_load();
-	}
-	write_cr4(cr4);
+	write_cr4((unsigned long)pg.cr4);
 	write_cr3(pg.root);
-	if (pg.efer)
-		wrmsr(MSR_EFER, efer);
+	if (pg.has_efer)
+		wrmsr(MSR_EFER, pg.efer);
 	if (!(pg.mode & MLONG))
 		trap_set_handler(13, refused);
 	__asm__ volatile(".globl paging_enable_insn\n"
 			 "paging_enable_insn:\n\t"
 			 "mov %0, %%cr0"
 			 :
-			 : "r"(read_cr0() | CR0_PG | CR0_WP)
+			 : "r"((unsigned long)pg.cr0)
 			 : "memory");
 	trap_set_handler(13, NULL);
 }
@@ -471,7 +480,7 @@ static int setup_mode(const char *name)
 	pg.pse = d & (1u << 3);
 	pg.nx = ext_d & (1u << 20);
 	pg.gb = ext_d & (1u << 26);
-	pg.efer = ext_d & ((1u << 11) | (1u << 20) | (1u << 29));
+	pg.has_efer = ext_d & ((1u << 11) | (1u << 20) | (1u << 29));
 
 	if (!strcmp(name, "32")) {
 		pg.mode = M32;
@@ -496,7 +505,9 @@ static int setup_mode(const char *name)
 	if (!strcmp(name, "la57")) {
 		pg.mode = M57;
 		pg.levels = 5;
-		return (ext_d & (1u << 29)) && (f7_c & (1u << 16)) ? 0 : -1;
+		if (!(ext_d & (1u << 29)))
+			return -1;
+		return (f7_c & (1u << 16)) ? 0 : 1;
 	}
 	return -2;
 }
@@ -511,10 +522,10 @@ static void write_header(void)
 
 	*(uint32_t *)(r + GUEST_PAGING_MODE) = mode;
 	*(uint32_t *)(r + GUEST_PAGING_COUNT) = pg_count;
-	*(uint64_t *)(r + GUEST_PAGING_CR0) = read_cr0();
-	*(uint64_t *)(r + GUEST_PAGING_CR3) = read_cr3();
-	*(uint64_t *)(r + GUEST_PAGING_CR4) = read_cr4();
-	*(uint64_t *)(r + GUEST_PAGING_EFER) = pg.efer ? rdmsr(MSR_EFER) : 0;
+	*(uint64_t *)(r + GUEST_PAGING_CR0) = pg.cr0;
+	*(uint64_t *)(r + GUEST_PAGING_CR3) = pg.root;
+	*(uint64_t *)(r + GUEST_PAGING_CR4) = pg.cr4;
+	*(uint64_t *)(r + GUEST_PAGING_EFER) = pg.efer;
 	*(uint32_t *)(r + GUEST_RESULT_STATE) = GUEST_STATE_READY;
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	*(uint32_t *)(r + GUEST_RESULT_MAGIC) = GUEST_PAGING_MAGIC;
@@ -538,7 +549,7 @@ int guest_main(void)
 			  name);
 		return GUEST_EXIT_FAIL;
 	}
-	if (r < 0) {
+	if (r == -1) {
 		rt_printf("@mode %s unsupported by this CPU\n", name);
 		return GUEST_EXIT_UNSUPPORTED;
 	}
@@ -561,18 +572,33 @@ int guest_main(void)
 	for (s = specs; s < specs + ARRAY_SIZE(specs); s++)
 		if (spec_applies(s))
 			result_entry(s);
+	control_values();
+	if (r == 1) {
+		/* Tables need no CPU support: the host can still walk them. */
+		pg.efer |= EFER_LMA;
+		write_header();
+		rt_printf(
+			"@mode %s unsupported by this CPU (no LA57 in CPUID): "
+			"tables built, not turned on\n",
+			name);
+		outl(GUEST_TEST_PORT, GUEST_REQ_PAGING_TABLES);
+		return GUEST_EXIT_UNSUPPORTED;
+	}
 	enable();
+	if (pg.mode & MLONG)
+		pg.efer |= EFER_LMA;
+	write_header();
 	if (pg_refused) {
 		rt_printf("@#GP turning mode %s on with valid tables: the "
 			  "virtual CPU does not support it\n",
 			  name);
+		outl(GUEST_TEST_PORT, GUEST_REQ_PAGING_TABLES);
 		return GUEST_EXIT_UNSUPPORTED;
 	}
-	write_header();
 	rt_printf("@paging on: cr0 %#lx cr3 %#lx cr4 %#lx efer %#llx, %u "
 		  "tables\n",
 		  read_cr0(), read_cr3(), read_cr4(),
-		  (unsigned long long)(pg.efer ? rdmsr(MSR_EFER) : 0),
+		  (unsigned long long)(pg.has_efer ? rdmsr(MSR_EFER) : 0),
 		  pg_pool_used);
 
 	for (n = 0, s = specs; s < specs + ARRAY_SIZE(specs); s++)
