@@ -282,6 +282,7 @@ static void test_mode(const char *mode, const void *image, size_t len)
 			     l = strtok(NULL, "\n"))
 				tap_diag("  %s", l);
 	}
+	vm_vcpu_close(r.vc);
 	vm_destroy(r.ctx);
 }
 
