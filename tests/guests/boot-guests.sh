@@ -57,6 +57,10 @@ tr -d '\r' <"$tmp/out" | head -1 | grep -q "^vitro demo: 2 vCPUs, 256 MiB, cmdli
 ok $? "demo: first line names the demo, the vCPUs, the memory and the cmdline"
 has "demo: status 2 with both vCPUs ticking" "^demo: status 2 .*cpu1 ticks=[1-9]"
 boot "demo: a bad option fails" 35 -k "$g/demo.elf" -a "hz=fast"
+boot "demo: an exception is reported" 37 -k "$g/demo.elf" \
+	-a "fault interval=100"
+has "demo: the report names #GP, rip and cpu" \
+	"^demo: unexpected #GP (vector 13) error 0 rip 0x[0-9a-f]* cr2 .* cpu 0"
 
 # smp never exits: watch its console, then stop it.
 "$vitro" -c 2 -k "$g/smp.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
@@ -75,6 +79,10 @@ for mode in 64 32 pae la57; do
 			"mappings checked, 0 failed"
 done
 boot "paging: an unknown mode fails" 35 -k "$g/paging.elf" -a "mode=16"
+boot "paging: a #PF in long mode is reported" 37 -k "$g/paging.elf" \
+	-a "mode=64 fault"
+has "paging: the report names #PF and cr2" \
+	"^paging: unexpected #PF (vector 14) error 0 rip .* cr2 0x50000000"
 
 printf 'alpha\n' >"$tmp/a.txt"
 printf 'bravo-two' >"$tmp/b.txt"

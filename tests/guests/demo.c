@@ -10,7 +10,8 @@
  *
  * Options: exit-after=N (leave with GUEST_EXIT_PASS after N status
  * lines), interval=MS (status period, default 2000), hz=N (timer rate,
- * default 100).
+ * default 100), fault (read a non-canonical address after the first
+ * status line: the runtime's #GP report, GUEST_EXIT_EXCEPTION).
  *
  * Each CPU writes only its own slot of the demo_* arrays; the BSP reads
  * them all for the status line.
@@ -40,6 +41,7 @@ DEMO_FN uint64_t demo_collatz_len(uint64_t n);
 DEMO_FN void demo_task_step(uint32_t cpu);
 DEMO_FN void demo_task_loop(uint32_t cpu, bool bsp);
 DEMO_FN void demo_status_print(void);
+DEMO_FN void demo_fault(void);
 void demo_timer_irq(struct trap_frame *f);
 void demo_ipi_irq(struct trap_frame *f);
 void demo_uart_irq(struct trap_frame *f);
@@ -49,9 +51,10 @@ struct demo_config {
 	uint64_t exit_after; /* status lines before exiting; 0 = never */
 	uint64_t interval_ms; /* between status lines */
 	uint64_t hz; /* timer interrupts per second, per CPU */
+	bool fault; /* take an exception after the first status line */
 };
 
-struct demo_config demo_config = { 0, 2000, 100 };
+struct demo_config demo_config = { 0, 2000, 100, false };
 uint32_t demo_ncpus;
 uint64_t demo_memory_mib;
 volatile uint64_t demo_status_lines;
@@ -152,6 +155,13 @@ void demo_status_print(void)
 	rt_printf("%s\n", shown < demo_ncpus ? " ..." : "");
 }
 
+/* A non-canonical read: #GP, which the runtime reports before it exits. */
+void demo_fault(void)
+{
+	rt_printf("@reading a non-canonical address: expect a #GP report\n");
+	(void)*(volatile uint64_t *)0x8000000000000000ull;
+}
+
 /* Every CPU: wait for a tick, do one step per tick taken. */
 void demo_task_loop(uint32_t cpu, bool bsp)
 {
@@ -173,6 +183,8 @@ void demo_task_loop(uint32_t cpu, bool bsp)
 			demo_status_print();
 			if (demo_ncpus > 1)
 				lapic_send_ipi_others(DEMO_IPI_VECTOR);
+			if (demo_config.fault)
+				demo_fault();
 			if (demo_config.exit_after &&
 			    demo_status_lines >= demo_config.exit_after)
 				return;
@@ -216,6 +228,7 @@ int guest_main(void)
 		return GUEST_EXIT_FAIL;
 	if (demo_config.hz > 10000)
 		demo_config.hz = 10000;
+	demo_config.fault = cmdline_has(rt_cmdline, "fault");
 
 	lapic_enable();
 	time_init();

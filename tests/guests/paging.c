@@ -3,7 +3,9 @@
  * mappings, turns that mode on, checks every mapping by touching it, and
  * asks the host (GUEST_REQ_PAGING_CHECK) to translate each one as well.
  *
- * Option: mode=32|pae|64|la57 (default 64).  For 64 and la57 the guest
+ * Options: mode=32|pae|64|la57 (default 64); fault: after the checks,
+ * read an unmapped address, which must end in the exception report (in
+ * long mode through paging-lm.S's handlers).  For 64 and la57 the guest
  * enters long mode and stays in a 32-bit compatibility-mode segment; it
  * reaches addresses above 4 GiB through a far call to 64-bit code
  * (paging-lm.S).
@@ -80,6 +82,7 @@ struct map_spec {
 #define F4K(i) (16 * MIB + 4 * KIB * (i))
 #define SCRATCH_LOW 0x9e000 /* free conventional memory, 4 KiB mapped */
 #define IDENT_SIZE (64 * MIB)
+#define PAGING_UNMAPPED 0x50000000 /* for the fault option */
 
 static const struct map_spec specs[] = {
 	{ "identity 4K (low memory)", SCRATCH_LOW, SCRATCH_LOW, 4 * KIB, 0x5a8,
@@ -607,5 +610,10 @@ int guest_main(void)
 	rt_printf("@%u mappings checked, %d failed; asking the host\n",
 		  pg_count, pg_failures);
 	outl(GUEST_TEST_PORT, GUEST_REQ_PAGING_CHECK);
+	if (cmdline_has(rt_cmdline, "fault")) {
+		rt_printf("@reading unmapped %#x: expect a #PF report\n",
+			  PAGING_UNMAPPED);
+		(void)*(volatile uint32_t *)PAGING_UNMAPPED;
+	}
 	return pg_failures ? GUEST_EXIT_FAIL : GUEST_EXIT_PASS;
 }
