@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "monitor/gdb_server.h"
 #include "monitor/loader.h"
 #include "monitor/mevent.h"
 #include "monitor/vitro.h"
@@ -402,6 +403,16 @@ int main(int argc, char **argv)
 		goto out_devices;
 	}
 	restore_be = vm.com1_be;
+	if (vm.opt.gdb) {
+		struct gdb_server_config gcfg;
+
+		/* A bad -G costs the debugger, not the VM (vitro.8). */
+		if (gdb_server_parse(vm.opt.gdb, &gcfg, err, sizeof(err)) < 0)
+			vitro_log("-G %s; going on without a debugger", err);
+		else if (!(vm.gdb = gdb_server_start(&vm, &gcfg, err,
+						     sizeof(err))))
+			vitro_log("gdb: %s; going on without a debugger", err);
+	}
 
 	startup_ms = cpu_ms();
 	if ((r = vitro_vcpus_start(&vm)) < 0) {
@@ -414,7 +425,10 @@ int main(int argc, char **argv)
 			  strerror(-r));
 	vitro_vcpus_join(&vm);
 	status = vm.status;
+	gdb_server_vm_ended(vm.gdb, status);
 out_devices:
+	gdb_server_stop(vm.gdb);
+	vm.gdb = NULL;
 	restore_be = NULL;
 	vitro_devices_fini(&vm);
 	if (vm.end_msg[0])

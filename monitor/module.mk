@@ -10,7 +10,7 @@ $(O)/lib/libmonitor.a: $(MONITOR_OBJS)
 	$(Q)$(AR) rcs $@ $^
 
 # Libraries a program linking the monitor needs, in link order.
-MONITOR_LIBS := $(VITRO_LIBS) $(O)/lib/libmonitor.a $(O)/lib/libvmmapi.a
+MONITOR_LIBS := $(O)/lib/libmonitor.a $(VITRO_LIBS) $(O)/lib/libvmmapi.a
 MONITOR_LDLIBS := $(VITRO_LDLIBS) $(LDLIBS_THREAD)
 
 $(O)/bin/vitro: $(O)/monitor/main.o $(MONITOR_LIBS)

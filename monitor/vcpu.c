@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor/debug.h"
 #include "monitor/vitro.h"
 
 /* Decode "where the guest was" for an error message: cs:rip and bytes. */
@@ -89,6 +90,9 @@ static void handle_mmio(struct vitro_vcpu *vc, const struct vm_exit *vme)
 		memcpy(&val, vme->u.mmio.data, bytes);
 	r = region_dispatch(vm->mmio, &vc->mmio_cache, vc->id,
 			    vme->u.mmio.write, vme->u.mmio.gpa, bytes, &val);
+	/* Memory the debugger protects (a watched page) exits too. */
+	if (r == -ENOENT && vm->dbg && dbg_vcpu_memory_access(vm->dbg, vc, vme))
+		return;
 	if (r < 0)
 		val = ~0ULL;
 	if (!vme->u.mmio.write)
@@ -184,6 +188,7 @@ static void handle_unexpected(struct vitro_vcpu *vc, const struct vm_exit *vme)
 static void *vcpu_thread(void *arg)
 {
 	struct vitro_vcpu *vc = arg;
+	struct vitro *vm = vc->vm;
 	struct vm_exit vme;
 	char name[16];
 
@@ -196,7 +201,7 @@ static void *vcpu_thread(void *arg)
 			vitro_end(vc->vm, VITRO_EXIT_ERROR,
 				  "vCPU %d: VM_RUN failed: %s", vc->id,
 				  strerror(-r));
-			break;
+			goto out;
 		}
 		switch (vme.exitcode) {
 		case VM_EXITCODE_BOGUS:
@@ -209,16 +214,36 @@ static void *vcpu_thread(void *arg)
 			continue;
 		case VM_EXITCODE_SUSPENDED:
 			handle_suspended(vc, &vme);
+			goto out;
+		case VM_EXITCODE_DEBUG:
+			if (!vm->dbg)
+				break;
+			dbg_vcpu_park(vm->dbg, vc);
+			continue;
+		case VM_EXITCODE_MTRAP:
+		case VM_EXITCODE_BPT:
+		case VM_EXITCODE_HWBP:
+			if (vm->dbg && dbg_vcpu_exit(vm->dbg, vc, &vme))
+				continue;
+			/* A guest's own int3, with no debugger. */
+			if (dbg_deliver_guest_int3(vc->vcpu, &vme))
+				continue;
 			break;
 		case VM_EXITCODE_INST_EMUL:
+			/* On a KVM that cannot emulate int3, a breakpoint. */
+			if (vm->dbg ? dbg_vcpu_exit(vm->dbg, vc, &vme) :
+				      dbg_deliver_guest_int3(vc->vcpu, &vme))
+				continue;
 			handle_inst_emul(vc, &vme);
 			continue;
 		default:
-			handle_unexpected(vc, &vme);
-			continue;
+			break;
 		}
-		break;
+		handle_unexpected(vc, &vme);
 	}
+out:
+	if (vm->dbg)
+		dbg_vcpu_exited(vm->dbg, vc);
 	region_cache_release(&vc->pio_cache);
 	region_cache_release(&vc->mmio_cache);
 	return NULL;

@@ -54,6 +54,9 @@ struct vitro {
 	struct region_map *mmio; /* MMIO regions */
 	struct mevent_loop *loop;
 
+	struct gdb_server *gdb; /* -G */
+	struct vitro_debug *dbg; /* its debugger, set before vCPUs run */
+
 	struct uart *com1;
 	struct uart_backend_config com1_cfg;
 	struct uart_backend *com1_be;

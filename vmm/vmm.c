@@ -153,6 +153,15 @@ struct vmm *vmm_create(const char *name)
 	}
 	vm->run_size = r;
 	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
+	if (kvm_check_cap(vm->kvm_fd, KVM_CAP_XSAVE)) {
+		int n = kvm_check_cap(vm->kvm_fd, KVM_CAP_XSAVE2);
+
+		vm->xsave_size = n > (int)sizeof(struct kvm_xsave) ?
+					 (size_t)n :
+					 sizeof(struct kvm_xsave);
+		if (vm->xsave_size > VMM_XSAVE_MAX)
+			vm->xsave_size = 0;
+	}
 	vm->nslots = kvm_check_cap(vm->kvm_fd, KVM_CAP_NR_MEMSLOTS);
 	if (vm->nslots <= 0 || vm->nslots > VMM_MAX_SLOTS)
 		vm->nslots = VMM_MAX_SLOTS;
@@ -250,7 +259,7 @@ static int vm_activate(struct vmm *vm, int cpuid)
 
 static int vm_set_topology(struct vmm *vm, const struct vm_cpu_topology *t)
 {
-	unsigned n = (unsigned)t->sockets * t->cores * t->threads;
+	uint64_t n = (uint64_t)t->sockets * t->cores * t->threads;
 	int r = 0;
 
 	if (!t->sockets || !t->cores || !t->threads || n > t->maxcpus ||
@@ -267,9 +276,14 @@ static int vm_set_topology(struct vmm *vm, const struct vm_cpu_topology *t)
 	return r;
 }
 
-static void vm_get_cpus(struct vmm *vm, struct vm_cpus *c)
+static int vm_get_cpus(struct vmm *vm, struct vm_cpus *c)
 {
-	memset(&c->cpus, 0, sizeof(c->cpus));
+	struct vm_cpuset set = { { 0 } };
+
+	if (c->which != VM_ACTIVE_CPUS && c->which != VM_SUSPENDED_CPUS &&
+	    c->which != VM_DEBUG_CPUS)
+		return -EINVAL;
+
 	for (int i = 0; i < VM_MAXCPU; i++) {
 		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
 		bool in;
@@ -288,8 +302,10 @@ static void vm_get_cpus(struct vmm *vm, struct vm_cpus *c)
 			break;
 		}
 		if (in)
-			vm_cpuset_set(&c->cpus, i);
+			vm_cpuset_set(&set, i);
 	}
+	c->cpus = set;
+	return 0;
 }
 
 int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid)
@@ -469,8 +485,7 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 	case VM_ACTIVATE_CPU:
 		return vm_activate(vm, ((struct vm_activate_cpu *)arg)->cpuid);
 	case VM_GET_CPUS:
-		vm_get_cpus(vm, arg);
-		return 0;
+		return vm_get_cpus(vm, arg);
 	case VM_SET_TOPOLOGY:
 		return vm_set_topology(vm, arg);
 	case VM_GET_TOPOLOGY:

@@ -212,7 +212,12 @@ enum vm_suspend_how {
  */
 struct vm_exit {
 	enum vm_exitcode exitcode;
-	uint64_t rip; /* guest rip at the exit */
+	/*
+	 * Guest rip at the exit (not CS base + rip).  For INOUT and MMIO it
+	 * is at or after the instruction, depending on the KVM; for debug
+	 * exits it is where the vCPU will resume.
+	 */
+	uint64_t rip;
 	int inst_length; /* length of the exiting instruction, or 0 */
 	union {
 		struct {
@@ -343,8 +348,12 @@ struct vm_memseg {
 	char name[VM_NAME_MAX]; /* in: alloc ("" for sysmem); out */
 };
 
+/*
+ * A map whose prot lacks VM_PROT_WRITE, or with VM_MEMMAP_F_READONLY, is
+ * read-only to the guest: its writes exit as MMIO (a boot ROM).
+ */
 #define VM_MEMMAP_F_WIRED 1
-#define VM_MEMMAP_F_READONLY 2 /* guest writes exit as MMIO */
+#define VM_MEMMAP_F_READONLY 2
 
 struct vm_memmap {
 	uint64_t gpa; /* in/out */

@@ -187,7 +187,8 @@ static int map_slots_build(struct vmm *vm, int mi)
 	const struct vmm_memmap *m = &vm->map[mi];
 	const struct vmm_prot *ps[VMM_MAX_PROTS];
 	uint64_t cur = m->gpa, end = m->gpa + m->len;
-	bool ro = m->flags & VM_MEMMAP_F_READONLY;
+	bool ro =
+		(m->flags & VM_MEMMAP_F_READONLY) || !(m->prot & VM_PROT_WRITE);
 	int n, r;
 
 	map_slots_clear(vm, mi);

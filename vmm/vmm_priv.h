@@ -64,6 +64,7 @@ struct vmm_slot {
 };
 
 #define VMM_MAX_PROTS 128
+#define VMM_XSAVE_MAX 16384 /* larger XSAVE states: FPU via KVM_GET_FPU */
 #define VMM_MAX_SLOTS 256
 
 struct vmm_vcpu {
@@ -107,6 +108,7 @@ struct vmm {
 	int vm_fd;
 	size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
 	bool has_sregs2;
+	size_t xsave_size; /* KVM_GET_XSAVE(2) bytes, 0 without XSAVE */
 	bool has_emul_failure_bytes;
 
 	pthread_mutex_t lock;

@@ -33,14 +33,35 @@ struct kvm_state {
 	struct kvm_regs regs;
 	struct kvm_sregs2 sregs; /* also filled from KVM_GET_SREGS */
 	__u64 interrupt_bitmap[(KVM_NR_INTERRUPTS + 63) / 64];
-	struct kvm_fpu fpu;
+	/*
+	 * x87/SSE in the FXSAVE layout: KVM_GET_FPU never reports MXCSR, so
+	 * the state comes from XSAVE where KVM has it.
+	 */
+	union {
+		uint8_t fx[512];
+		uint8_t xsave[VMM_XSAVE_MAX];
+	} __attribute__((aligned(64)));
 	struct kvm_debugregs dbg;
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e[2];
 	} msrs;
 	struct kvm_vcpu_events events;
+	unsigned msr_dirty; /* bit n: msrs.e[n] was written */
 };
+
+/* The FXSAVE layout (Intel SDM vol. 1, 10.5.1). */
+#define FX_FCW 0
+#define FX_FSW 2
+#define FX_FTW 4
+#define FX_FOP 6
+#define FX_FIP 8
+#define FX_FDP 16
+#define FX_MXCSR 24
+#define FX_MXCSR_MASK 28
+#define FX_ST 32
+#define FX_XMM 160
+#define XSAVE_XSTATE_BV 512
 
 static int reg_group(int reg)
 {
@@ -63,9 +84,65 @@ static int reg_group(int reg)
 	return -EINVAL;
 }
 
+static int fpu_fetch(struct vmm_vcpu *v, struct kvm_state *s)
+{
+	struct kvm_fpu f;
+
+	if (v->vm->xsave_size > 0) {
+		unsigned long cmd =
+			v->vm->xsave_size > sizeof(struct kvm_xsave) ?
+				KVM_GET_XSAVE2 :
+				KVM_GET_XSAVE;
+
+		if (ioctl(v->fd, cmd, s->xsave) < 0)
+			return -errno;
+		return 0;
+	}
+	if (ioctl(v->fd, KVM_GET_FPU, &f) < 0)
+		return -errno;
+	memset(s->fx, 0, sizeof(s->fx));
+	memcpy(s->fx + FX_FCW, &f.fcw, 2);
+	memcpy(s->fx + FX_FSW, &f.fsw, 2);
+	s->fx[FX_FTW] = f.ftwx;
+	memcpy(s->fx + FX_FOP, &f.last_opcode, 2);
+	memcpy(s->fx + FX_FIP, &f.last_ip, 8);
+	memcpy(s->fx + FX_FDP, &f.last_dp, 8);
+	memcpy(s->fx + FX_ST, f.fpr, sizeof(f.fpr));
+	memcpy(s->fx + FX_XMM, f.xmm, sizeof(f.xmm));
+	return 0;
+}
+
+static int fpu_store(struct vmm_vcpu *v, struct kvm_state *s)
+{
+	struct kvm_fpu f = { 0 };
+
+	if (v->vm->xsave_size > 0) {
+		uint64_t bv;
+
+		/* KVM loads x87 and SSE state only if XSTATE_BV says so. */
+		memcpy(&bv, s->xsave + XSAVE_XSTATE_BV, 8);
+		bv |= 3;
+		memcpy(s->xsave + XSAVE_XSTATE_BV, &bv, 8);
+		if (ioctl(v->fd, KVM_SET_XSAVE, s->xsave) < 0)
+			return -errno;
+		return 0;
+	}
+	memcpy(&f.fcw, s->fx + FX_FCW, 2);
+	memcpy(&f.fsw, s->fx + FX_FSW, 2);
+	f.ftwx = s->fx[FX_FTW];
+	memcpy(&f.last_opcode, s->fx + FX_FOP, 2);
+	memcpy(&f.last_ip, s->fx + FX_FIP, 8);
+	memcpy(&f.last_dp, s->fx + FX_FDP, 8);
+	memcpy(f.fpr, s->fx + FX_ST, sizeof(f.fpr));
+	memcpy(f.xmm, s->fx + FX_XMM, sizeof(f.xmm));
+	if (ioctl(v->fd, KVM_SET_FPU, &f) < 0)
+		return -errno;
+	return 0;
+}
+
 static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 {
-	int fd = v->fd;
+	int fd = v->fd, r;
 
 	want &= ~s->have;
 	if ((want & G_REGS) && ioctl(fd, KVM_GET_REGS, &s->regs) < 0)
@@ -87,8 +164,8 @@ static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 			s->sregs.flags = 0;
 		}
 	}
-	if ((want & G_FPU) && ioctl(fd, KVM_GET_FPU, &s->fpu) < 0)
-		return -errno;
+	if ((want & G_FPU) && (r = fpu_fetch(v, s)) < 0)
+		return r;
 	if ((want & G_DEBUG) && ioctl(fd, KVM_GET_DEBUGREGS, &s->dbg) < 0)
 		return -errno;
 	if (want & G_MSRS) {
@@ -108,7 +185,7 @@ static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 
 static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 {
-	int fd = v->fd;
+	int fd = v->fd, r;
 
 	if ((dirty & G_REGS) && ioctl(fd, KVM_SET_REGS, &s->regs) < 0)
 		return -errno;
@@ -129,12 +206,26 @@ static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 				return -errno;
 		}
 	}
-	if ((dirty & G_FPU) && ioctl(fd, KVM_SET_FPU, &s->fpu) < 0)
-		return -errno;
+	if ((dirty & G_FPU) && (r = fpu_store(v, s)) < 0)
+		return r;
 	if ((dirty & G_DEBUG) && ioctl(fd, KVM_SET_DEBUGREGS, &s->dbg) < 0)
 		return -errno;
-	if ((dirty & G_MSRS) && ioctl(fd, KVM_SET_MSRS, &s->msrs) != 2)
-		return -EIO;
+	if ((dirty & G_MSRS) && s->msr_dirty) {
+		/* Only what was written: a stale TSC would move time back. */
+		struct {
+			struct kvm_msrs hdr;
+			struct kvm_msr_entry e[2];
+		} w;
+
+		memset(&w, 0, sizeof(w));
+
+		for (int i = 0; i < 2; i++) {
+			if (s->msr_dirty & (1u << i))
+				w.e[w.hdr.nmsrs++] = s->msrs.e[i];
+		}
+		if (ioctl(fd, KVM_SET_MSRS, &w) != (int)w.hdr.nmsrs)
+			return -EIO;
+	}
 	if (dirty & G_EVENTS) {
 		s->events.flags = KVM_VCPUEVENT_VALID_SHADOW;
 		if (ioctl(fd, KVM_SET_VCPU_EVENTS, &s->events) < 0)
@@ -238,37 +329,38 @@ static void *reg_field(struct kvm_state *s, int reg, int *width)
 		return &s->dbg.dr7;
 	case VM_REG_GUEST_FCW:
 		*width = 2;
-		return &s->fpu.fcw;
+		return s->fx + FX_FCW;
 	case VM_REG_GUEST_FSW:
 		*width = 2;
-		return &s->fpu.fsw;
+		return s->fx + FX_FSW;
 	case VM_REG_GUEST_FTW:
 		*width = 1;
-		return &s->fpu.ftwx;
+		return s->fx + FX_FTW;
 	case VM_REG_GUEST_FOP:
 		*width = 2;
-		return &s->fpu.last_opcode;
+		return s->fx + FX_FOP;
 	case VM_REG_GUEST_FIP:
-		return &s->fpu.last_ip;
+		return s->fx + FX_FIP;
 	case VM_REG_GUEST_FDP:
-		return &s->fpu.last_dp;
+		return s->fx + FX_FDP;
 	case VM_REG_GUEST_MXCSR:
 		*width = 4;
-		return &s->fpu.mxcsr;
+		return s->fx + FX_MXCSR;
 	}
 	if (reg >= VM_REG_GUEST_ST0_LO && reg <= VM_REG_GUEST_ST7_HI) {
 		int n = (reg - VM_REG_GUEST_ST0_LO) / 2;
 
 		if ((reg - VM_REG_GUEST_ST0_LO) % 2) {
 			*width = 2; /* sign and exponent */
-			return &s->fpu.fpr[n][8];
+			return s->fx + FX_ST + 16 * n + 8;
 		}
-		return &s->fpu.fpr[n][0];
+		return s->fx + FX_ST + 16 * n;
 	}
 	if (reg >= VM_REG_GUEST_XMM0_LO && reg <= VM_REG_GUEST_XMM15_HI) {
 		int n = (reg - VM_REG_GUEST_XMM0_LO) / 2;
 
-		return &s->fpu.xmm[n][(reg - VM_REG_GUEST_XMM0_LO) % 2 * 8];
+		return s->fx + FX_XMM + 16 * n +
+		       (reg - VM_REG_GUEST_XMM0_LO) % 2 * 8;
 	}
 	return NULL;
 }
@@ -319,6 +411,17 @@ static int reg_write(struct kvm_state *s, int reg, uint64_t val)
 			val ? KVM_X86_SHADOW_INT_MOV_SS : 0;
 		return 0;
 	}
+	if (reg == VM_REG_GUEST_MXCSR) {
+		uint32_t mask;
+
+		memcpy(&mask, s->fx + FX_MXCSR_MASK, 4);
+		if (val & ~(uint64_t)(mask ? mask : 0xffbf))
+			return -EINVAL; /* reserved bits: a #GP on hardware */
+	}
+	if (reg == VM_REG_GUEST_KGS_BASE)
+		s->msr_dirty |= 1;
+	if (reg == VM_REG_GUEST_TSC)
+		s->msr_dirty |= 2;
 	if (!(p = reg_field(s, reg, &w)))
 		return -EINVAL;
 	memcpy(p, &val, w);
@@ -373,6 +476,7 @@ int vmm_set_regset(struct vmm_vcpu *v, unsigned count, const int *regnums,
 	if ((r = groups_of(count, regnums, &groups)) < 0)
 		return r;
 	s.have = 0;
+	s.msr_dirty = 0;
 	if ((r = state_fetch(v, &s, groups)) < 0)
 		return r;
 	for (unsigned i = 0; i < count; i++) {

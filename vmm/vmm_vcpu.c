@@ -303,7 +303,7 @@ static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
 		vme->u.mmio.data = run->mmio.data;
 		return true;
 	case KVM_EXIT_DEBUG:
-		vme->rip = run->debug.arch.pc;
+		/* debug.arch.pc is linear (CS base + rip): keep rip. */
 		if (run->debug.arch.exception == BP_VECTOR) {
 			vme->exitcode = VM_EXITCODE_BPT;
 			vme->inst_length = 1;
@@ -377,6 +377,20 @@ static void vcpu_halt_probe(struct vmm_vcpu *v)
 	vmm_halt_evaluate(v->vm);
 }
 
+/*
+ * Where the vCPU is, for an exit that does not come from KVM_RUN.  The
+ * synced registers may be stale (registers set since), so ask KVM; this
+ * is the vCPU's own thread, outside KVM_RUN, so the ioctl cannot block.
+ */
+static void vcpu_rip(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	int reg = VM_REG_GUEST_RIP;
+
+	vme->inst_length = 0;
+	if (vmm_get_regset(v, 1, &reg, &vme->rip) < 0)
+		vme->rip = 0;
+}
+
 int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 {
 	struct kvm_run *run = v->run;
@@ -395,16 +409,14 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		if (sw != VM_SUSPEND_NONE) {
 			atomic_store(&v->suspended, true);
 			vme->exitcode = VM_EXITCODE_SUSPENDED;
-			vme->rip = 0;
-			vme->inst_length = 0;
+			vcpu_rip(v, vme);
 			vme->u.suspended.how = VMM_SUSPEND_HOW(sw);
 			vme->u.suspended.cpuid = VMM_SUSPEND_CPU(sw);
 			break;
 		}
 		if (atomic_load(&v->debug)) {
 			vme->exitcode = VM_EXITCODE_DEBUG;
-			vme->rip = 0;
-			vme->inst_length = 0;
+			vcpu_rip(v, vme);
 			break;
 		}
 		if ((r = vcpu_apply_pending(v)) < 0)
