@@ -8,6 +8,8 @@
 -include tests/fuzz/module.mk
 -include tests/bench/module.mk
 
+TESTS += tests/format.sh
+
 # A C test program links whatever it uses from the project's libraries.
 TEST_LIBS := $(MONITOR_LIBS)
 TEST_LDLIBS := $(MONITOR_LDLIBS)

@@ -584,8 +584,7 @@ static void test_fpu(struct kt_vm *vm, struct vcpu *v)
 		}
 	}
 	is_int(bad, 0, "ST0, ST1, XMM0, XMM15, FCW, FSW, FTW");
-	is_hex(got[8], 0x3f80,
-	       "MXCSR holds what the guest loaded");
+	is_hex(got[8], 0x3f80, "MXCSR holds what the guest loaded");
 
 	set[0] = 0x0706050403020100ULL;
 	set[1] = 0x0f0e0d0c0b0a0908ULL;
