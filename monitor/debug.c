@@ -740,6 +740,25 @@ static int watch_remove(struct vitro_debug *d, enum gdb_bp_type type,
 	return -ENOENT;
 }
 
+/* Insert or remove, by kind; d->lock held. */
+static int bp_change(struct vitro_debug *d, bool insert, enum gdb_bp_type type,
+		     uint64_t addr, uint64_t len)
+{
+	switch (type) {
+	case GDB_BP_SW:
+		if (d->mode == DBG_BP_DEBUGREG)
+			return insert ? dr_insert(d, addr, true) :
+					dr_remove(d, addr, true);
+		return insert ? swbp_insert(d, addr) : swbp_remove(d, addr);
+	case GDB_BP_HW:
+		return insert ? dr_insert(d, addr, false) :
+				dr_remove(d, addr, false);
+	default:
+		return insert ? watch_insert(d, type, addr, len) :
+				watch_remove(d, type, addr, len);
+	}
+}
+
 static int op_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
 			uint64_t len)
 {
@@ -747,18 +766,7 @@ static int op_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	switch (type) {
-	case GDB_BP_SW:
-		r = d->mode == DBG_BP_DEBUGREG ? dr_insert(d, addr, true) :
-						 swbp_insert(d, addr);
-		break;
-	case GDB_BP_HW:
-		r = dr_insert(d, addr, false);
-		break;
-	default:
-		r = watch_insert(d, type, addr, len);
-		break;
-	}
+	r = bp_change(d, true, type, addr, len);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -770,18 +778,7 @@ static int op_bp_remove(void *opaque, enum gdb_bp_type type, uint64_t addr,
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	switch (type) {
-	case GDB_BP_SW:
-		r = d->mode == DBG_BP_DEBUGREG ? dr_remove(d, addr, true) :
-						 swbp_remove(d, addr);
-		break;
-	case GDB_BP_HW:
-		r = dr_remove(d, addr, false);
-		break;
-	default:
-		r = watch_remove(d, type, addr, len);
-		break;
-	}
+	r = bp_change(d, false, type, addr, len);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
