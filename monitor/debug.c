@@ -479,7 +479,8 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 				    VM_REG_GUEST_SS_ACCESS };
 	struct vitro_debug *d = opaque;
 	struct vcpu *v = vcpu_of(d, vcpu);
-	const char *mode;
+	enum vm_runstate rs = VRS_RUN;
+	const char *mode, *run = "";
 	uint64_t val[4];
 	int r;
 
@@ -487,6 +488,12 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 		return -ENOENT;
 	if ((r = vm_get_register_set(v, 4, regs, val)) < 0)
 		return r;
+	if (vm_get_run_state(v, &rs) == 0 && rs == VRS_INIT)
+		run = ", waiting for INIT";
+	else if (rs == VRS_SIPI)
+		run = ", waiting for SIPI";
+	else if (rs == VRS_HALT)
+		run = ", halted";
 	if (!(val[0] & 1))
 		mode = "real mode";
 	else if (val[1] & (1 << 10)) /* EFER.LMA */
@@ -494,7 +501,7 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 						  "compatibility mode";
 	else
 		mode = "protected mode";
-	snprintf(buf, len, "vCPU %d, %s, CPL %d", vcpu, mode,
+	snprintf(buf, len, "vCPU %d%s, %s, CPL %d", vcpu, run, mode,
 		 (val[0] & 1) ? (int)VM_SEG_ACCESS_DPL(val[3]) : 0);
 	return 0;
 }
