@@ -66,7 +66,7 @@ struct gdb_stub {
 	uint8_t *tx; /* '+' then the last packet sent, for '-' */
 	size_t tx_len; /* bytes of that packet, 0 for none */
 	bool ack_pending; /* a '+' is owed for the packet in hand */
-	uint8_t *scratch; /* memory and monitor transfers, GDB_MEM_MAX */
+	uint8_t *scratch; /* memory and monitor transfers, GDB_PACKET_SIZE */
 
 	bool active; /* a session is open */
 	bool noack; /* QStartNoAckMode done */
@@ -885,9 +885,10 @@ static int cmd_X(struct gdb_stub *s, struct cur *a)
 
 	if (!parse_addr_len(a, &addr, &len) || !cur_char(a, ':'))
 		return -EINVAL;
-	if (len > GDB_MEM_MAX)
+	/* Binary data is a byte per byte: up to a whole packet of it. */
+	if (len > GDB_PACKET_SIZE)
 		return -EINVAL;
-	n = gdb_bin_decode(s->scratch, GDB_MEM_MAX, a->p,
+	n = gdb_bin_decode(s->scratch, GDB_PACKET_SIZE, a->p,
 			   (size_t)(a->end - a->p));
 	if (n < 0 || (uint64_t)n != len)
 		return -EINVAL;
@@ -1729,7 +1730,7 @@ struct gdb_stub *gdb_stub_create(const struct gdb_target *t,
 	s->xml = gdb_x86_xml(arch, &s->xml_len);
 	s->reply = malloc(GDB_PACKET_SIZE);
 	s->tx = malloc(GDB_PACKET_SIZE + 5);
-	s->scratch = malloc(GDB_MEM_MAX + 1);
+	s->scratch = malloc(GDB_PACKET_SIZE + 1);
 	if (err || !s->xml || !s->reply || !s->tx || !s->scratch) {
 		gdb_stub_destroy(s);
 		errno = ENOMEM;

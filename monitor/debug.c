@@ -698,6 +698,87 @@ static int watch_reprotect(struct vitro_debug *d, uint64_t gpa, uint64_t len)
 	return r;
 }
 
+/* Whether linear [a, a+len) as vcpu's paging maps it touches page pg. */
+static bool range_on_page(struct vcpu *v, uint64_t a, uint64_t len, uint64_t pg)
+{
+	for (uint64_t off = 0; off < len; off += 4096) {
+		uint64_t gpa;
+		int fault;
+
+		if (vm_gla2gpa_nofault(v, NULL, (a & ~4095ULL) + off,
+				       VM_PROT_READ, &gpa, &fault) == 0 &&
+		    !fault && (gpa & ~4095ULL) == pg)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * A read or access watchpoint makes its page inaccessible: the guest's own
+ * accesses exit and vitro performs them, but the CPU's accesses while it
+ * delivers an interrupt or walks page tables, and instruction fetches,
+ * cannot be performed for it, and the guest would fault.  Refuse a page
+ * that holds a vCPU's GDT, IDT, TSS or current code, or a page table
+ * translating the watched address; -EPERM, with a log line saying why.
+ */
+static int page_is_cpus_own(struct vitro_debug *d, uint64_t addr, uint64_t gpa)
+{
+	static const int regs[] = {
+		VM_REG_GUEST_GDTR_BASE, VM_REG_GUEST_GDTR_LIMIT,
+		VM_REG_GUEST_IDTR_BASE, VM_REG_GUEST_IDTR_LIMIT,
+		VM_REG_GUEST_TR_BASE,	VM_REG_GUEST_TR_LIMIT,
+		VM_REG_GUEST_CS_BASE,	VM_REG_GUEST_RIP,
+	};
+	static const char *const what[] = { "GDT", "IDT", "TSS", "code" };
+	uint64_t pg = gpa & ~4095ULL;
+	struct vm_gla2gpa w = { .use_current = true,
+				.gla = addr,
+				.prot = VM_PROT_READ };
+
+	for (unsigned i = 0; i < d->vm->ncpus; i++) {
+		struct vcpu *v = d->vm->vcpu[i].vcpu;
+		uint64_t r[8];
+
+		if (vm_get_register_set(v, 8, regs, r) < 0)
+			continue;
+		for (int k = 0; k < 4; k++) {
+			uint64_t base = r[2 * k], len = r[2 * k + 1] + 1;
+
+			if (k == 3) {
+				base += r[7];
+				len = 16; /* an instruction, at most */
+			}
+			if (!range_on_page(v, base, len, pg))
+				continue;
+			vitro_log("gdb: no read watchpoint at %#llx: its page "
+				  "holds vCPU %u's %s, which the CPU must "
+				  "read itself",
+				  (unsigned long long)addr, i, what[k]);
+			return -EPERM;
+		}
+	}
+	/* The tables translating addr: the first from CR3, then each entry. */
+	if (vm_gla2gpa_walk(d->vm->vcpu[0].vcpu, &w, true) == 0) {
+		uint64_t cr3 = 0;
+
+		vm_get_register(d->vm->vcpu[0].vcpu, VM_REG_GUEST_CR3, &cr3);
+		for (int l = 0; l < w.levels; l++) {
+			uint64_t table =
+				l ? w.pte[l - 1] & 0x000ffffffffff000ULL :
+				    cr3 & ~4095ULL;
+
+			if (table == pg) {
+				vitro_log("gdb: no read watchpoint at %#llx: "
+					  "its page holds a page table the "
+					  "CPU walks to reach it",
+					  (unsigned long long)addr);
+				return -EPERM;
+			}
+		}
+	}
+	return 0;
+}
+
 static int watch_insert(struct vitro_debug *d, enum gdb_bp_type type,
 			uint64_t addr, uint64_t len)
 {
@@ -723,10 +804,23 @@ static int watch_insert(struct vitro_debug *d, enum gdb_bp_type type,
 		w.piece[w.npieces++] = (typeof(w.piece[0])){ gpa, n, a };
 		done += n;
 	}
+	if (type != GDB_WP_WRITE) {
+		for (int j = 0; j < w.npieces; j++) {
+			if ((r = page_is_cpus_own(d, w.piece[j].addr,
+						  w.piece[j].gpa)) < 0)
+				return r;
+		}
+	}
 	d->watch[d->nwatch++] = w;
 	for (int j = 0; j < w.npieces; j++) {
-		if ((r = watch_reprotect(d, w.piece[j].gpa, w.piece[j].len)))
+		if ((r = watch_reprotect(d, w.piece[j].gpa, w.piece[j].len))) {
+			/* Refused: leave the pages as they were. */
+			d->nwatch--;
+			for (int k = 0; k <= j; k++)
+				watch_reprotect(d, w.piece[k].gpa,
+						w.piece[k].len);
 			return r;
+		}
 	}
 	return 0;
 }

@@ -362,7 +362,16 @@ static void on_retry(struct mevent *ev, int fd, enum mevent_type type,
 static void try_listen(struct gdb_server *gs)
 {
 	int fd = gs->cfg.is_unix ? listen_unix(gs) : listen_tcp(gs);
-	const char *what = gs->cfg.is_unix ? gs->cfg.path : gs->cfg.port;
+	char what[300];
+
+	if (gs->cfg.is_unix)
+		snprintf(what, sizeof(what), "unix:%s", gs->cfg.path);
+	else if (strchr(gs->cfg.host, ':'))
+		snprintf(what, sizeof(what), "[%s]:%s", gs->cfg.host,
+			 gs->cfg.port);
+	else
+		snprintf(what, sizeof(what), "%s:%s", gs->cfg.host,
+			 gs->cfg.port);
 
 	if (fd == -EADDRINUSE) {
 		if (!gs->retry) {

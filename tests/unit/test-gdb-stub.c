@@ -595,6 +595,24 @@ static void test_memory(void)
 		h_send_bin(&h, pkt, (size_t)hl + 2);
 		is_str(h_next(&h), "E16", "X length mismatch");
 	}
+	{
+		/* More than 64 KiB of binary data in one X (gdb's restore). */
+		size_t big = 0x19000, hl;
+		char *pkt = malloc(big + 64);
+		bool same = true;
+
+		hl = snprintf(pkt, 64, "X%llx,%zx:",
+			      (unsigned long long)GDB_FAKE_LINEAR + 0x20000,
+			      big);
+		for (size_t k = 0; k < big; k++)
+			pkt[hl + k] = 'a' + k % 26;
+		h_send_bin(&h, pkt, hl + big);
+		is_str(h_next(&h), "OK", "X of 100 KiB (a whole packet)");
+		for (size_t k = 0; k < big && same; k++)
+			same = h.fake->mem[0x20000 + k] == 'a' + k % 26;
+		ok(same, "X of 100 KiB wrote every byte");
+		free(pkt);
+	}
 	is_str(h_cmd(&h, "X0,0:"), "OK", "X probe of length 0");
 	is_str(h_cmd(&h, "X0,1:}"), "E16", "X with a lone escape");
 	r = h_cmd(&h, "qRcmd,2070687973200a"); /* " phys \n" */

@@ -28,6 +28,11 @@
 #define RT_NORETURN __attribute__((noreturn))
 #define RT_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #define RT_ALIGNED(n) __attribute__((aligned(n)))
+/*
+ * Tables the CPU reads by itself (GDT, IDT) go on pages of their own, so a
+ * debugger may put read watchpoints on the data around them.
+ */
+#define RT_CPU_TABLE __attribute__((section(".data.cpu")))
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Provided by each guest. */

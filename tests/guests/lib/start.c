@@ -12,7 +12,7 @@ const struct mb_info *rt_mbi;
 const char *rt_cmdline = "";
 
 /* Accessed bits preset, so loading a selector never writes the table. */
-uint64_t rt_gdt[4] RT_ALIGNED(16) = {
+uint64_t rt_gdt[4] RT_ALIGNED(16) RT_CPU_TABLE = {
 	0, /* null */
 	0x00af9b000000ffffull, /* RT_SEL_CODE64: long mode, DPL 0 */
 	0x00cf93000000ffffull, /* RT_SEL_DATA: flat, writable */

@@ -39,7 +39,7 @@ struct idt_gate {
 
 extern const char trap_stubs[]; /* idt*.S: 256 stubs, 16 bytes each */
 
-struct idt_gate rt_idt[256] RT_ALIGNED(16);
+struct idt_gate rt_idt[256] RT_ALIGNED(16) RT_CPU_TABLE;
 trap_handler_fn rt_trap_handlers[256];
 
 static const char *const exception_names[32] = {
