@@ -199,6 +199,7 @@ static const struct gdb_x86_desc x86_descs[] = {
 	[GDB_X86_64] = { "i386:x86-64", x86_64_regs, NREGS(x86_64_regs), 16, 7,
 			 6, 8 },
 	[GDB_X86_I386] = { "i386", i386_regs, NREGS(i386_regs), 8, 4, 5, 4 },
+	[GDB_X86_I8086] = { "i8086", i386_regs, NREGS(i386_regs), 8, 4, 5, 4 },
 };
 
 /* Everything the descriptions read, fetched in one regs_get. */

@@ -2,7 +2,7 @@
  * gdb_x86.h: the x86 register descriptions the GDB stub serves, and the
  * mapping between gdb's register numbers and enum vm_reg_name.
  *
- * Two descriptions, each with a fixed 'g' packet layout that never
+ * Three descriptions, each with a fixed 'g' packet layout that never
  * changes with the guest's mode (so gdb never finds a 'g' reply too long
  * or too short):
  * - GDB_X86_64 (the default): architecture i386:x86-64, 66 registers in
@@ -14,6 +14,9 @@
  *   mode: eax..edi, eip, eflags, selectors, fs_base, gs_base, cr0 cr2 cr3
  *   cr4 efer, x87, xmm0-7, mxcsr.  Writes keep the upper halves of the
  *   64-bit registers.
+ * - GDB_X86_I8086: the i386 registers under architecture i8086, for guests
+ *   in real mode: gdb's disassembler follows the description's
+ *   architecture, and `set architecture i8086` cannot override it.
  *
  * The pc is linear: in real mode (CR0.PE clear) and virtual-8086 mode,
  * rip/eip reads as CS.base + IP, so gdb's breakpoints, disassembly and
@@ -36,6 +39,7 @@
 enum gdb_x86_layout {
 	GDB_X86_64, /* i386:x86-64 */
 	GDB_X86_I386, /* i386 */
+	GDB_X86_I8086, /* i8086: the i386 registers, 16-bit disassembly */
 };
 
 struct gdb_x86_desc;

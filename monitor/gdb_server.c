@@ -72,11 +72,14 @@ int gdb_server_parse(const char *spec, struct gdb_server_config *cfg, char *err,
 		*comma++ = 0;
 		if (!strcmp(comma, "arch=i386"))
 			c.layout = GDB_X86_I386;
+		else if (!strcmp(comma, "arch=i8086"))
+			c.layout = GDB_X86_I8086;
 		else if (strcmp(comma, "arch=x86-64"))
-			return fail(err, errlen,
-				    "unknown setting '%s' (expected arch=i386 "
-				    "or arch=x86-64)",
-				    comma);
+			return fail(
+				err, errlen,
+				"unknown setting '%s' (expected arch=x86-64, "
+				"arch=i386 or arch=i8086)",
+				comma);
 	}
 	if (*p == 'w') {
 		c.wait = true;

@@ -28,7 +28,7 @@ struct gdb_server_config {
 };
 
 /*
- * -G [w][addr:]port[,arch=i386|x86-64] or -G [w]unix:PATH[,arch=...].
+ * -G [w][addr:]port[,arch=x86-64|i386|i8086] or -G [w]unix:PATH[,arch=...].
  * The address may be a name, an IPv4 address or [an IPv6 address]; it is
  * 127.0.0.1 unless given.  0 or -EINVAL with a message in err.
  */

@@ -330,6 +330,11 @@ static void test_target_xml(void)
 	free(got);
 	h_fini(&h);
 
+	d = gdb_x86_desc_get(GDB_X86_I8086);
+	is_str(gdb_x86_arch_name(d), "i8086", "the i8086 description");
+	is_int(gdb_x86_g_size(d),
+	       gdb_x86_g_size(gdb_x86_desc_get(GDB_X86_I386)),
+	       "i8086 has the i386 registers");
 	d = gdb_x86_desc_get(GDB_X86_I386);
 	xml = gdb_x86_xml(d, &len);
 	ok(xml && has(xml, "<architecture>i386</architecture>") &&
