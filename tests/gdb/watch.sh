@@ -99,8 +99,8 @@ has "the guest's last line" "$VOUT" "^dbgtest: stopped after [0-9]+ rounds, sum 
 # Many pages: gdb's watchpoints on 64 pages of free RAM (at 3 MiB) and
 # dbg_w0, all inserted at once.  Then by hand, as gdb cannot be made to
 # send them in this order: Z2 on pages until the stub refuses one, one
-# more refused on dbg_w0's page, all removed, D; a new session watches
-# dbg_w3 only, and must stop there, not at dbg_w0.
+# more refused on dbg_w0's page, all removed, D; a new session runs to
+# dbg_round, watches dbg_w3 only, and must stop there, not at dbg_w0.
 vitro_start pages -k "$elf" || gdb_done
 wait_for "$VOUT" "^dbgtest: running" 30
 gdb_run pages "$elf" < <(
@@ -112,11 +112,12 @@ gdb_run pages "$elf" < <(
 	echo "continue"
 	echo "p/x &dbg_w0"
 	echo "p/x &dbg_w3"
+	echo "p/x (unsigned long)dbg_round"
 )
 like "65 watchpoints on 65 pages: dbg_w0's is hit" hit "^Hardware watchpoint 65: dbg_w0$"
 unlike "... none refused" "" "Could not insert"
-w0=$(val hit 1) w3=$(val hit 2)
-w0=${w0#0x} w3=${w3#0x}
+w0=$(val hit 1) w3=$(val hit 2) round=$(val hit 3)
+w0=${w0#0x} w3=${w3#0x} round=${round#0x}
 rsp_open
 inserted=()
 for i in $(seq 0 299); do
@@ -137,7 +138,11 @@ rsp_close
 ok $? "by hand: ${#inserted[@]} pages watched, then Z2 refused ($refused)"
 if [[ "$refused_w0" =~ ^E ]]; then
 	wait_for "$VERR" "debugger detached" 30
+	# From dbg_round's entry, where dbg_w0 is the next write.
 	rsp_open
+	rsp "Z0,${round:-0},1"
+	rsp c
+	rsp "z0,${round:-0},1"
 	rsp "Z2,${w3:-0},8"
 	rsp c
 	stop=$RSP
