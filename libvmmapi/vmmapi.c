@@ -422,6 +422,16 @@ int vm_set_capability(struct vcpu *vcpu, enum vm_cap_type cap, int val)
 	return ctl(vcpu->ctx, VM_SET_CAPABILITY, &a);
 }
 
+int vm_get_run_state(struct vcpu *vcpu, enum vm_runstate *state)
+{
+	struct vm_run_state rs = { .cpuid = vcpu->id };
+	int r = ctl(vcpu->ctx, VM_GET_RUN_STATE, &rs);
+
+	if (r == 0)
+		*state = rs.state;
+	return r;
+}
+
 int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
 		    uint64_t dr7)
 {

@@ -123,6 +123,8 @@ int vm_suspend_all_cpus(struct vmctx *ctx);
 int vm_resume_all_cpus(struct vmctx *ctx);
 int vm_get_capability(struct vcpu *vcpu, enum vm_cap_type cap, int *val);
 int vm_set_capability(struct vcpu *vcpu, enum vm_cap_type cap, int val);
+/* Whether a stopped vCPU was running, halted, or waiting for a SIPI. */
+int vm_get_run_state(struct vcpu *vcpu, enum vm_runstate *state);
 /* Debug-register breakpoints/watchpoints: dr[0..3] and DR7; off if !enable */
 int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
 		    uint64_t dr7);

@@ -479,7 +479,8 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 				    VM_REG_GUEST_SS_ACCESS };
 	struct vitro_debug *d = opaque;
 	struct vcpu *v = vcpu_of(d, vcpu);
-	const char *mode;
+	enum vm_runstate rs = VRS_RUN;
+	const char *mode, *run = "";
 	uint64_t val[4];
 	int r;
 
@@ -487,6 +488,12 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 		return -ENOENT;
 	if ((r = vm_get_register_set(v, 4, regs, val)) < 0)
 		return r;
+	if (vm_get_run_state(v, &rs) == 0 && rs == VRS_INIT)
+		run = ", waiting for INIT";
+	else if (rs == VRS_SIPI)
+		run = ", waiting for SIPI";
+	else if (rs == VRS_HALT)
+		run = ", halted";
 	if (!(val[0] & 1))
 		mode = "real mode";
 	else if (val[1] & (1 << 10)) /* EFER.LMA */
@@ -494,7 +501,7 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 						  "compatibility mode";
 	else
 		mode = "protected mode";
-	snprintf(buf, len, "vCPU %d, %s, CPL %d", vcpu, mode,
+	snprintf(buf, len, "vCPU %d%s, %s, CPL %d", vcpu, run, mode,
 		 (val[0] & 1) ? (int)VM_SEG_ACCESS_DPL(val[3]) : 0);
 	return 0;
 }
@@ -740,6 +747,25 @@ static int watch_remove(struct vitro_debug *d, enum gdb_bp_type type,
 	return -ENOENT;
 }
 
+/* Insert or remove, by kind; d->lock held. */
+static int bp_change(struct vitro_debug *d, bool insert, enum gdb_bp_type type,
+		     uint64_t addr, uint64_t len)
+{
+	switch (type) {
+	case GDB_BP_SW:
+		if (d->mode == DBG_BP_DEBUGREG)
+			return insert ? dr_insert(d, addr, true) :
+					dr_remove(d, addr, true);
+		return insert ? swbp_insert(d, addr) : swbp_remove(d, addr);
+	case GDB_BP_HW:
+		return insert ? dr_insert(d, addr, false) :
+				dr_remove(d, addr, false);
+	default:
+		return insert ? watch_insert(d, type, addr, len) :
+				watch_remove(d, type, addr, len);
+	}
+}
+
 static int op_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
 			uint64_t len)
 {
@@ -747,18 +773,7 @@ static int op_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	switch (type) {
-	case GDB_BP_SW:
-		r = d->mode == DBG_BP_DEBUGREG ? dr_insert(d, addr, true) :
-						 swbp_insert(d, addr);
-		break;
-	case GDB_BP_HW:
-		r = dr_insert(d, addr, false);
-		break;
-	default:
-		r = watch_insert(d, type, addr, len);
-		break;
-	}
+	r = bp_change(d, true, type, addr, len);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }
@@ -770,18 +785,7 @@ static int op_bp_remove(void *opaque, enum gdb_bp_type type, uint64_t addr,
 	int r;
 
 	pthread_mutex_lock(&d->lock);
-	switch (type) {
-	case GDB_BP_SW:
-		r = d->mode == DBG_BP_DEBUGREG ? dr_remove(d, addr, true) :
-						 swbp_remove(d, addr);
-		break;
-	case GDB_BP_HW:
-		r = dr_remove(d, addr, false);
-		break;
-	default:
-		r = watch_remove(d, type, addr, len);
-		break;
-	}
+	r = bp_change(d, false, type, addr, len);
 	pthread_mutex_unlock(&d->lock);
 	return r;
 }

@@ -568,6 +568,11 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 
 		return vmm_set_capability(VCPU_OR_ENOENT(a->cpuid), a);
 	}
+	case VM_GET_RUN_STATE: {
+		struct vm_run_state *a = arg;
+
+		return vmm_get_run_state(VCPU_OR_ENOENT(a->cpuid), a);
+	}
 	case VM_SET_HW_DEBUG: {
 		struct vm_hw_debug *a = arg;
 

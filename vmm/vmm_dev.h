@@ -462,6 +462,23 @@ struct vm_exception {
 	uint64_t cr2; /* with IDT_PF: the faulting address */
 };
 
+/*
+ * VM_GET_RUN_STATE (after illumos bhyve): whether a stopped vCPU was
+ * running, halted in hlt, or waiting for INIT/SIPI (an AP not started).
+ */
+enum vm_runstate {
+	VRS_RUN, /* runnable */
+	VRS_HALT, /* in hlt, waiting for an interrupt */
+	VRS_INIT, /* waiting for INIT, then a SIPI */
+	VRS_SIPI, /* INIT received, waiting for a SIPI */
+	VRS_OTHER, /* another state of KVM's (stopped, SMM...) */
+};
+
+struct vm_run_state {
+	int cpuid;
+	enum vm_runstate state; /* out */
+};
+
 struct vm_nmi {
 	int cpuid;
 };
@@ -532,6 +549,7 @@ enum vm_cmd {
 	VM_GET_CAPABILITY, /* struct vm_capability */
 	VM_SET_CAPABILITY, /* struct vm_capability */
 	VM_SET_HW_DEBUG, /* struct vm_hw_debug */
+	VM_GET_RUN_STATE, /* struct vm_run_state */
 	/* translation */
 	VM_GLA2GPA = 56, /* struct vm_gla2gpa */
 	VM_GLA2GPA_NOFAULT, /* struct vm_gla2gpa */

@@ -167,6 +167,7 @@ int vmm_set_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_get_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_set_hw_debug(struct vmm_vcpu *vcpu, const struct vm_hw_debug *hw);
 int vmm_inject_nmi(struct vmm_vcpu *vcpu);
+int vmm_get_run_state(struct vmm_vcpu *vcpu, struct vm_run_state *rs);
 int vmm_inject_exception(struct vmm_vcpu *vcpu, const struct vm_exception *e);
 int vmm_kick_init(void);
 

@@ -559,3 +559,30 @@ int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 		return -errno;
 	return 0;
 }
+
+/* The vCPU is stopped (vmm_dev.h), so KVM_GET_MP_STATE does not block. */
+int vmm_get_run_state(struct vmm_vcpu *v, struct vm_run_state *rs)
+{
+	struct kvm_mp_state mp;
+
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) < 0)
+		return -errno;
+	switch (mp.mp_state) {
+	case KVM_MP_STATE_RUNNABLE:
+		rs->state = VRS_RUN;
+		break;
+	case KVM_MP_STATE_HALTED:
+		rs->state = VRS_HALT;
+		break;
+	case KVM_MP_STATE_UNINITIALIZED:
+		rs->state = VRS_INIT;
+		break;
+	case KVM_MP_STATE_INIT_RECEIVED:
+		rs->state = VRS_SIPI;
+		break;
+	default:
+		rs->state = VRS_OTHER;
+		break;
+	}
+	return 0;
+}
