@@ -122,7 +122,7 @@ echo @@attached\n
 p demo_status_lines
 info threads
 EOF
-like "gdb attaches fine after all of that" attached "^\* 1 +Thread 1 \(vCPU 0, long mode, CPL 0\)"
+like "gdb attaches fine after all of that" attached "^\* 1 +Thread 1 \(vCPU 0, (halted, )?long mode, CPL 0\)"
 vitro_alive
 ok $? "vitro still runs"
 vitro_stop

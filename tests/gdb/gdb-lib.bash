@@ -217,7 +217,10 @@ gdb_start() { # gdb_start NAME ELF, script on stdin; GPID, GOUT
 	} >"$script"
 	GOUT=$T/$name.gdb
 	if [ -n "${GDB_INT:-}" ]; then
-		set -- -s INT -k "$GDB_TIMEOUT" "$GDB_INT"
+		# --foreground: without it timeout signals its process group
+		# as well, and a second SIGINT makes gdb give up waiting and
+		# disconnect.
+		set -- --foreground -s INT -k "$GDB_TIMEOUT" "$GDB_INT"
 	else
 		set -- -k 5 "$GDB_TIMEOUT"
 	fi

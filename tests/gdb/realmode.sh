@@ -83,7 +83,7 @@ EOF
 like "x86-64: thread 2 (the AP) stops at the hardware breakpoint" "" "^Thread 2 hit Breakpoint 1, 0x0000000000008000 in \?\? \(\)$"
 like "x86-64: rip is the linear pc" sipi "^rip +0x8000 +0x8000$"
 like "x86-64: cs is the SIPI page" sipi "^cs +0x800 +2048$"
-like "x86-64: info threads says real mode" sipi "^\* 2 +Thread 2 \(vCPU 1, real mode, CPL 0\) 0x0000000000008000 in \?\? \(\)$"
+like "x86-64: info threads says real mode" sipi "^\* 2 +Thread 2 \(vCPU 1, real mode, CPL 0\) +0x0000000000008000 in \?\? \(\)$"
 like "x86-64: monitor info vcpus says real mode, pc 0x8000" sipi "^vCPU 1, real mode, CPL 0: pc 0x8000 "
 like "x86-64: the trampoline's bytes at the linear pc" sipi "^0x8000:[[:space:]]+0xfa[[:space:]]+0xfc[[:space:]]+0x8c[[:space:]]+0xc8$"
 like "x86-64: pc moved to 0x8001 (skipping cli)" sipi '^\$1 = 0x8001$'
