@@ -1,7 +1,7 @@
 # tests/guests/: freestanding guest programs for vitro, built with the host
 # gcc (no cross compiler), with DWARF kept for the debugger tests.
 #
-#   ELF64, 64-bit entry:     demo smp triple pio-loop
+#   ELF64, 64-bit entry:     demo smp triple pio-loop dbgtest
 #   ELF32, Multiboot 1:      paging multiboot
 #
 # The runtime in lib/ is compiled twice, for each kind, under
@@ -31,7 +31,8 @@ GUEST_LIB64 := $(addprefix $(GO)/64/lib/,$(addsuffix .o,$(GUEST_LIB_COMMON) \
 GUEST_LIB32 := $(addprefix $(GO)/32/lib/,$(addsuffix .o,$(GUEST_LIB_COMMON) \
 	entry32 idt32))
 
-GUEST64_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,demo smp triple pio-loop))
+GUEST64_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,demo smp triple pio-loop \
+	dbgtest))
 GUEST32_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,paging multiboot))
 
 $(GO)/64/%.o: $(GD)/%.c
@@ -68,6 +69,10 @@ $(GUEST32_ELFS): $(GO)/%.elf: $(GO)/32/%.o $(GUEST_LIB32) $(GD)/lib/multiboot.ld
 
 # The demo is what people step through in a debugger.
 $(GO)/64/demo.o: GUEST_OPT := -Og
+
+# The gdb tests' guest: -Og too, and its watched globals in the order its
+# source defines them (alone on their page).
+$(GO)/64/dbgtest.o: GUEST_OPT := -Og -fno-toplevel-reorder
 
 # paging.elf's long-mode half: 64-bit code called from compatibility mode.
 $(GO)/paging.elf: $(GO)/32/paging-lm.o
