@@ -8,6 +8,10 @@
  * its command line has no "n=N") to DEBUG_EXIT_PORT.  None of the three
  * ports is claimed by any vitro device: a write to them costs one exit to
  * user space and a dispatch that finds nothing.
+ *
+ * The gdb benchmark's guest (step-guest.c) stores STEP_SIGNATURE at
+ * STEP_SIGNATURE_ADDR, the last word of the guest-physical range
+ * [STEP_DUMP_START, STEP_DUMP_START + STEP_DUMP_LEN) that gdb dumps.
  */
 #ifndef TESTS_BENCH_BENCH_H
 #define TESTS_BENCH_BENCH_H
@@ -21,5 +25,10 @@
 
 /* vitro's exit status for a guest that wrote V to DEBUG_EXIT_PORT. */
 #define BENCH_STATUS(v) (((v) << 1) | 1)
+
+#define STEP_DUMP_START 0x100000
+#define STEP_DUMP_LEN 0x1000000 /* 16 MiB */
+#define STEP_SIGNATURE_ADDR 0x10ffffc /* STEP_DUMP_START + LEN - 4 */
+#define STEP_SIGNATURE 0x600df00d
 
 #endif

@@ -6,9 +6,12 @@
 # The guest (loop-guest.elf) is always built from tests/bench/loop-guest.c,
 # not taken from tests/guests/: the exit-rate comparison depends on its
 # exact loop bytes and marker ports, which must not change under it.
+# Likewise step-guest.elf (Multiboot, ELF32) for gdb-vs-qemu.
 
-BENCH_DRIVERS := $(O)/tests/bench/exit-rate $(O)/tests/bench/footprint
+BENCH_DRIVERS := $(O)/tests/bench/exit-rate $(O)/tests/bench/footprint \
+	$(O)/tests/bench/gdb-vs-qemu
 BENCH_GUEST := $(O)/tests/bench/loop-guest.elf
+STEP_GUEST := $(O)/tests/bench/step-guest.elf
 
 # bare-kvm links nothing of vitro's, on purpose.
 $(O)/tests/bench/bare-kvm: $(O)/tests/bench/bare-kvm.o
@@ -33,6 +36,14 @@ $(BENCH_GUEST): tests/bench/loop-guest.c tests/bench/bench.h \
 	$(call say,GUEST,$@)
 	$(Q)$(CC) -I. $(BENCH_GUEST_CFLAGS) $(BENCH_GUEST_LDFLAGS) -o $@ $<
 
+# A Multiboot 1 kernel is an ELF32: built with -m32 (top-level asm only,
+# so no 32-bit libraries are needed).
+$(STEP_GUEST): tests/bench/step-guest.c tests/bench/bench.h \
+		monitor/platform.h
+	@mkdir -p $(@D)
+	$(call say,GUEST,$@)
+	$(Q)$(CC) -m32 -I. $(BENCH_GUEST_CFLAGS) $(BENCH_GUEST_LDFLAGS) -o $@ $<
+
 PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS)
-GUESTS += $(BENCH_GUEST)
+GUESTS += $(BENCH_GUEST) $(STEP_GUEST)
 BENCHES += $(BENCH_DRIVERS)
