@@ -476,12 +476,23 @@ static void reply_expedite(struct gdb_stub *s, int vcpu)
 		gdb_x86_sp_regno(s->arch),
 		gdb_x86_fp_regno(s->arch),
 	};
+	/* What encoding pc, sp and fp needs: no FPU state, no MSRs. */
+	static const int vmregs[] = {
+		VM_REG_GUEST_RIP, VM_REG_GUEST_RSP,    VM_REG_GUEST_RBP,
+		VM_REG_GUEST_CR0, VM_REG_GUEST_RFLAGS, VM_REG_GUEST_CS_BASE,
+	};
+	uint64_t vals[sizeof(vmregs) / sizeof(vmregs[0])];
 	uint8_t buf[16];
 	unsigned int i;
 	size_t n;
 
-	if (gdb_x86_fetch(&s->target, vcpu, &s->regs) != 0)
+	if (s->target.ops->regs_get(s->target.opaque, vcpu,
+				    sizeof(vmregs) / sizeof(vmregs[0]), vmregs,
+				    vals) != 0)
 		return;
+	memset(&s->regs, 0, sizeof(s->regs));
+	for (i = 0; i < sizeof(vmregs) / sizeof(vmregs[0]); i++)
+		s->regs.val[vmregs[i]] = vals[i];
 	for (i = 0; i < sizeof(regnos) / sizeof(regnos[0]); i++) {
 		n = gdb_x86_reg_encode(s->arch, &s->regs, regnos[i], buf);
 		reply_fmt(s, "%02x:", regnos[i]);

@@ -502,18 +502,15 @@ int vm_gla2gpa_nofault(struct vcpu *vcpu, const struct vm_guest_paging *paging,
 }
 
 /*
- * Copy page by page with the vCPU's paging, read once; stop at the first
- * page that is not mapped or not memory.
+ * Copy page by page with one paging state; stop at the first page that is
+ * not mapped or not memory.
  */
-static ssize_t guest_copy(struct vcpu *vcpu, uint64_t gla, void *buf,
-			  size_t len, bool to_guest)
+static ssize_t guest_copy(struct vcpu *vcpu, const struct vm_guest_paging *pg,
+			  uint64_t gla, void *buf, size_t len, bool to_guest)
 {
-	struct vm_guest_paging pg;
 	size_t done = 0;
-	int r;
+	int r = 0;
 
-	if ((r = vm_get_guest_paging(vcpu, &pg)) < 0)
-		return r;
 	while (done < len) {
 		uint64_t a = gla + done, gpa;
 		size_t n = 4096 - (a & 4095);
@@ -522,7 +519,7 @@ static ssize_t guest_copy(struct vcpu *vcpu, uint64_t gla, void *buf,
 
 		if (n > len - done)
 			n = len - done;
-		r = vm_gla2gpa_nofault(vcpu, &pg, a,
+		r = vm_gla2gpa_nofault(vcpu, pg, a,
 				       to_guest ? VM_PROT_WRITE : VM_PROT_READ,
 				       &gpa, &fault);
 		if (r < 0 || fault)
@@ -541,14 +538,34 @@ static ssize_t guest_copy(struct vcpu *vcpu, uint64_t gla, void *buf,
 	return done;
 }
 
+ssize_t vm_copyin_paging(struct vcpu *vcpu,
+			 const struct vm_guest_paging *paging, uint64_t gla,
+			 void *buf, size_t len)
+{
+	return guest_copy(vcpu, paging, gla, buf, len, false);
+}
+
+ssize_t vm_copyout_paging(struct vcpu *vcpu,
+			  const struct vm_guest_paging *paging, const void *buf,
+			  uint64_t gla, size_t len)
+{
+	return guest_copy(vcpu, paging, gla, (void *)buf, len, true);
+}
+
 ssize_t vm_copyin(struct vcpu *vcpu, uint64_t gla, void *buf, size_t len)
 {
-	return guest_copy(vcpu, gla, buf, len, false);
+	struct vm_guest_paging pg;
+	int r = vm_get_guest_paging(vcpu, &pg);
+
+	return r < 0 ? r : guest_copy(vcpu, &pg, gla, buf, len, false);
 }
 
 ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla, size_t len)
 {
-	return guest_copy(vcpu, gla, (void *)buf, len, true);
+	struct vm_guest_paging pg;
+	int r = vm_get_guest_paging(vcpu, &pg);
+
+	return r < 0 ? r : guest_copy(vcpu, &pg, gla, (void *)buf, len, true);
 }
 
 /* Events. */

@@ -155,6 +155,17 @@ int vm_gla2gpa_walk(struct vcpu *vcpu, struct vm_gla2gpa *walk, bool nofault);
 ssize_t vm_copyin(struct vcpu *vcpu, uint64_t gla, void *buf, size_t len);
 ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla,
 		   size_t len);
+/*
+ * The same with a paging state the caller got from vm_get_guest_paging()
+ * (or built): no register reads, for a caller that copies often while the
+ * vCPU stays stopped.
+ */
+ssize_t vm_copyin_paging(struct vcpu *vcpu,
+			 const struct vm_guest_paging *paging, uint64_t gla,
+			 void *buf, size_t len);
+ssize_t vm_copyout_paging(struct vcpu *vcpu,
+			  const struct vm_guest_paging *paging, const void *buf,
+			  uint64_t gla, size_t len);
 
 /* Events. */
 /* Delivered at the current rip; cr2 is used with IDT_PF only. */

@@ -60,6 +60,8 @@ struct dbg_cpu {
 	bool exited; /* its thread is gone */
 	uint8_t action; /* enum gdb_resume_kind, for the next unpark */
 	bool stepping; /* MTRAP armed by us */
+	bool pg_valid; /* pg holds its paging since it stopped */
+	struct vm_guest_paging pg; /* control thread only */
 };
 
 struct vitro_debug {
@@ -232,25 +234,76 @@ static void step_disarm(struct vitro_debug *d, struct vitro_vcpu *vc)
 
 /* Parking. */
 
+/*
+ * The vCPU stopped by itself: stop the others and report.  Returns false
+ * when the VM is ending and there is no one to report to.
+ */
+static bool stop_report(struct vitro_debug *d, struct vitro_vcpu *vc,
+			enum gdb_stop_reason reason, uint64_t addr)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->released) {
+		pthread_mutex_unlock(&d->lock);
+		return false;
+	}
+	for (unsigned i = 0; i < d->vm->ncpus; i++)
+		d->cpu[i].hold = true;
+	/* Parked before the report: stop_all then finds it so at once. */
+	d->cpu[vc->id].parked = true;
+	pthread_mutex_unlock(&d->lock);
+	vm_suspend_all_cpus(d->vm->ctx);
+	gdb_events_stop(d->events, vc->id, reason, addr);
+	return true;
+}
+
+/*
+ * A step of hlt is done here rather than by KVM: a KVM that emulates the
+ * hlt under single-step can apply the halt late, after the next
+ * instruction, and leave the vCPU halted with interrupts off (seen on
+ * this project's software KVM), and on any KVM a step of hlt with
+ * interrupts masked would wait forever.  Leaving the hlt at once is what
+ * a spurious wake-up does, which guests tolerate.
+ */
+static bool step_over_hlt(struct vcpu *v)
+{
+	static const int regs[] = { VM_REG_GUEST_CS_BASE, VM_REG_GUEST_RIP };
+	uint64_t val[2];
+	uint8_t insn;
+
+	if (vm_get_register_set(v, 2, regs, val) < 0 ||
+	    vm_copyin(v, val[0] + val[1], &insn, 1) != 1 || insn != 0xf4)
+		return false;
+	return vm_set_register(v, VM_REG_GUEST_RIP, val[1] + 1) == 0;
+}
+
 void dbg_vcpu_park(struct vitro_debug *d, struct vitro_vcpu *vc)
 {
 	struct dbg_cpu *c = &d->cpu[vc->id];
 	uint8_t action;
 	unsigned flags;
 
-	pthread_mutex_lock(&d->lock);
-	c->parked = true;
-	pthread_cond_broadcast(&d->cond);
-	while (c->hold && !d->released)
-		pthread_cond_wait(&d->cond, &d->lock);
-	c->parked = false;
-	action = c->action;
-	c->action = GDB_RESUME_CONT;
-	flags = d->step_flags;
-	pthread_cond_broadcast(&d->cond);
-	pthread_mutex_unlock(&d->lock);
+	for (;;) {
+		pthread_mutex_lock(&d->lock);
+		c->parked = true;
+		pthread_cond_broadcast(&d->cond);
+		while (c->hold && !d->released)
+			pthread_cond_wait(&d->cond, &d->lock);
+		c->parked = false;
+		action = c->action;
+		c->action = GDB_RESUME_CONT;
+		flags = d->step_flags;
+		pthread_cond_broadcast(&d->cond);
+		pthread_mutex_unlock(&d->lock);
+		if (action != GDB_RESUME_STEP || d->released ||
+		    !step_over_hlt(vc->vcpu) ||
+		    !stop_report(d, vc, GDB_STOP_STEP, 0))
+			break;
+	}
+	/* Single-stepping stays armed from one step to the next. */
 	if (action == GDB_RESUME_STEP && !d->released)
 		step_arm(d, vc, flags);
+	else if (c->stepping)
+		step_disarm(d, vc); /* stepping ended, or was interrupted */
 }
 
 void dbg_vcpu_exited(struct vitro_debug *d, struct vitro_vcpu *vc)
@@ -265,17 +318,10 @@ void dbg_vcpu_exited(struct vitro_debug *d, struct vitro_vcpu *vc)
 static void stop_self(struct vitro_debug *d, struct vitro_vcpu *vc,
 		      enum gdb_stop_reason reason, uint64_t addr)
 {
-	pthread_mutex_lock(&d->lock);
-	if (d->released) {
-		pthread_mutex_unlock(&d->lock);
-		return;
-	}
-	for (unsigned i = 0; i < d->vm->ncpus; i++)
-		d->cpu[i].hold = true;
-	pthread_mutex_unlock(&d->lock);
-	vm_suspend_all_cpus(d->vm->ctx);
-	gdb_events_stop(d->events, vc->id, reason, addr);
-	dbg_vcpu_park(d, vc);
+	if (stop_report(d, vc, reason, addr))
+		dbg_vcpu_park(d, vc);
+	else if (d->cpu[vc->id].stepping)
+		step_disarm(d, vc);
 }
 
 static int op_stop_all(void *opaque)
@@ -322,6 +368,7 @@ static int op_resume(void *opaque, const struct gdb_resume_action *act,
 			continue;
 		c->action = act[i].kind;
 		c->hold = false;
+		c->pg_valid = false;
 		vm_resume_cpu(d->vm->vcpu[i].vcpu);
 	}
 	pthread_cond_broadcast(&d->cond);
@@ -385,7 +432,6 @@ bool dbg_vcpu_exit(struct vitro_debug *d, struct vitro_vcpu *vc,
 
 	switch (vme->exitcode) {
 	case VM_EXITCODE_MTRAP:
-		step_disarm(d, vc);
 		stop_self(d, vc, GDB_STOP_STEP, 0);
 		return true;
 	case VM_EXITCODE_HWBP:
@@ -517,9 +563,13 @@ static int op_regs_get(void *opaque, int vcpu, unsigned int count,
 static int op_regs_set(void *opaque, int vcpu, unsigned int count,
 		       const int *regnums, const uint64_t *vals)
 {
-	struct vcpu *v = vcpu_of(opaque, vcpu);
+	struct vitro_debug *d = opaque;
+	struct vcpu *v = vcpu_of(d, vcpu);
 
-	return v ? vm_set_register_set(v, count, regnums, vals) : -ENOENT;
+	if (!v)
+		return -ENOENT;
+	d->cpu[vcpu].pg_valid = false;
+	return vm_set_register_set(v, count, regnums, vals);
 }
 
 /* Physical memory, page by page, up to the first byte that is not RAM. */
@@ -546,26 +596,46 @@ static ssize_t phys_copy(struct vitro_debug *d, uint64_t gpa, void *buf,
 	return done ? (ssize_t)done : -EFAULT;
 }
 
+/* The vCPU's paging, read once per stop (control thread). */
+static const struct vm_guest_paging *paging_of(struct vitro_debug *d, int vcpu)
+{
+	struct dbg_cpu *c = &d->cpu[vcpu];
+
+	if (!c->pg_valid && vm_get_guest_paging(vcpu_of(d, vcpu), &c->pg) < 0)
+		return NULL;
+	c->pg_valid = true;
+	return &c->pg;
+}
+
 static ssize_t op_mem_read(void *opaque, int vcpu, uint64_t addr, void *buf,
 			   size_t len, unsigned int flags)
 {
 	struct vitro_debug *d = opaque;
-	struct vcpu *v = vcpu_of(d, vcpu);
+
+	const struct vm_guest_paging *pg;
 
 	if (flags & GDB_MEM_PHYS)
 		return phys_copy(d, addr, buf, len, false);
-	return v ? vm_copyin(v, addr, buf, len) : -ENOENT;
+	if (!vcpu_of(d, vcpu))
+		return -ENOENT;
+	if (!(pg = paging_of(d, vcpu)))
+		return -EIO;
+	return vm_copyin_paging(vcpu_of(d, vcpu), pg, addr, buf, len);
 }
 
 static ssize_t op_mem_write(void *opaque, int vcpu, uint64_t addr,
 			    const void *buf, size_t len, unsigned int flags)
 {
 	struct vitro_debug *d = opaque;
-	struct vcpu *v = vcpu_of(d, vcpu);
+	const struct vm_guest_paging *pg;
 
 	if (flags & GDB_MEM_PHYS)
 		return phys_copy(d, addr, (void *)buf, len, true);
-	return v ? vm_copyout(v, buf, addr, len) : -ENOENT;
+	if (!vcpu_of(d, vcpu))
+		return -ENOENT;
+	if (!(pg = paging_of(d, vcpu)))
+		return -EIO;
+	return vm_copyout_paging(vcpu_of(d, vcpu), pg, buf, addr, len);
 }
 
 /* Breakpoints. */

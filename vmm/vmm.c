@@ -153,6 +153,11 @@ struct vmm *vmm_create(const char *name)
 	}
 	vm->run_size = r;
 	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
+	vm->has_guest_debug =
+		kvm_check_cap(vm->kvm_fd, KVM_CAP_SET_GUEST_DEBUG) > 0;
+	vm->has_blockirq =
+		(kvm_check_cap(vm->kvm_fd, KVM_CAP_SET_GUEST_DEBUG2) &
+		 KVM_GUESTDBG_BLOCKIRQ) != 0;
 	if (kvm_check_cap(vm->kvm_fd, KVM_CAP_XSAVE)) {
 		int n = kvm_check_cap(vm->kvm_fd, KVM_CAP_XSAVE2);
 
@@ -425,8 +430,10 @@ static int vm_debug_cpu(struct vmm *vm, int cpuid, bool on)
 		if (!(v = vmm_vcpu_get(vm, i)))
 			continue;
 		n++;
-		atomic_store(&v->debug, on);
-		if (on)
+		/* Already in the debug set: it was kicked then, and stays out. */
+		if (!on)
+			atomic_store(&v->debug, false);
+		else if (!atomic_exchange(&v->debug, true))
 			vmm_vcpu_kick(v);
 	}
 	return n || cpuid == -1 ? 0 : -ENOENT;

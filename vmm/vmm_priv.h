@@ -83,6 +83,13 @@ struct vmm_vcpu {
 	pthread_mutex_t kick_lock;
 	pthread_t runner;
 	bool in_run; /* guarded by kick_lock */
+	bool has_runner; /* runner is set; kick_lock */
+	/*
+	 * run->s.regs holds the registers (KVM_SYNC_X86_REGS) and the
+	 * special registers (KVM_SYNC_X86_SREGS) as KVM has them: set when
+	 * KVM_RUN returns, cleared before the next one and by any write.
+	 */
+	atomic_bool synced;
 
 	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
 	pthread_mutex_t lock;
@@ -108,6 +115,8 @@ struct vmm {
 	int vm_fd;
 	size_t run_size; /* KVM_GET_VCPU_MMAP_SIZE */
 	bool has_sregs2;
+	bool has_guest_debug; /* KVM_CAP_SET_GUEST_DEBUG */
+	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ */
 	size_t xsave_size; /* KVM_GET_XSAVE(2) bytes, 0 without XSAVE */
 	bool has_emul_failure_bytes;
 

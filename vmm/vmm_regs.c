@@ -25,6 +25,7 @@ enum reg_group {
 	G_DEBUG = 1 << 3,
 	G_MSRS = 1 << 4,
 	G_EVENTS = 1 << 5,
+	G_PDPTRS = 1 << 6, /* with G_SREGS: from KVM, not the sync area */
 };
 
 /* A vCPU's registers as KVM holds them; only the fetched groups valid. */
@@ -74,7 +75,7 @@ static int reg_group(int reg)
 	if (reg == VM_REG_GUEST_KGS_BASE || reg == VM_REG_GUEST_TSC)
 		return G_MSRS;
 	if (reg >= VM_REG_GUEST_PDPTE0 && reg <= VM_REG_GUEST_PDPTE3)
-		return G_SREGS;
+		return G_SREGS | G_PDPTRS; /* the sync area has no PDPTEs */
 	if (reg >= VM_REG_GUEST_DR0 && reg <= VM_REG_GUEST_DR7)
 		return G_DEBUG;
 	if (reg >= VM_REG_GUEST_FCW && reg <= VM_REG_GUEST_XMM15_HI)
@@ -145,6 +146,22 @@ static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 	int fd = v->fd, r;
 
 	want &= ~s->have;
+	if ((want & (G_REGS | G_SREGS)) && !(want & G_PDPTRS) &&
+	    atomic_load(&v->synced)) {
+		const struct kvm_sync_regs *sr = &v->run->s.regs;
+
+		if (want & G_REGS)
+			s->regs = sr->regs;
+		if (want & G_SREGS) {
+			memcpy(&s->sregs, &sr->sregs,
+			       offsetof(struct kvm_sregs, interrupt_bitmap));
+			memcpy(s->interrupt_bitmap, sr->sregs.interrupt_bitmap,
+			       sizeof(s->interrupt_bitmap));
+			s->sregs.flags = 0;
+		}
+		s->have |= want & (G_REGS | G_SREGS);
+		want &= ~(G_REGS | G_SREGS);
+	}
 	if ((want & G_REGS) && ioctl(fd, KVM_GET_REGS, &s->regs) < 0)
 		return -errno;
 	if (want & G_SREGS) {
@@ -187,6 +204,8 @@ static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 {
 	int fd = v->fd, r;
 
+	if (dirty & (G_REGS | G_SREGS))
+		atomic_store(&v->synced, false);
 	if ((dirty & G_REGS) && ioctl(fd, KVM_SET_REGS, &s->regs) < 0)
 		return -errno;
 	if (dirty & G_SREGS) {

@@ -82,7 +82,7 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 	}
 	/* rip with every exit, for logs and traces, at no extra ioctl. */
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0)
-		run->kvm_valid_regs = KVM_SYNC_X86_REGS;
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
 	v->stats_fd = -1;
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) >
 	    0) {
@@ -90,6 +90,7 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 		if (v->stats_fd >= 0)
 			vmm_stats_learn(vm, v->stats_fd);
 	}
+	atomic_store(&v->synced, false); /* a new KVM vCPU: nothing synced */
 	pthread_mutex_lock(&v->kick_lock);
 	v->run = run;
 	pthread_mutex_unlock(&v->kick_lock);
@@ -159,19 +160,17 @@ void vmm_vcpu_kick(struct vmm_vcpu *v)
 {
 	vmm_stat_add(v, VMM_STAT_KICKS, 1);
 	pthread_mutex_lock(&v->kick_lock);
-	if (v->run)
+	/*
+	 * The vCPU's own thread outside VM_RUN (a stop it reports itself)
+	 * sees the reason at the top of its next VM_RUN: an immediate_exit
+	 * would only cost it an empty KVM_RUN.
+	 */
+	if (v->run && (v->in_run || !v->has_runner ||
+		       !pthread_equal(v->runner, pthread_self())))
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
 	if (v->in_run)
 		pthread_kill(v->runner, VMM_KICK_SIGNAL);
 	pthread_mutex_unlock(&v->kick_lock);
-}
-
-static bool has_blockirq(struct vmm *vm)
-{
-	int r = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
-		      KVM_CAP_SET_GUEST_DEBUG2);
-
-	return r > 0 && (r & KVM_GUESTDBG_BLOCKIRQ);
 }
 
 /* Apply capabilities and debug registers; the vCPU's thread, v->lock. */
@@ -400,6 +399,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		return -EINVAL;
 	pthread_mutex_lock(&v->kick_lock);
 	v->runner = pthread_self();
+	v->has_runner = true;
 	v->in_run = true;
 	pthread_mutex_unlock(&v->kick_lock);
 
@@ -421,7 +421,11 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		if ((r = vcpu_apply_pending(v)) < 0)
 			break;
+		atomic_store(&v->synced, false);
 		r = ioctl(v->fd, KVM_RUN, 0);
+		if ((r == 0 || errno == EINTR) &&
+		    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+			atomic_store(&v->synced, true);
 		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
 		if (r < 0) {
@@ -466,10 +470,9 @@ static int cap_supported(struct vmm_vcpu *v, enum vm_cap_type cap)
 	switch (cap) {
 	case VM_CAP_MTRAP_EXIT:
 	case VM_CAP_BPT_EXIT:
-		return ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
-			     KVM_CAP_SET_GUEST_DEBUG) > 0;
+		return vm->has_guest_debug;
 	case VM_CAP_MASK_HWINTR:
-		return has_blockirq(vm);
+		return vm->has_blockirq;
 	default:
 		return false;
 	}
