@@ -6,9 +6,9 @@
  * Locking: d->lock guards everything in struct vitro_debug; d->cond is
  * signalled when a vCPU parks or unparks and when holds are lifted.  The
  * breakpoint and watchpoint lists change only while every vCPU is parked
- * (the stub's rule), and vCPU threads read them under d->lock.  libvmmapi
- * calls are made without d->lock where they may wait for a vCPU (none of
- * them do: kicks never wait), so holding it around them is safe.
+ * (the stub's rule), and vCPU threads read them under d->lock.  The
+ * libvmmapi calls made under d->lock never wait for a vCPU (a kick does
+ * not wait), so holding it around them cannot deadlock.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -25,7 +25,6 @@
 #define NDR 4
 #define INT3 0xcc
 #define BP_VECTOR 3
-#define RFLAGS_RF (1ULL << 16)
 
 /* A software breakpoint: an int3 planted in guest memory. */
 struct swbp {
@@ -279,6 +278,7 @@ static bool step_over_hlt(struct vcpu *v)
 void dbg_vcpu_park(struct vitro_debug *d, struct vitro_vcpu *vc)
 {
 	struct dbg_cpu *c = &d->cpu[vc->id];
+	bool released;
 	uint8_t action;
 	unsigned flags;
 
@@ -292,15 +292,16 @@ void dbg_vcpu_park(struct vitro_debug *d, struct vitro_vcpu *vc)
 		action = c->action;
 		c->action = GDB_RESUME_CONT;
 		flags = d->step_flags;
+		released = d->released;
 		pthread_cond_broadcast(&d->cond);
 		pthread_mutex_unlock(&d->lock);
-		if (action != GDB_RESUME_STEP || d->released ||
+		if (action != GDB_RESUME_STEP || released ||
 		    !step_over_hlt(vc->vcpu) ||
 		    !stop_report(d, vc, GDB_STOP_STEP, 0))
 			break;
 	}
 	/* Single-stepping stays armed from one step to the next. */
-	if (action == GDB_RESUME_STEP && !d->released)
+	if (action == GDB_RESUME_STEP && !released)
 		step_arm(d, vc, flags);
 	else if (c->stepping)
 		step_disarm(d, vc); /* stepping ended, or was interrupted */
