@@ -66,6 +66,7 @@ struct dbg_cpu {
 struct vitro_debug {
 	struct vitro *vm;
 	enum dbg_bp_mode mode;
+	bool user_step; /* single-step is safe at CPL 3 in long mode */
 	struct gdb_events *events;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -92,13 +93,44 @@ const char *dbg_bp_mode_name(enum dbg_bp_mode mode)
 	return "?";
 }
 
+/* A scratch VM with one vCPU and 2 MiB of memory, for a probe. */
+static int probe_vm(const char *what, struct vmctx **ctxp, struct vcpu **vcp)
+{
+	char name[64];
+	struct vmctx *ctx;
+	struct vcpu *vc;
+	int r;
+
+	snprintf(name, sizeof(name), "vitro-probe-%s-%d", what, (int)getpid());
+	if (!(ctx = vm_create(name)))
+		return -errno;
+	r = vm_setup_memory(ctx, 2 << 20);
+	if (r == 0 && !(vc = vm_vcpu_open(ctx, 0)))
+		r = -errno;
+	if (r == 0 && (r = vm_activate_cpu(vc)) < 0)
+		vm_vcpu_close(vc);
+	if (r < 0) {
+		vm_destroy(ctx);
+		return r;
+	}
+	*ctxp = ctx;
+	*vcp = vc;
+	return 0;
+}
+
+static void probe_vm_destroy(struct vmctx *ctx, struct vcpu *vc)
+{
+	vm_vcpu_close(vc);
+	vm_destroy(ctx);
+}
+
 /*
- * Run an int3 in a scratch VM at CPL 0 in flat 32-bit protected mode (as
- * kernel code runs; a software KVM emulates it, and emulates real mode's
- * int3 through the IVT instead of failing), with an empty IDT so that an
- * int3 nobody intercepts triple-faults at once, and see how it comes back.
+ * An int3 at CPL 0 in flat 32-bit protected mode (as kernel code runs; a
+ * software KVM emulates it, and emulates real mode's int3 through the IVT
+ * instead of failing), with an empty IDT so that an int3 nobody intercepts
+ * triple-faults at once: how does it come back?
  */
-int dbg_probe_bp_mode(enum dbg_bp_mode *mode)
+static int probe_int3(enum dbg_bp_mode *mode)
 {
 	static const int regs[] = {
 		VM_REG_GUEST_CR0,	VM_REG_GUEST_RIP,
@@ -113,25 +145,15 @@ int dbg_probe_bp_mode(enum dbg_bp_mode *mode)
 		0x11, 0x1000, 0x2,	  0x8,	  0,	  0xffffffff, 0xc09b,
 		0x10, 0,      0xffffffff, 0xc093, 0xc093, 0,	      0,
 	};
-	char name[64];
 	struct vmctx *ctx;
-	struct vcpu *vc = NULL;
+	struct vcpu *vc;
 	struct vm_exit vme;
 	uint8_t *mem;
 	int r;
 
-	snprintf(name, sizeof(name), "vitro-probe-%d", (int)getpid());
-	ctx = vm_create(name);
-	if (!ctx)
-		return -errno;
-	r = vm_setup_memory(ctx, 2 << 20);
-	if (r == 0 && !(vc = vm_vcpu_open(ctx, 0)))
-		r = -errno;
-	if (r == 0)
-		r = vm_activate_cpu(vc);
-	if (r == 0)
-		r = vm_set_register_set(vc, sizeof(regs) / sizeof(regs[0]),
-					regs, vals);
+	if ((r = probe_vm("int3", &ctx, &vc)) < 0)
+		return r;
+	r = vm_set_register_set(vc, sizeof(regs) / sizeof(regs[0]), regs, vals);
 	if (r == 0 && !(mem = vm_map_gpa(ctx, 0x1000, 16)))
 		r = -EFAULT;
 	if (r == 0) {
@@ -148,9 +170,71 @@ int dbg_probe_bp_mode(enum dbg_bp_mode *mode)
 				*mode = DBG_BP_INT3_EMUL;
 		}
 	}
-	vm_vcpu_close(vc);
-	vm_destroy(ctx);
+	probe_vm_destroy(ctx, vc);
 	return r;
+}
+
+/*
+ * One single-step at CPL 3 in long mode, on an identity-mapped user page:
+ * a step exit, or (on a KVM that runs user code natively and cannot step
+ * it) the VM shut down.
+ */
+static int probe_user_step(bool *ok)
+{
+	static const int regs[] = {
+		VM_REG_GUEST_CR0,	 VM_REG_GUEST_CR3,
+		VM_REG_GUEST_CR4,	 VM_REG_GUEST_EFER,
+		VM_REG_GUEST_RIP,	 VM_REG_GUEST_RSP,
+		VM_REG_GUEST_RFLAGS,	 VM_REG_GUEST_CS,
+		VM_REG_GUEST_CS_BASE,	 VM_REG_GUEST_CS_LIMIT,
+		VM_REG_GUEST_CS_ACCESS,	 VM_REG_GUEST_SS,
+		VM_REG_GUEST_SS_BASE,	 VM_REG_GUEST_SS_LIMIT,
+		VM_REG_GUEST_SS_ACCESS,	 VM_REG_GUEST_DS_ACCESS,
+		VM_REG_GUEST_IDTR_LIMIT,
+	};
+	const uint64_t vals[] = {
+		0x80010031, 0x2000,	0x20,	0x500,	    0x1000, 0x1ff000,
+		0x2,	    0x1b,	0,	0xffffffff, 0xa0fb, 0x23,
+		0,	    0xffffffff, 0xc0f3, 0xc0f3,	    0,
+	};
+	/* inc %rax; inc %rax; jmp . */
+	static const uint8_t code[] = { 0x48, 0xff, 0xc0, 0x48,
+					0xff, 0xc0, 0xeb, 0xfe };
+	struct vmctx *ctx;
+	struct vcpu *vc;
+	struct vm_exit vme;
+	uint64_t *pt;
+	uint8_t *mem;
+	int r;
+
+	if ((r = probe_vm("step", &ctx, &vc)) < 0)
+		return r;
+	if (!(mem = vm_map_gpa(ctx, 0, 0x5000))) {
+		probe_vm_destroy(ctx, vc);
+		return -EFAULT;
+	}
+	memcpy(mem + 0x1000, code, sizeof(code));
+	pt = (uint64_t *)(mem + 0x2000);
+	pt[0] = 0x3000 | 7; /* PML4: present, writable, user */
+	pt[512] = 0x4000 | 7; /* PDPT */
+	pt[1024] = 0x80 | 7; /* PD: a 2 MiB user page at 0 */
+	r = vm_set_register_set(vc, sizeof(regs) / sizeof(regs[0]), regs, vals);
+	if (r == 0)
+		r = vm_set_capability(vc, VM_CAP_MTRAP_EXIT, 1);
+	*ok = r == 0 && vm_run(vc, &vme) == 0 &&
+	      vme.exitcode == VM_EXITCODE_MTRAP;
+	probe_vm_destroy(ctx, vc);
+	return 0;
+}
+
+int dbg_probe_host(struct dbg_host *host)
+{
+	int r;
+
+	host->user_step = false;
+	if ((r = probe_int3(&host->bp_mode)) < 0)
+		return r;
+	return probe_user_step(&host->user_step);
 }
 
 static struct vcpu *vcpu_of(struct vitro_debug *d, int id)
@@ -160,7 +244,7 @@ static struct vcpu *vcpu_of(struct vitro_debug *d, int id)
 	return d->vm->vcpu[id].vcpu;
 }
 
-struct vitro_debug *dbg_create(struct vitro *vm, enum dbg_bp_mode mode,
+struct vitro_debug *dbg_create(struct vitro *vm, const struct dbg_host *host,
 			       struct gdb_events *events, bool hold)
 {
 	struct vitro_debug *d = calloc(1, sizeof(*d));
@@ -176,7 +260,8 @@ struct vitro_debug *dbg_create(struct vitro *vm, enum dbg_bp_mode mode,
 		return NULL;
 	}
 	d->vm = vm;
-	d->mode = mode;
+	d->mode = host->bp_mode;
+	d->user_step = host->user_step;
 	d->events = events;
 	d->step_flags = GDB_SSTEP_ENABLE | GDB_SSTEP_NOIRQ;
 	pthread_mutex_init(&d->lock, NULL);
@@ -355,10 +440,39 @@ static int op_stop_all(void *opaque)
 	return r;
 }
 
+/*
+ * A step at CPL 3 in long mode, where the KVM cannot step user code:
+ * refused before anything runs, with a message, rather than letting KVM
+ * shut the guest down.
+ */
+static int user_step_refused(struct vitro_debug *d, int vcpu)
+{
+	static const int regs[] = { VM_REG_GUEST_EFER, VM_REG_GUEST_SS_ACCESS };
+	uint64_t v[2];
+
+	if (d->user_step ||
+	    vm_get_register_set(d->vm->vcpu[vcpu].vcpu, 2, regs, v) < 0 ||
+	    !(v[0] & (1 << 10)) || VM_SEG_ACCESS_DPL(v[1]) != 3)
+		return 0;
+	vitro_log("gdb: cannot single-step vCPU %d in user mode (CPL 3): "
+		  "this host's KVM shuts the guest down when asked to; set a "
+		  "breakpoint in kernel code and continue instead",
+		  vcpu);
+	return -EPERM;
+}
+
 static int op_resume(void *opaque, const struct gdb_resume_action *act,
 		     unsigned int step_flags)
 {
 	struct vitro_debug *d = opaque;
+
+	for (unsigned i = 0; i < d->vm->ncpus; i++) {
+		int r;
+
+		if (act[i].kind == GDB_RESUME_STEP &&
+		    (r = user_step_refused(d, i)) < 0)
+			return r;
+	}
 
 	pthread_mutex_lock(&d->lock);
 	d->step_flags = step_flags;

@@ -11,7 +11,7 @@
  * stop event and parks.
  *
  * Breakpoints.  How a software breakpoint traps depends on the host's KVM,
- * so vitro probes it at start-up (dbg_probe_bp_mode): an int3 intercepted
+ * so vitro probes it at start-up (dbg_probe_host): an int3 intercepted
  * by KVM (hardware KVM), an int3 that KVM cannot emulate (a software KVM
  * that emulates guest kernel code: the emulation failure at a planted
  * int3 is the trap), or, when neither works, the four debug registers.
@@ -49,15 +49,26 @@ enum dbg_bp_mode {
 
 const char *dbg_bp_mode_name(enum dbg_bp_mode mode);
 
-/* Find out how this host's KVM can trap software breakpoints. */
-int dbg_probe_bp_mode(enum dbg_bp_mode *mode);
+/* What the host's KVM can do for a debugger, found out at start-up. */
+struct dbg_host {
+	enum dbg_bp_mode bp_mode; /* how software breakpoints trap */
+	/*
+	 * Single-step works at CPL 3 in long mode.  A KVM that runs guest
+	 * user code natively and emulates the kernel (this project's
+	 * software KVM) shuts the guest down instead.
+	 */
+	bool user_step;
+};
+
+/* Run the probes in scratch VMs: 0, or -errno if none could run. */
+int dbg_probe_host(struct dbg_host *host);
 
 /*
  * A debugger for vm.  Stop events go to `events`.  With `hold`, every vCPU
  * is held before its first instruction until a debugger resumes it (-G w).
  * NULL with errno set on failure.
  */
-struct vitro_debug *dbg_create(struct vitro *vm, enum dbg_bp_mode mode,
+struct vitro_debug *dbg_create(struct vitro *vm, const struct dbg_host *host,
 			       struct gdb_events *events, bool hold);
 void dbg_destroy(struct vitro_debug *d);
 

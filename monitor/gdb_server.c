@@ -422,7 +422,7 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 				    char *err, size_t errlen)
 {
 	struct gdb_server *gs = calloc(1, sizeof(*gs));
-	enum dbg_bp_mode mode;
+	struct dbg_host host;
 	struct gdb_target t;
 	int r;
 
@@ -433,14 +433,14 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 	gs->vm = vm;
 	gs->cfg = *cfg;
 	gs->lfd = gs->cfd = -1;
-	if ((r = dbg_probe_bp_mode(&mode)) < 0) {
+	if ((r = dbg_probe_host(&host)) < 0) {
 		snprintf(err, errlen, "cannot probe breakpoints: %s",
 			 strerror(-r));
 		goto fail;
 	}
 	gs->events = gdb_events_create();
 	if (gs->events)
-		gs->dbg = dbg_create(vm, mode, gs->events, cfg->wait);
+		gs->dbg = dbg_create(vm, &host, gs->events, cfg->wait);
 	if (gs->dbg) {
 		t = dbg_target(gs->dbg);
 		gs->stub = gdb_stub_create(&t, gs->events, cfg->layout,
@@ -460,8 +460,10 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 	}
 	vm->dbg = gs->dbg;
 	if (vm->opt.verbose)
-		vitro_log("gdb: breakpoints trap through %s",
-			  dbg_bp_mode_name(mode));
+		vitro_log("gdb: breakpoints trap through %s; single-step "
+			  "%s user mode",
+			  dbg_bp_mode_name(host.bp_mode),
+			  host.user_step ? "works in" : "cannot enter");
 	try_listen(gs);
 	return gs;
 fail:
