@@ -2,32 +2,30 @@
  * vmmapi.c: libvmmapi, one function per vmm command, plus the helpers
  * built from several (memory set-up, guest copies).
  *
- * The transport is in-process: each call is a vmm_ioctl() on the VM this
- * process created.  Handles carry no mutable state after creation except
- * the memory sizes set once by vm_setup_memory(), so every function may be
+ * Two transports behind one ctl(): in-process, each call is a vmm_ioctl()
+ * on the VM this process created (or, for the monitor's services, a call
+ * of the handler it registered); remote, each call is a request on the
+ * VM's control socket (vmmapi_remote.c).  Handles carry no mutable state
+ * after creation except the memory sizes set once by vm_setup_memory() and
+ * the services handler set once before vCPUs run, so every function may be
  * called from any thread (vmmapi.h gives the rules on vCPU state).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "libvmmapi/vmmapi.h"
+#include "libvmmapi/vmmapi_priv.h"
 #include "vmm/vmm.h"
 #include "vmm/vmm_paging.h"
 
-struct vmctx {
-	struct vmm *vmm;
-	size_t lowmem; /* system memory below the PCI hole */
-	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
-};
-
-struct vcpu {
-	struct vmctx *ctx;
-	int id;
-};
-
-static int ctl(struct vmctx *ctx, enum vm_cmd cmd, void *arg)
+static int ctl(struct vmctx *ctx, uint32_t cmd, void *arg)
 {
+	if (ctx->remote)
+		return vm_remote_call(ctx->remote, cmd, arg);
+	if (VMM_CMD_NR(cmd) >= VM_CTL_FIRST_NR)
+		return ctx->services ?
+			       ctx->services(ctx->services_arg, cmd, arg) :
+			       -EOPNOTSUPP;
 	return vmm_ioctl(ctx->vmm, cmd, arg);
 }
 
@@ -48,17 +46,52 @@ struct vmctx *vm_create(const char *name)
 	return ctx;
 }
 
+struct vmctx *vm_open(const char *name)
+{
+	struct vmctx *ctx = calloc(1, sizeof(*ctx));
+	struct vm_ctl_hello hello;
+	int r;
+
+	if (!ctx)
+		return NULL;
+	r = vm_remote_open(name, &ctx->remote, &hello);
+	if (r < 0) {
+		free(ctx);
+		errno = -r;
+		return NULL;
+	}
+	memcpy(ctx->name, hello.name, sizeof(ctx->name));
+	ctx->name[sizeof(ctx->name) - 1] = 0;
+	ctx->lowmem = hello.lowmem;
+	ctx->highmem = hello.highmem;
+	return ctx;
+}
+
 void vm_destroy(struct vmctx *ctx)
 {
 	if (!ctx)
 		return;
-	vmm_destroy(ctx->vmm);
+	if (ctx->remote)
+		vm_remote_close(ctx->remote);
+	else
+		vmm_destroy(ctx->vmm);
 	free(ctx);
+}
+
+bool vm_is_remote(const struct vmctx *ctx)
+{
+	return ctx->remote != NULL;
 }
 
 const char *vm_get_name(const struct vmctx *ctx)
 {
-	return vmm_name(ctx->vmm);
+	return ctx->remote ? ctx->name : vmm_name(ctx->vmm);
+}
+
+void vm_set_services(struct vmctx *ctx, vm_services_fn *fn, void *arg)
+{
+	ctx->services = fn;
+	ctx->services_arg = arg;
 }
 
 struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid)
@@ -235,7 +268,7 @@ int vm_mmap_getnext(struct vmctx *ctx, uint64_t *gpa, int *segid,
 
 int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot)
 {
-	struct vm_gpa_prot gp = { gpa, len, prot };
+	struct vm_gpa_prot gp = { .gpa = gpa, .len = len, .prot = prot };
 
 	return ctl(ctx, VM_PROTECT_GPA, &gp);
 }
@@ -295,13 +328,71 @@ void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len)
 {
 	struct vm_gpa2hva a = { .gpa = gpa, .len = len };
-	int r = ctl(ctx, VM_GPA2HVA, &a);
+	int r = ctx->remote ? -EOPNOTSUPP : ctl(ctx, VM_GPA2HVA, &a);
 
 	if (r < 0) {
 		errno = -r;
 		return NULL;
 	}
 	return a.hva;
+}
+
+/*
+ * Guest-physical memory by value.  In-process a direct copy, page by page
+ * (each page may lie in another map); remotely VM_READ_GPA / VM_WRITE_GPA
+ * in pieces of VM_GPA_RW_MAX.
+ */
+static ssize_t gpa_copy(struct vmctx *ctx, uint64_t gpa, void *buf, size_t len,
+			bool write)
+{
+	size_t done = 0;
+	int r = 0;
+
+	while (done < len) {
+		uint64_t a = gpa + done;
+		size_t n = 4096 - (a & 4095);
+
+		if (n > len - done)
+			n = len - done;
+		if (ctx->remote) {
+			struct vm_gpa_rw rw = { .gpa = a, .len = n };
+
+			if (write)
+				memcpy(rw.data, (uint8_t *)buf + done, n);
+			r = ctl(ctx, write ? VM_WRITE_GPA : VM_READ_GPA, &rw);
+			if (r < 0)
+				break;
+			if (!write)
+				memcpy((uint8_t *)buf + done, rw.data, rw.len);
+			done += rw.len;
+			if (rw.len < n)
+				break;
+		} else {
+			uint8_t *p = vm_map_gpa(ctx, a, n);
+
+			if (!p)
+				break;
+			if (write)
+				memcpy(p, (uint8_t *)buf + done, n);
+			else
+				memcpy((uint8_t *)buf + done, p, n);
+			done += n;
+		}
+	}
+	if (done == 0 && len > 0)
+		return r < 0 && r != -EFAULT ? r : -EFAULT;
+	return done;
+}
+
+ssize_t vm_read_gpa(struct vmctx *ctx, uint64_t gpa, void *buf, size_t len)
+{
+	return gpa_copy(ctx, gpa, buf, len, false);
+}
+
+ssize_t vm_write_gpa(struct vmctx *ctx, uint64_t gpa, const void *buf,
+		     size_t len)
+{
+	return gpa_copy(ctx, gpa, (void *)buf, len, true);
 }
 
 /* Running and registers. */
@@ -327,7 +418,7 @@ int vm_kick_signal(void)
 
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit)
 {
-	struct vm_run a = { vcpu->id, vmexit };
+	struct vm_run a = { .cpuid = vcpu->id, .vm_exit = vmexit };
 
 	return ctl(vcpu->ctx, VM_RUN, &a);
 }
@@ -378,7 +469,7 @@ int vm_set_register_set(struct vcpu *vcpu, unsigned int count,
 
 /* Debugging. */
 
-static int debug_cpu(struct vmctx *ctx, enum vm_cmd cmd, int cpuid)
+static int debug_cpu(struct vmctx *ctx, uint32_t cmd, int cpuid)
 {
 	struct vm_activate_cpu a = { cpuid };
 
@@ -514,8 +605,8 @@ static ssize_t guest_copy(struct vcpu *vcpu, const struct vm_guest_paging *pg,
 	while (done < len) {
 		uint64_t a = gla + done, gpa;
 		size_t n = 4096 - (a & 4095);
+		ssize_t got;
 		int fault;
-		uint8_t *p;
 
 		if (n > len - done)
 			n = len - done;
@@ -524,14 +615,13 @@ static ssize_t guest_copy(struct vcpu *vcpu, const struct vm_guest_paging *pg,
 				       &gpa, &fault);
 		if (r < 0 || fault)
 			break;
-		p = vm_map_gpa(vcpu->ctx, gpa, n);
-		if (!p)
+		got = gpa_copy(vcpu->ctx, gpa, (uint8_t *)buf + done, n,
+			       to_guest);
+		if (got <= 0)
 			break;
-		if (to_guest)
-			memcpy(p, (uint8_t *)buf + done, n);
-		else
-			memcpy((uint8_t *)buf + done, p, n);
-		done += n;
+		done += got;
+		if ((size_t)got < n)
+			break;
 	}
 	if (done == 0 && len > 0)
 		return r < 0 ? r : -EFAULT;
@@ -571,14 +661,25 @@ ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla, size_t len)
 /* Events. */
 
 int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
-			uint32_t errcode, uint64_t cr2)
+			uint32_t errcode, uint64_t payload)
 {
 	struct vm_exception e = {
 		.cpuid = vcpu->id,
 		.vector = vector,
 		.error_code_valid = errcode_valid,
 		.error_code = errcode,
-		.cr2 = cr2,
+		.payload = payload,
+	};
+
+	return ctl(vcpu->ctx, VM_INJECT_EXCEPTION, &e);
+}
+
+int vm_inject_trap(struct vcpu *vcpu, int vector, unsigned int inst_length)
+{
+	struct vm_exception e = {
+		.cpuid = vcpu->id,
+		.vector = vector,
+		.inst_length = inst_length,
 	};
 
 	return ctl(vcpu->ctx, VM_INJECT_EXCEPTION, &e);
@@ -591,7 +692,7 @@ int vm_inject_nmi(struct vcpu *vcpu)
 	return ctl(vcpu->ctx, VM_INJECT_NMI, &n);
 }
 
-static int irq(struct vmctx *ctx, enum vm_cmd cmd, int line)
+static int irq(struct vmctx *ctx, uint32_t cmd, int line)
 {
 	struct vm_irq a = { line };
 
@@ -618,6 +719,49 @@ int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data)
 	struct vm_msi m = { addr, data };
 
 	return ctl(ctx, VM_LAPIC_MSI, &m);
+}
+
+/* The debug core's services. */
+
+int vm_debug_stop(struct vmctx *ctx, int cpuid, unsigned int timeout_ms,
+		  struct vm_dbg_stop *out)
+{
+	struct vm_dbg_stop s = { .cpuid = cpuid, .timeout_ms = timeout_ms };
+	int r = ctl(ctx, VM_DBG_STOP, &s);
+
+	/* A late vCPU is a result too: say which, with the error. */
+	if (out && (r == 0 || r == -ETIMEDOUT))
+		*out = s;
+	return r;
+}
+
+int vm_debug_resume(struct vmctx *ctx, int cpuid)
+{
+	struct vm_dbg_cpu c = { .cpuid = cpuid };
+
+	return ctl(ctx, VM_DBG_RESUME, &c);
+}
+
+int vm_debug_step(struct vcpu *vcpu, unsigned int flags)
+{
+	struct vm_dbg_cpu c = { .cpuid = vcpu->id, .flags = flags };
+
+	return ctl(vcpu->ctx, VM_DBG_STEP, &c);
+}
+
+int vm_debug_breakpoint(struct vcpu *vcpu, bool insert,
+			enum vm_dbg_bp_type type, uint64_t addr, uint64_t len)
+{
+	struct vm_dbg_bp b = {
+		.owner = -1,
+		.cpuid = vcpu->id,
+		.type = type,
+		.insert = insert,
+		.addr = addr,
+		.len = len,
+	};
+
+	return ctl(vcpu->ctx, VM_DBG_BREAKPOINT, &b);
 }
 
 /* Statistics. */

@@ -7,6 +7,16 @@
  * opened by vm_open(); a struct vcpu is one of its vCPUs, opened with
  * vm_vcpu_open().  Both are opaque.
  *
+ * Transports.  A VM this process created is driven in-process; a VM that
+ * another process runs is reached through its control socket (vm_open),
+ * with the same functions, which then send each command as a request
+ * (vmm_ctl.h).  What differs: vm_run, vm_map_gpa and vm_create_devmem are
+ * in-process only (-EOPNOTSUPP, or NULL with errno EOPNOTSUPP, remotely);
+ * commands that change the VM's layout (memory, topology, vCPUs) and the
+ * debug capabilities belong to the monitor and are refused remotely with
+ * -EPERM; and a remote call may fail with -ECONNRESET when the monitor is
+ * gone or -ESHUTDOWN while the VM ends.
+ *
  * The error contract, for every function below unless it says otherwise:
  * - a function returning int returns 0 on success or a negative errno value
  *   (-EINVAL, -EFAULT, ...) on failure; errno is not used;
@@ -27,17 +37,34 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "libvmmapi/vmm_ctl.h"
 #include "vmm/vmm_dev.h"
 
-#define VMMAPI_VERSION 1
+#define VMMAPI_VERSION 2
 
 struct vmctx;
 struct vcpu;
 
 /* Lifecycle. */
 struct vmctx *vm_create(const char *name);
+/*
+ * Attach to the running VM `name` through its control socket.  NULL with
+ * errno: ENOENT (no VM of that name), ECONNREFUSED (its monitor is gone),
+ * EACCES (another user's), EPROTONOSUPPORT (another ABI version).
+ */
+struct vmctx *vm_open(const char *name);
+/* Destroy a VM this process created, or close an opened one. */
 void vm_destroy(struct vmctx *ctx);
+bool vm_is_remote(const struct vmctx *ctx);
 const char *vm_get_name(const struct vmctx *ctx);
+/*
+ * Where the control socket of VM `name` lives: $XDG_RUNTIME_DIR/vitro/ (or
+ * /run/vitro/ for root) followed by NAME.sock.  vm_ctl_runtime_dir gives
+ * the directory alone.  -ENAMETOOLONG if buf is too small, -ENOENT when
+ * neither is known (a user without XDG_RUNTIME_DIR).
+ */
+int vm_ctl_runtime_dir(char *buf, size_t len);
+int vm_ctl_socket_path(const char *name, char *buf, size_t len);
 struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid);
 void vm_vcpu_close(struct vcpu *vcpu);
 int vcpu_id(const struct vcpu *vcpu);
@@ -92,9 +119,17 @@ void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 
 /*
  * Host address of guest-physical [gpa, gpa+len), which must lie within one
- * mapping; NULL (errno EFAULT) otherwise.
+ * mapping; NULL (errno EFAULT) otherwise.  In-process only.
  */
 void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len);
+/*
+ * Copy guest-physical memory, over either transport: the bytes done,
+ * which is fewer than len when the range runs into non-memory, or -EFAULT
+ * when not even the first byte is memory.  Page protection does not apply.
+ */
+ssize_t vm_read_gpa(struct vmctx *ctx, uint64_t gpa, void *buf, size_t len);
+ssize_t vm_write_gpa(struct vmctx *ctx, uint64_t gpa, const void *buf,
+		     size_t len);
 
 /* Running. */
 int vm_run(struct vcpu *vcpu, struct vm_exit *vmexit);
@@ -168,14 +203,45 @@ ssize_t vm_copyout_paging(struct vcpu *vcpu,
 			  uint64_t gla, size_t len);
 
 /* Events. */
-/* Delivered at the current rip; cr2 is used with IDT_PF only. */
+/*
+ * An exception delivered at the current rip.  payload is CR2 for #PF and
+ * the DR6 bits for #DB (struct vm_exception), ignored otherwise.
+ */
 int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
-			uint32_t errcode, uint64_t cr2);
+			uint32_t errcode, uint64_t payload);
+/*
+ * A trap raised by the instruction at rip (#BP from an int3, #OF from
+ * into), inst_length bytes long: the guest sees it delivered after the
+ * instruction, on every KVM.
+ */
+int vm_inject_trap(struct vcpu *vcpu, int vector, unsigned int inst_length);
 int vm_inject_nmi(struct vcpu *vcpu);
 int vm_isa_assert_irq(struct vmctx *ctx, int irq);
 int vm_isa_deassert_irq(struct vmctx *ctx, int irq);
 int vm_isa_pulse_irq(struct vmctx *ctx, int irq);
 int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data);
+
+/*
+ * The monitor's debug core (vmm_ctl.h): bounded stops, steps, owned
+ * breakpoints, events.  In-process these go to the handler the monitor
+ * registered with vm_set_services() (-EOPNOTSUPP without one); remotely
+ * to the monitor through the socket.
+ */
+typedef int vm_services_fn(void *arg, uint32_t cmd, void *data);
+void vm_set_services(struct vmctx *ctx, vm_services_fn *fn, void *arg);
+/*
+ * Stop vCPU cpuid (-1: all) and wait up to timeout_ms for each to park.
+ * 0, or -ETIMEDOUT with *out telling which were late and what they did.
+ * out may be NULL.
+ */
+int vm_debug_stop(struct vmctx *ctx, int cpuid, unsigned int timeout_ms,
+		  struct vm_dbg_stop *out);
+int vm_debug_resume(struct vmctx *ctx, int cpuid);
+/* One instruction on this vCPU, then a VM_EVENT_STEP; flags VM_DBG_STEP_*. */
+int vm_debug_step(struct vcpu *vcpu, unsigned int flags);
+/* Insert or remove a breakpoint or watchpoint at a linear address. */
+int vm_debug_breakpoint(struct vcpu *vcpu, bool insert,
+			enum vm_dbg_bp_type type, uint64_t addr, uint64_t len);
 
 /* Statistics. */
 /*

@@ -463,6 +463,40 @@ static int vm_msi(struct vmm *vm, const struct vm_msi *m)
 	return 0;
 }
 
+/*
+ * Guest-physical memory by value: map by map, up to the first byte that is
+ * not memory.  Maps change rarely; the lock keeps one from going away
+ * under the copy.
+ */
+static int vm_gpa_rw(struct vmm *vm, struct vm_gpa_rw *a, bool write)
+{
+	uint32_t done = 0;
+
+	if (a->len == 0 || a->len > VM_GPA_RW_MAX)
+		return -EINVAL;
+	pthread_mutex_lock(&vm->lock);
+	while (done < a->len) {
+		uint64_t gpa = a->gpa + done;
+		uint32_t n = 4096 - (gpa & 4095);
+		uint8_t *p;
+
+		if (n > a->len - done)
+			n = a->len - done;
+		if (gpa < a->gpa || !(p = vmm_gpa2hva_locked(vm, gpa, n)))
+			break;
+		if (write)
+			memcpy(p, a->data + done, n);
+		else
+			memcpy(a->data + done, p, n);
+		done += n;
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (done == 0)
+		return -EFAULT;
+	a->len = done;
+	return 0;
+}
+
 /* Commands on one vCPU: find it, or say it does not exist. */
 #define VCPU_OR_ENOENT(id)                                               \
 	({                                                               \
@@ -473,7 +507,7 @@ static int vm_msi(struct vmm *vm, const struct vm_msi *m)
 		v_;                                                      \
 	})
 
-int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
+int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 {
 	int r;
 
@@ -522,6 +556,9 @@ int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg)
 			r = vmm_memmap_getnext(vm, arg);
 		pthread_mutex_unlock(&vm->lock);
 		return r;
+	case VM_READ_GPA:
+	case VM_WRITE_GPA:
+		return vm_gpa_rw(vm, arg, cmd == VM_WRITE_GPA);
 	case VM_GPA2HVA: {
 		struct vm_gpa2hva *a = arg;
 		void *p = vmm_gpa2hva(vm, a->gpa, a->len);

@@ -23,7 +23,7 @@ void vmm_destroy(struct vmm *vm);
 const char *vmm_name(const struct vmm *vm);
 
 /* Run a command: 0 or -errno. */
-int vmm_ioctl(struct vmm *vm, enum vm_cmd cmd, void *arg);
+int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg);
 
 /* The signal that kicks a thread out of KVM_RUN. */
 int vmm_kick_signal(void);

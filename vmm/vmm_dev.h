@@ -3,11 +3,18 @@
  * boundary to vmm.ko.
  *
  * Every operation on a VM is a numbered command with a flat argument struct,
- * passed to one entry point, vmm_ioctl().  The structs hold no pointers
- * except where a command is documented as in-process only (VM_RUN, and the
- * host address returned by VM_GPA2HVA), so the same commands can later be
- * carried over the VM's control socket.  Per-vCPU commands keep the vCPU id
- * in the struct's first field.
+ * passed to one entry point, vmm_ioctl().  The structs are a wire format:
+ * the VM's control socket carries them between processes as they are.  So
+ * they hold fixed-width fields only (no size_t, bool, enum or pointer),
+ * with explicit padding, and each size is checked below.  A command number
+ * carries the size of its struct and the ABI version (VMM_CMD), as
+ * FreeBSD's _IOWR does, so a peer built against another layout is refused
+ * rather than misread.  Two commands are in-process only and say so in
+ * their number (VMM_CMD_LOCAL): VM_RUN, which returns pointers into KVM's
+ * run area, and VM_GPA2HVA, which returns a host address; the socket
+ * refuses them.  Per-vCPU commands keep the vCPU id in the struct's first
+ * field.  The enums below name the values that fields of type uint32_t
+ * take.
  *
  * Threading: vmm_ioctl() may be called from any thread.  Commands that read
  * or write guest CPU state (registers, translation with the vCPU's paging,
@@ -282,18 +289,22 @@ enum vm_cpu_mode {
 	CPU_MODE_64BIT,
 };
 
-/* What a walk needs to know of the CPU: vm_get_guest_paging() fills it. */
+/*
+ * What a walk needs to know of the CPU: vm_get_guest_paging() fills it.
+ * The flags are 0 or 1.
+ */
 struct vm_guest_paging {
 	uint64_t cr3;
-	int cpl;
-	enum vm_cpu_mode cpu_mode;
-	enum vm_paging_mode paging_mode;
-	bool wp; /* CR0.WP */
-	bool nxe; /* EFER.NXE */
-	bool smep; /* CR4.SMEP */
-	bool smap; /* CR4.SMAP */
-	bool ac; /* RFLAGS.AC, which lifts SMAP */
-	bool pse; /* CR4.PSE, 4 MiB pages in 32-bit paging */
+	int32_t cpl;
+	uint32_t cpu_mode; /* enum vm_cpu_mode */
+	uint32_t paging_mode; /* enum vm_paging_mode */
+	uint8_t wp; /* CR0.WP */
+	uint8_t nxe; /* EFER.NXE */
+	uint8_t smep; /* CR4.SMEP */
+	uint8_t smap; /* CR4.SMAP */
+	uint8_t ac; /* RFLAGS.AC, which lifts SMAP */
+	uint8_t pse; /* CR4.PSE, 4 MiB pages in 32-bit paging */
+	uint8_t pad[6];
 };
 
 /* Access kinds for translation: a bitmask of these. */
@@ -308,7 +319,9 @@ struct vm_guest_paging {
 #define PGEX_RSVD 0x08
 #define PGEX_I 0x10
 
-/* Exception vectors used by the walker. */
+/* Exception vectors used by the walker and the debugger. */
+#define IDT_DB 1
+#define IDT_BP 3
 #define IDT_GP 13
 #define IDT_PF 14
 
@@ -324,17 +337,19 @@ struct vm_guest_paging {
  * dirty bits, and on a fault injects the exception (with CR2).
  */
 struct vm_gla2gpa {
-	int cpuid; /* in */
-	bool use_current; /* in */
+	int32_t cpuid; /* in */
+	uint8_t use_current; /* in: 0 or 1 */
+	uint8_t fault; /* out: 0 or 1 */
+	uint8_t pad[2];
 	struct vm_guest_paging paging; /* in */
 	uint64_t gla; /* in */
-	int prot; /* in: VM_PROT_* */
-	uint64_t gpa; /* out, when !fault */
-	bool fault; /* out */
-	int vector; /* out, when fault */
+	int32_t prot; /* in: VM_PROT_* */
+	int32_t vector; /* out, when fault */
 	uint32_t error_code; /* out, when fault */
-	int fault_level; /* out, when fault */
-	int levels; /* out: entries read */
+	int32_t fault_level; /* out, when fault */
+	int32_t levels; /* out: entries read */
+	uint32_t pad2;
+	uint64_t gpa; /* out, when !fault */
 	uint64_t pte[VM_WALK_MAX_LEVELS]; /* out: entries, top first */
 	uint64_t page_size; /* out, when !fault */
 };
@@ -343,8 +358,9 @@ struct vm_gla2gpa {
 #define VM_SYSMEM 0
 
 struct vm_memseg {
-	int segid; /* in */
-	size_t len; /* in: alloc; out: get */
+	int32_t segid; /* in */
+	uint32_t pad;
+	uint64_t len; /* in: alloc; out: get */
 	char name[VM_NAME_MAX]; /* in: alloc ("" for sysmem); out */
 };
 
@@ -357,16 +373,17 @@ struct vm_memseg {
 
 struct vm_memmap {
 	uint64_t gpa; /* in/out */
-	int segid; /* in/out */
 	uint64_t segoff; /* in/out */
-	size_t len; /* in/out */
-	int prot; /* in/out: VM_PROT_* */
-	int flags; /* in/out: VM_MEMMAP_F_* */
+	uint64_t len; /* in/out */
+	int32_t segid; /* in/out */
+	int32_t prot; /* in/out: VM_PROT_* */
+	int32_t flags; /* in/out: VM_MEMMAP_F_* */
+	uint32_t pad;
 };
 
 struct vm_munmap {
 	uint64_t gpa;
-	size_t len;
+	uint64_t len;
 };
 
 /*
@@ -375,57 +392,79 @@ struct vm_munmap {
  * memory; without VM_PROT_WRITE every guest write exits as an MMIO write
  * carrying the data, memory unchanged; with no access bits every guest
  * access exits as MMIO (instruction fetches from such a page cannot be
- * emulated).  VM_GPA2HVA still reaches the memory, so the monitor can
- * perform the access itself.  A debugger's watchpoints are built on this.
+ * emulated).  VM_GPA2HVA, VM_READ_GPA and VM_WRITE_GPA still reach the
+ * memory, so the monitor can perform the access itself.  A debugger's
+ * watchpoints are built on this.
  */
 struct vm_gpa_prot {
 	uint64_t gpa;
-	size_t len;
-	int prot; /* VM_PROT_* */
+	uint64_t len;
+	int32_t prot; /* VM_PROT_* */
+	uint32_t pad;
 };
 
 /* VM_GPA2HVA: in-process only. */
 struct vm_gpa2hva {
 	uint64_t gpa; /* in */
-	size_t len; /* in: the range must lie in one map */
+	uint64_t len; /* in: the range must lie in one map */
 	void *hva; /* out */
 };
 
+/*
+ * VM_READ_GPA / VM_WRITE_GPA: guest-physical memory by value, for a client
+ * in another process.  Up to VM_GPA_RW_MAX bytes from gpa; the range may
+ * span maps, and stops at the first byte that is not memory: `len` is then
+ * lowered to the bytes done (out).  -EFAULT when not even the first byte is
+ * memory, -EINVAL when len is 0 or above VM_GPA_RW_MAX.  Page protection
+ * (VM_PROTECT_GPA) does not apply: this is the monitor's access.
+ */
+#define VM_GPA_RW_MAX 4096
+
+struct vm_gpa_rw {
+	uint64_t gpa; /* in */
+	uint32_t len; /* in: bytes wanted; out: bytes done */
+	uint32_t pad;
+	uint8_t data[VM_GPA_RW_MAX]; /* out for READ, in for WRITE */
+};
+
+/* VM_RUN: in-process only (vm_exit holds pointers into KVM's run area). */
 struct vm_run {
-	int cpuid;
-	struct vm_exit *vm_exit; /* in-process only */
+	int32_t cpuid;
+	uint32_t pad;
+	struct vm_exit *vm_exit;
 };
 
 struct vm_register {
-	int cpuid;
-	int regnum;
+	int32_t cpuid;
+	int32_t regnum;
 	uint64_t regval;
 };
 
 struct vm_register_set {
-	int cpuid;
-	unsigned int count;
-	int regnums[VM_REGSET_MAX];
+	int32_t cpuid;
+	uint32_t count;
+	int32_t regnums[VM_REGSET_MAX];
 	uint64_t regvals[VM_REGSET_MAX];
 };
 
 struct vm_capability {
-	int cpuid;
-	enum vm_cap_type captype;
-	int capval;
+	int32_t cpuid;
+	uint32_t captype; /* enum vm_cap_type */
+	int32_t capval;
 };
 
 /* Debug-register breakpoints and watchpoints for the monitor's debugger. */
 struct vm_hw_debug {
-	int cpuid;
-	bool enable;
+	int32_t cpuid;
+	uint8_t enable; /* 0 or 1 */
+	uint8_t pad[3];
 	uint64_t dr[4]; /* linear addresses */
 	uint64_t dr7; /* enables, kinds and lengths */
 };
 
 /* VM_SUSPEND_CPU / VM_RESUME_CPU / VM_ACTIVATE_CPU; cpuid -1 means all. */
 struct vm_activate_cpu {
-	int cpuid;
+	int32_t cpuid;
 };
 
 enum vm_cpuset_which {
@@ -435,12 +474,13 @@ enum vm_cpuset_which {
 };
 
 struct vm_cpus {
-	enum vm_cpuset_which which;
+	uint32_t which; /* enum vm_cpuset_which */
+	uint32_t pad;
 	struct vm_cpuset cpus; /* out */
 };
 
 struct vm_suspend {
-	enum vm_suspend_how how;
+	uint32_t how; /* enum vm_suspend_how */
 };
 
 struct vm_cpu_topology {
@@ -451,15 +491,24 @@ struct vm_cpu_topology {
 };
 
 /*
- * The exception is delivered at the vCPU's current rip, as a fault is: to
- * deliver a trap (#BP, #OF) the caller first moves rip past the instruction.
+ * VM_INJECT_EXCEPTION: deliver an exception to a stopped vCPU when it next
+ * runs.  A fault (#UD, #GP, #PF...) is delivered at the current rip.  A
+ * trap that an instruction raises (#BP from int3, #OF from into) gives the
+ * instruction's length in inst_length, with rip still at the instruction:
+ * the guest's handler then sees rip + inst_length, whatever the KVM (VMX
+ * and SVM inject these as software exceptions and advance rip themselves).
+ * `payload` is CR2 for #PF, and for #DB the DR6 bits that say why (B0-B3,
+ * BS); it is ignored for other vectors.
  */
 struct vm_exception {
-	int cpuid;
-	int vector;
-	bool error_code_valid;
+	int32_t cpuid;
+	int32_t vector;
+	uint8_t error_code_valid; /* 0 or 1 */
+	uint8_t pad[3];
 	uint32_t error_code;
-	uint64_t cr2; /* with IDT_PF: the faulting address */
+	uint64_t payload; /* #PF: the faulting address; #DB: DR6 bits */
+	uint32_t inst_length; /* #BP, #OF: the raising instruction's length */
+	uint32_t pad2;
 };
 
 /*
@@ -475,16 +524,16 @@ enum vm_runstate {
 };
 
 struct vm_run_state {
-	int cpuid;
-	enum vm_runstate state; /* out */
+	int32_t cpuid;
+	uint32_t state; /* out: enum vm_runstate */
 };
 
 struct vm_nmi {
-	int cpuid;
+	int32_t cpuid;
 };
 
 struct vm_irq {
-	int irq; /* ISA irq 0-15, or IOAPIC pin */
+	int32_t irq; /* ISA irq 0-15, or IOAPIC pin */
 };
 
 struct vm_msi {
@@ -499,70 +548,119 @@ struct vm_msi {
  * `index`; VM_STAT_DESC names counter `index` (-ENOENT past the last).
  */
 struct vm_stats {
-	int cpuid; /* in */
-	int index; /* in: first counter */
-	int num_entries; /* out */
+	int32_t cpuid; /* in */
+	int32_t index; /* in: first counter */
+	int32_t num_entries; /* out */
+	uint32_t pad;
 	uint64_t tv_usec; /* out: when read, CLOCK_MONOTONIC */
 	uint64_t statbuf[VM_STATS_BATCH]; /* out */
 };
 
 struct vm_stat_desc {
-	int index; /* in */
+	int32_t index; /* in */
 	char desc[VM_STAT_NAME_MAX]; /* out */
 };
 
+/* The wire format's sizes, checked where they are defined. */
+#define VMM_CHECK_SIZE(type, size) \
+	_Static_assert(sizeof(type) == (size), #type " changed size")
+VMM_CHECK_SIZE(struct vm_cpuset, 32);
+VMM_CHECK_SIZE(struct vm_guest_paging, 32);
+VMM_CHECK_SIZE(struct vm_gla2gpa, 128);
+VMM_CHECK_SIZE(struct vm_memseg, 80);
+VMM_CHECK_SIZE(struct vm_memmap, 40);
+VMM_CHECK_SIZE(struct vm_munmap, 16);
+VMM_CHECK_SIZE(struct vm_gpa_prot, 24);
+VMM_CHECK_SIZE(struct vm_gpa2hva, 24);
+VMM_CHECK_SIZE(struct vm_gpa_rw, 16 + VM_GPA_RW_MAX);
+VMM_CHECK_SIZE(struct vm_run, 16);
+VMM_CHECK_SIZE(struct vm_register, 16);
+VMM_CHECK_SIZE(struct vm_register_set, 8 + 12 * VM_REGSET_MAX);
+VMM_CHECK_SIZE(struct vm_capability, 12);
+VMM_CHECK_SIZE(struct vm_hw_debug, 48);
+VMM_CHECK_SIZE(struct vm_activate_cpu, 4);
+VMM_CHECK_SIZE(struct vm_cpus, 40);
+VMM_CHECK_SIZE(struct vm_suspend, 4);
+VMM_CHECK_SIZE(struct vm_cpu_topology, 8);
+VMM_CHECK_SIZE(struct vm_exception, 32);
+VMM_CHECK_SIZE(struct vm_run_state, 8);
+VMM_CHECK_SIZE(struct vm_nmi, 4);
+VMM_CHECK_SIZE(struct vm_irq, 4);
+VMM_CHECK_SIZE(struct vm_msi, 16);
+VMM_CHECK_SIZE(struct vm_stats, 24 + 8 * VM_STATS_BATCH);
+VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
+
+/*
+ * Command numbers, after FreeBSD's _IOWR: bits 0-7 the command, 8-15 the
+ * ABI version, 16-28 the size of the argument struct, bit 29 set for a
+ * command that is in-process only.  A command without an argument has
+ * size 0.  The version changes whenever a struct's layout or a command's
+ * meaning does.
+ */
+#define VMM_ABI_VERSION 1
+#define VMM_CMD_SIZE_MAX 0x1fff
+#define VMM_CMD_LOCAL (1u << 29)
+#define VMM_CMD_(nr, size)                                 \
+	((uint32_t)(nr) | (uint32_t)VMM_ABI_VERSION << 8 | \
+	 (uint32_t)(size) << 16)
+#define VMM_CMD(nr, type) VMM_CMD_(nr, sizeof(type))
+#define VMM_CMD_NR(cmd) ((cmd)&0xff)
+#define VMM_CMD_VERSION(cmd) (((cmd) >> 8) & 0xff)
+#define VMM_CMD_SIZE(cmd) (((cmd) >> 16) & VMM_CMD_SIZE_MAX)
+
 /* The commands. */
-enum vm_cmd {
-	/* lifecycle */
-	VM_REINIT = 1,
-	VM_SUSPEND, /* struct vm_suspend */
-	/*
-	 * Start a halt probe: each vCPU's thread looks at its own state after
-	 * a kick, and when every vCPU is halted with interrupts disabled (or
-	 * waits for a SIPI) on two probes in a row, the VM is suspended with
-	 * VM_SUSPEND_HALT.  KVM runs HLT in the kernel, so without probes no
-	 * one would notice a guest that has stopped for good.  No argument.
-	 */
-	VM_CHECK_HALT,
-	VM_ACTIVATE_CPU, /* struct vm_activate_cpu */
-	VM_GET_CPUS, /* struct vm_cpus */
-	VM_SET_TOPOLOGY, /* struct vm_cpu_topology */
-	VM_GET_TOPOLOGY, /* struct vm_cpu_topology */
-	/* memory */
-	VM_ALLOC_MEMSEG = 16, /* struct vm_memseg */
-	VM_GET_MEMSEG, /* struct vm_memseg */
-	VM_MMAP_MEMSEG, /* struct vm_memmap */
-	VM_MUNMAP_MEMSEG, /* struct vm_munmap */
-	VM_MMAP_GETNEXT, /* struct vm_memmap: first map at or above gpa */
-	VM_GPA2HVA, /* struct vm_gpa2hva */
-	VM_PROTECT_GPA, /* struct vm_gpa_prot */
-	/* run */
-	VM_RUN = 32, /* struct vm_run */
-	/* registers */
-	VM_GET_REGISTER = 40, /* struct vm_register */
-	VM_SET_REGISTER, /* struct vm_register */
-	VM_GET_REGISTER_SET, /* struct vm_register_set */
-	VM_SET_REGISTER_SET, /* struct vm_register_set */
-	/* debug */
-	VM_SUSPEND_CPU = 48, /* struct vm_activate_cpu */
-	VM_RESUME_CPU, /* struct vm_activate_cpu */
-	VM_GET_CAPABILITY, /* struct vm_capability */
-	VM_SET_CAPABILITY, /* struct vm_capability */
-	VM_SET_HW_DEBUG, /* struct vm_hw_debug */
-	VM_GET_RUN_STATE, /* struct vm_run_state */
-	/* translation */
-	VM_GLA2GPA = 56, /* struct vm_gla2gpa */
-	VM_GLA2GPA_NOFAULT, /* struct vm_gla2gpa */
-	/* events */
-	VM_INJECT_EXCEPTION = 64, /* struct vm_exception */
-	VM_INJECT_NMI, /* struct vm_nmi */
-	VM_ISA_ASSERT_IRQ, /* struct vm_irq */
-	VM_ISA_DEASSERT_IRQ, /* struct vm_irq */
-	VM_ISA_PULSE_IRQ, /* struct vm_irq */
-	VM_LAPIC_MSI, /* struct vm_msi */
-	/* observation */
-	VM_STATS = 80, /* struct vm_stats */
-	VM_STAT_DESC, /* struct vm_stat_desc */
-};
+/* lifecycle */
+#define VM_REINIT VMM_CMD_(1, 0)
+#define VM_SUSPEND VMM_CMD(2, struct vm_suspend)
+/*
+ * Start a halt probe: each vCPU's thread looks at its own state after a
+ * kick, and when every vCPU is halted with interrupts disabled (or waits
+ * for a SIPI) on two probes in a row, the VM is suspended with
+ * VM_SUSPEND_HALT.  KVM runs HLT in the kernel, so without probes no one
+ * would notice a guest that has stopped for good.  No argument.
+ */
+#define VM_CHECK_HALT VMM_CMD_(3, 0)
+#define VM_ACTIVATE_CPU VMM_CMD(4, struct vm_activate_cpu)
+#define VM_GET_CPUS VMM_CMD(5, struct vm_cpus)
+#define VM_SET_TOPOLOGY VMM_CMD(6, struct vm_cpu_topology)
+#define VM_GET_TOPOLOGY VMM_CMD(7, struct vm_cpu_topology)
+/* memory */
+#define VM_ALLOC_MEMSEG VMM_CMD(16, struct vm_memseg)
+#define VM_GET_MEMSEG VMM_CMD(17, struct vm_memseg)
+#define VM_MMAP_MEMSEG VMM_CMD(18, struct vm_memmap)
+#define VM_MUNMAP_MEMSEG VMM_CMD(19, struct vm_munmap)
+/* the first map at or above gpa */
+#define VM_MMAP_GETNEXT VMM_CMD(20, struct vm_memmap)
+#define VM_GPA2HVA (VMM_CMD(21, struct vm_gpa2hva) | VMM_CMD_LOCAL)
+#define VM_PROTECT_GPA VMM_CMD(22, struct vm_gpa_prot)
+#define VM_READ_GPA VMM_CMD(23, struct vm_gpa_rw)
+#define VM_WRITE_GPA VMM_CMD(24, struct vm_gpa_rw)
+/* run */
+#define VM_RUN (VMM_CMD(32, struct vm_run) | VMM_CMD_LOCAL)
+/* registers */
+#define VM_GET_REGISTER VMM_CMD(40, struct vm_register)
+#define VM_SET_REGISTER VMM_CMD(41, struct vm_register)
+#define VM_GET_REGISTER_SET VMM_CMD(42, struct vm_register_set)
+#define VM_SET_REGISTER_SET VMM_CMD(43, struct vm_register_set)
+/* debug */
+#define VM_SUSPEND_CPU VMM_CMD(48, struct vm_activate_cpu)
+#define VM_RESUME_CPU VMM_CMD(49, struct vm_activate_cpu)
+#define VM_GET_CAPABILITY VMM_CMD(50, struct vm_capability)
+#define VM_SET_CAPABILITY VMM_CMD(51, struct vm_capability)
+#define VM_SET_HW_DEBUG VMM_CMD(52, struct vm_hw_debug)
+#define VM_GET_RUN_STATE VMM_CMD(53, struct vm_run_state)
+/* translation */
+#define VM_GLA2GPA VMM_CMD(56, struct vm_gla2gpa)
+#define VM_GLA2GPA_NOFAULT VMM_CMD(57, struct vm_gla2gpa)
+/* events */
+#define VM_INJECT_EXCEPTION VMM_CMD(64, struct vm_exception)
+#define VM_INJECT_NMI VMM_CMD(65, struct vm_nmi)
+#define VM_ISA_ASSERT_IRQ VMM_CMD(66, struct vm_irq)
+#define VM_ISA_DEASSERT_IRQ VMM_CMD(67, struct vm_irq)
+#define VM_ISA_PULSE_IRQ VMM_CMD(68, struct vm_irq)
+#define VM_LAPIC_MSI VMM_CMD(69, struct vm_msi)
+/* observation */
+#define VM_STATS VMM_CMD(80, struct vm_stats)
+#define VM_STAT_DESC VMM_CMD(81, struct vm_stat_desc)
 
 #endif

@@ -408,10 +408,10 @@ void vmm_paging_from_regs(uint64_t cr0, uint64_t cr3, uint64_t cr4,
 	paging->cpl = paging->cpu_mode == CPU_MODE_REAL ?
 			      0 :
 			      (int)VM_SEG_ACCESS_DPL(ss_access);
-	paging->wp = cr0 & CR0_WP;
-	paging->nxe = efer & EFER_NXE;
-	paging->smep = cr4 & CR4_SMEP;
-	paging->smap = cr4 & CR4_SMAP;
-	paging->ac = rflags & RFLAGS_AC;
-	paging->pse = cr4 & CR4_PSE;
+	paging->wp = !!(cr0 & CR0_WP);
+	paging->nxe = !!(efer & EFER_NXE);
+	paging->smep = !!(cr4 & CR4_SMEP);
+	paging->smap = !!(cr4 & CR4_SMAP);
+	paging->ac = !!(rflags & RFLAGS_AC);
+	paging->pse = !!(cr4 & CR4_PSE);
 }

@@ -547,7 +547,7 @@ int vmm_gla2gpa(struct vmm_vcpu *v, struct vm_gla2gpa *w, bool nofault)
 			.vector = out.vector,
 			.error_code_valid = true,
 			.error_code = out.error_code,
-			.cr2 = w->gla,
+			.payload = w->gla,
 		};
 
 		if ((r = vmm_inject_exception(v, &e)) < 0)

@@ -535,7 +535,8 @@ int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 	struct kvm_vcpu_events ev;
 	bool has_ec;
 
-	if (e->vector < 0 || e->vector >= 32 || e->vector == 2)
+	if (e->vector < 0 || e->vector >= 32 || e->vector == 2 ||
+	    e->error_code_valid > 1)
 		return -EINVAL;
 	/* Exceptions that push an error code, and only those. */
 	has_ec = e->vector == 8 || (e->vector >= 10 && e->vector <= 14) ||
@@ -546,10 +547,26 @@ int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 		return -errno;
 	if (ev.exception.injected || ev.exception.pending)
 		return -EBUSY;
+	if (e->inst_length > 15 ||
+	    (e->inst_length && e->vector != IDT_BP && e->vector != 4 /* #OF */))
+		return -EINVAL;
 	if (e->vector == IDT_PF) {
 		int reg = VM_REG_GUEST_CR2;
-		int r = vmm_set_regset(v, 1, &reg, &e->cr2);
+		int r = vmm_set_regset(v, 1, &reg, &e->payload);
 
+		if (r < 0)
+			return r;
+	}
+	if (e->inst_length) {
+		/* The trap is delivered after the instruction. */
+		int reg = VM_REG_GUEST_RIP;
+		uint64_t rip;
+		int r = vmm_get_regset(v, 1, &reg, &rip);
+
+		if (r == 0) {
+			rip += e->inst_length;
+			r = vmm_set_regset(v, 1, &reg, &rip);
+		}
 		if (r < 0)
 			return r;
 	}

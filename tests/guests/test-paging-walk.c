@@ -146,9 +146,9 @@ static void paging_from_header(const uint8_t *res, struct vm_guest_paging *pg)
 	pg->cpu_mode = mode >= GUEST_PAGING_MODE_64 ? CPU_MODE_COMPATIBILITY :
 						      CPU_MODE_PROTECTED;
 	pg->paging_mode = modes_abi[mode];
-	pg->wp = rd64(res + GUEST_PAGING_CR0) & (1u << 16);
-	pg->nxe = rd64(res + GUEST_PAGING_EFER) & (1u << 11);
-	pg->pse = rd64(res + GUEST_PAGING_CR4) & (1u << 4);
+	pg->wp = !!(rd64(res + GUEST_PAGING_CR0) & (1u << 16));
+	pg->nxe = !!(rd64(res + GUEST_PAGING_EFER) & (1u << 11));
+	pg->pse = !!(rd64(res + GUEST_PAGING_CR4) & (1u << 4));
 }
 
 /* live: the mode is on in the vCPU; else only in the header. */

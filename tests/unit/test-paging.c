@@ -506,11 +506,11 @@ static void paging_init(struct vm_guest_paging *pg, const struct chain *c,
 	pg->cpl = flags & F_CPL3 ? 3 : flags & F_CPL1 ? 1 : 0;
 	pg->cpu_mode = c->top >= 4 ? CPU_MODE_64BIT : CPU_MODE_PROTECTED;
 	pg->paging_mode = c->mode;
-	pg->wp = flags & F_WP;
-	pg->nxe = flags & F_NXE;
-	pg->smep = flags & F_SMEP;
-	pg->smap = flags & F_SMAP;
-	pg->ac = flags & F_AC;
+	pg->wp = !!(flags & F_WP);
+	pg->nxe = !!(flags & F_NXE);
+	pg->smep = !!(flags & F_SMEP);
+	pg->smap = !!(flags & F_SMAP);
+	pg->ac = !!(flags & F_AC);
 	pg->pse = !(flags & F_NOPSE);
 }
 

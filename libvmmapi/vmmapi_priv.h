@@ -1,0 +1,42 @@
+/*
+ * vmmapi_priv.h: libvmmapi's handles and its two transports, shared by
+ * vmmapi.c (the API and the in-process transport) and vmmapi_remote.c
+ * (the control socket's client side).
+ */
+#ifndef VMMAPI_PRIV_H
+#define VMMAPI_PRIV_H
+
+#include "libvmmapi/vmm_ctl.h"
+#include "libvmmapi/vmmapi.h"
+
+struct vmm;
+struct vm_remote;
+
+struct vmctx {
+	struct vmm *vmm; /* in-process: the VM this process created */
+	struct vm_remote *remote; /* remote: a connection to its monitor */
+	char name[VM_NAME_MAX]; /* remote: the VM's name */
+	size_t lowmem; /* system memory below the PCI hole */
+	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
+	vm_services_fn *services; /* in-process: the monitor's services */
+	void *services_arg;
+};
+
+struct vcpu {
+	struct vmctx *ctx;
+	int id;
+};
+
+/*
+ * The control socket's client.  vm_remote_open connects to the VM named
+ * `name` and says hello (0, or -errno: -ENOENT no such VM, -ECONNREFUSED
+ * its monitor is gone, -EPROTONOSUPPORT another ABI version...).
+ * vm_remote_call sends one request and waits for its reply, keeping the
+ * events that arrive meanwhile; it is thread-safe.
+ */
+int vm_remote_open(const char *name, struct vm_remote **out,
+		   struct vm_ctl_hello *hello);
+int vm_remote_call(struct vm_remote *r, uint32_t cmd, void *arg);
+void vm_remote_close(struct vm_remote *r);
+
+#endif
