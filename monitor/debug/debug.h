@@ -1,0 +1,152 @@
+/*
+ * debug/debug.h: the monitor's debug core, always on (DESIGN.md, "The
+ * debug core").  It stops, resumes and steps vCPUs, owns breakpoints and
+ * watchpoints, and publishes what happens on an event bus.  Its clients -
+ * the gdb stub, the control socket's connections, later the Tcl console
+ * and the tracer - are peers: none of them owns the VM's stops.
+ *
+ * THIS HEADER IS THE CONTRACT; the implementation is being written.
+ *
+ * All-stop.  A stop puts vCPUs in vmm's debug set (VM_SUSPEND_CPU) and
+ * waits, with a bound, until each vCPU thread has parked in
+ * dbg_vcpu_park(); what a client then reads is final (pending port or MMIO
+ * input was completed by vmm before the DEBUG exit).  A vCPU that stops by
+ * itself (a breakpoint, a watchpoint, a finished step) stops the others,
+ * publishes the event and parks.  Any client may resume.
+ *
+ * Owners.  Each client takes an owner id (dbg_owner_alloc) and passes it
+ * with its requests; events say who asked.  Breakpoints and watchpoints
+ * are counted per owner: the same one from gdb and from the console is
+ * one in the guest, and stays until every owner removed it.
+ * dbg_owner_free() removes what an owner left.
+ *
+ * Guest first.  A debug exit that no breakpoint, watchpoint or step of an
+ * owner explains (the guest's own int3, icebp, TF stepping, or debug
+ * registers it set) is delivered to the guest, never ends the VM, and is
+ * not reported.
+ *
+ * Threads.  Requests (dbg_stop ... dbg_breakpoint, dbg_services) come from
+ * the control thread, one at a time; they never wait on a vCPU without a
+ * bound.  vCPU threads call the dbg_vcpu_* hooks.  Publishing never blocks:
+ * a subscriber that does not read loses events, counted in the next one it
+ * gets.
+ */
+#ifndef MONITOR_DEBUG_DEBUG_H
+#define MONITOR_DEBUG_DEBUG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "libvmmapi/vmmapi.h"
+
+struct vitro;
+struct vitro_vcpu;
+struct dbg_core;
+struct dbg_sub;
+
+/* How long a stop waits for each vCPU by default, in milliseconds. */
+#define DBG_STOP_TIMEOUT_MS 2000
+
+/*
+ * The core of VM vm, before its vCPU threads start.  With `hold`, every
+ * vCPU is held before its first instruction until a client resumes it
+ * (-G w).  Probes of what the host's KVM can do run on first need.  NULL
+ * with errno set.  Registers dbg_services with vm_set_services().
+ */
+struct dbg_core *dbg_create(struct vitro *vm, bool hold);
+void dbg_destroy(struct dbg_core *d);
+
+/*
+ * The VM is ending with `status`: publish VM_EVENT_END, let every parked
+ * vCPU go and never park one again.
+ */
+void dbg_vm_ending(struct dbg_core *d, int status);
+
+/* Owners: 0 .. VM_DBG_OWNER_MAX-1, or -EUSERS when all are taken. */
+int dbg_owner_alloc(struct dbg_core *d, const char *name);
+/* Remove the owner's breakpoints and watchpoints, and free its id. */
+void dbg_owner_free(struct dbg_core *d, int owner);
+
+/*
+ * Stop vCPU cpuid (-1: all) and wait up to timeout_ms for each to park.
+ * 0 when all are parked; -ETIMEDOUT when some are not, which are named in
+ * out->late with their state (a log line says so too); out may be NULL.
+ * A late vCPU parks when it can and stays stopped.  Publishes VM_EVENT_STOP
+ * for the asking owner.
+ */
+int dbg_stop(struct dbg_core *d, int owner, int cpuid, unsigned int timeout_ms,
+	     struct vm_dbg_stop *out);
+/* Let vCPU cpuid (-1: all) run; publishes VM_EVENT_RESUME. */
+int dbg_resume(struct dbg_core *d, int owner, int cpuid);
+/*
+ * Step one parked vCPU by one instruction (the others stay); it publishes
+ * VM_EVENT_STEP when done, or the stop it met first.  Fails, leaving every
+ * vCPU as it was, when the step cannot be armed.
+ */
+int dbg_step(struct dbg_core *d, int owner, int cpuid, unsigned int flags);
+
+/*
+ * Resume with one action per vCPU, as gdb's vCont does: act[i] (enum
+ * dbg_action) for vCPU i; step_flags (VM_DBG_STEP_*) for the steppers.
+ */
+enum dbg_action { DBG_STAY, DBG_RUN, DBG_STEP };
+int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
+		    unsigned int step_flags);
+
+/* What vCPU cpuid's thread is doing now (enum vm_dbg_cpu_state). */
+int dbg_cpu_state(struct dbg_core *d, int cpuid);
+
+/*
+ * Insert or remove a breakpoint or watchpoint for `owner`, translating
+ * addr with vCPU cpuid's paging.  Errors: -EOPNOTSUPP a kind never
+ * supported here, -ENOSPC out of slots, -EINVAL a range that cannot be
+ * watched, -EFAULT an address not mapped, -EPERM a page the CPU itself
+ * needs (with a log line), -ENOENT removing what this owner does not have.
+ */
+int dbg_breakpoint(struct dbg_core *d, int owner, bool insert,
+		   enum vm_dbg_bp_type type, uint64_t addr, uint64_t len,
+		   int cpuid);
+
+/*
+ * Events.  A subscription is a bounded queue with an eventfd that is
+ * readable while events are queued; mask is 1 << enum vm_event_type.
+ */
+struct dbg_sub *dbg_subscribe(struct dbg_core *d, uint32_t mask);
+void dbg_unsubscribe(struct dbg_sub *s);
+int dbg_sub_fd(const struct dbg_sub *s);
+/* Take the oldest event; false when none.  Clears the fd when empty. */
+bool dbg_sub_take(struct dbg_sub *s, struct vm_event *ev);
+/* Publish from any thread; never blocks. */
+void dbg_publish(struct dbg_core *d, const struct vm_event *ev);
+
+/*
+ * libvmmapi's services handler (vm_set_services): VM_DBG_STOP,
+ * VM_DBG_RESUME, VM_DBG_STEP and VM_DBG_BREAKPOINT, with the owner in
+ * the struct where it has one.
+ */
+int dbg_services(void *core, uint32_t cmd, void *data);
+
+/* vCPU hooks, on the vCPU's own thread. */
+
+/* What the thread does now (enum vm_dbg_cpu_state), for stop reports. */
+void dbg_vcpu_set_state(struct dbg_core *d, struct vitro_vcpu *vc, int state);
+/* VM_EXITCODE_DEBUG: park until resumed. */
+void dbg_vcpu_park(struct dbg_core *d, struct vitro_vcpu *vc);
+/*
+ * MTRAP, BPT, HWBP, and INST_EMUL: a client's stop (parks, returns true),
+ * a debug event of the guest's own (delivered to the guest, returns
+ * true), or none of the core's business (false: the caller handles it).
+ */
+bool dbg_vcpu_exit(struct dbg_core *d, struct vitro_vcpu *vc,
+		   const struct vm_exit *vme);
+/*
+ * An MMIO exit at a guest-physical address that is memory (a watched
+ * page): perform the access as the instruction would, and stop if it hits
+ * a watchpoint.  False when gpa is not memory.
+ */
+bool dbg_vcpu_memory_access(struct dbg_core *d, struct vitro_vcpu *vc,
+			    const struct vm_exit *vme);
+/* The thread is ending: stops no longer wait for it. */
+void dbg_vcpu_exited(struct dbg_core *d, struct vitro_vcpu *vc);
+
+#endif
