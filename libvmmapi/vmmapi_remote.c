@@ -144,6 +144,23 @@ static int rx_one(struct vm_remote *r, int timeout_ms, size_t *len)
 	return 1;
 }
 
+/*
+ * The monitor closed the connection before it took a request: if it
+ * refused us, its one message says why (vmm_ctl.h).  io_lock held.
+ */
+static int refusal(struct vm_remote *r)
+{
+	const struct vm_ctl_hdr *h = (const struct vm_ctl_hdr *)r->rx;
+	ssize_t n;
+
+	while ((n = recv(r->fd, r->rx, sizeof(r->rx), MSG_DONTWAIT)) > 0) {
+		if ((size_t)n >= sizeof(*h) && h->magic == VM_CTL_MAGIC &&
+		    h->cmd != VM_CTL_EVENT && h->seq == 0 && h->error < 0)
+			return h->error;
+	}
+	return -ECONNRESET;
+}
+
 /* Send a whole message by the deadline.  io_lock held. */
 static int tx(struct vm_remote *r, size_t len, uint64_t deadline)
 {
@@ -159,7 +176,7 @@ static int tx(struct vm_remote *r, size_t len, uint64_t deadline)
 		if (errno == EPIPE || errno == ECONNRESET ||
 		    errno == ENOTCONN) {
 			r->dead = true;
-			return -ECONNRESET;
+			return refusal(r);
 		}
 		if (errno != EAGAIN && errno != EINTR)
 			return -errno;
