@@ -64,7 +64,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		}
 		if (!req.cmd || len != sizeof(struct vm_ctl_hdr) +
-					       VMM_CMD_SIZE(req.hdr.cmd))
+						VMM_CMD_SIZE(req.hdr.cmd))
 			abort();
 		if (req.cmd->policy == CTL_HELLO ||
 		    req.cmd->policy == CTL_SUBSCRIBE)
