@@ -339,6 +339,7 @@ int main(int argc, char **argv)
 	char err[512], msg[LOADER_MSG_MAX];
 	double startup_ms = 0;
 	sigset_t sigs;
+	bool ctl_fatal;
 	int r, status = VITRO_EXIT_ERROR;
 
 	if (options_parse(argc, argv, &vm.opt, err, sizeof(err)) < 0) {
@@ -419,18 +420,14 @@ int main(int argc, char **argv)
 			vitro_log("gdb: %s; going on without a debugger", err);
 	}
 	vm.core = dbg_stub_create(&vm); /* dbg_stub: goes with the core */
-	{
-		bool fatal;
-
-		vm.ctl = ctl_server_start(&vm, &fatal, err, sizeof(err));
-		if (!vm.ctl && fatal) {
-			fprintf(stderr, "vitro: %s\n", err);
-			goto out_devices;
-		}
-		if (!vm.ctl)
-			vitro_log("control socket: %s; going on without one",
-				  err);
+	/* Like -G, a control socket that cannot be served costs only itself. */
+	vm.ctl = ctl_server_start(&vm, &ctl_fatal, err, sizeof(err));
+	if (!vm.ctl && ctl_fatal) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_devices;
 	}
+	if (!vm.ctl)
+		vitro_log("control socket: %s; going on without one", err);
 
 	startup_ms = cpu_ms();
 	if ((r = vitro_vcpus_start(&vm)) < 0) {
