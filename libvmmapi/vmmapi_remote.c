@@ -44,8 +44,10 @@ struct vm_remote {
 	struct vm_event *q; /* EVQ_MAX of them, a ring; q_lock */
 	unsigned int q_head, q_len; /* q_lock */
 	uint32_t q_dropped; /* events that did not fit; q_lock */
-	uint8_t rx[VM_CTL_MSG_MAX + 1]; /* io_lock */
-	uint8_t tx[VM_CTL_MSG_MAX]; /* io_lock */
+	/* Aligned for the structs read from them in place. */
+	uint8_t rx[VM_CTL_MSG_MAX + 1]
+		__attribute__((aligned(8))); /* io_lock */
+	uint8_t tx[VM_CTL_MSG_MAX] __attribute__((aligned(8))); /* io_lock */
 };
 
 static uint64_t now_ms(void)
