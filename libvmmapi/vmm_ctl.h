@@ -58,8 +58,12 @@
  * breakpoints and watchpoints owned by the connection (removed when it
  * closes), and event subscriptions.  On the socket, VM_SUSPEND_CPU and
  * VM_RESUME_CPU are the debug core's stop (without waiting) and resume,
- * so that the monitor knows who holds a vCPU.  In-process, libvmmapi hands
- * services to the handler the monitor registered (vm_set_services).
+ * so that the monitor knows who holds a vCPU.  Each connection is one
+ * owner of the core (its id is in the hello): VM_DBG_STOP, VM_DBG_RESUME
+ * and the stops for a command are made in its name, and the server writes
+ * it into VM_DBG_BREAKPOINT's owner whatever the client put there.  A
+ * VM_DBG_STOP waits at most VM_CTL_STOP_MAX_MS.  In-process, libvmmapi
+ * hands services to the handler the monitor registered (vm_set_services).
  */
 #ifndef VMM_CTL_H
 #define VMM_CTL_H

@@ -53,8 +53,10 @@ struct vcpu;
 struct vmctx *vm_create(const char *name);
 /*
  * Attach to the running VM `name` through its control socket.  NULL with
- * errno: ENOENT (no VM of that name), ECONNREFUSED (its monitor is gone),
- * EACCES (another user's), EPROTONOSUPPORT (another ABI version).
+ * errno: ENOENT (no VM of that name), ECONNREFUSED (its monitor is gone,
+ * leaving its socket), EACCES (another user's), EPROTONOSUPPORT (another
+ * ABI version), EUSERS (the monitor has too many clients), ETIMEDOUT (it
+ * does not answer), EINVAL (not a VM name).
  */
 struct vmctx *vm_open(const char *name);
 /* Destroy a VM this process created, or close an opened one. */
