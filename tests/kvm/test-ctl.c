@@ -26,6 +26,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -831,6 +833,39 @@ static void the_end(const char *name, pid_t pid, struct vmctx *ctx)
 	   "end: vm_open of an ended VM: ENOENT");
 }
 
+/*
+ * Where sockets cannot be made in the runtime directory (the nested KVM
+ * mounts the host's /run over 9p), root gives this test and its vitro
+ * processes a tmpfs there, in a mount namespace of their own.
+ */
+static void runtime_dir_usable(void)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	char dir[128];
+	int fd, r;
+
+	if (geteuid() != 0 || vm_ctl_runtime_dir(dir, sizeof(dir)) < 0)
+		return;
+	mkdir(dir, 0700);
+	snprintf(sun.sun_path, sizeof(sun.sun_path), "%.80s/probe-%d", dir,
+		 (int)getpid());
+	fd = socket(AF_UNIX, SOCK_SEQPACKET, 0);
+	r = bind(fd, (struct sockaddr *)&sun, sizeof(sun));
+	close(fd);
+	unlink(sun.sun_path);
+	if (r == 0)
+		return;
+	if (unshare(CLONE_NEWNS) < 0 ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0 ||
+	    mount("tmpfs", dir, "tmpfs", 0, "mode=0700") < 0)
+		tap_diag("cannot make %s usable for sockets: %s", dir,
+			 strerror(errno));
+	else
+		tap_diag("%s cannot hold sockets here: a tmpfs of this test's "
+			 "is mounted on it",
+			 dir);
+}
+
 int main(void)
 {
 	struct results res = { 0 };
@@ -847,6 +882,7 @@ int main(void)
 	if (!mkdtemp(tmp))
 		tap_bail("mkdtemp: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
+	runtime_dir_usable();
 
 	inprocess(&res);
 
