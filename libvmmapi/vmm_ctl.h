@@ -11,26 +11,59 @@
  * Messages.  A struct vm_ctl_hdr, then the command's struct, exactly
  * VMM_CMD_SIZE(cmd) bytes:
  * - request (client to server): hdr.cmd is a command of vmm_dev.h or one
- *   of the services below, hdr.seq the client's number for it, hdr.error
- *   0, then the struct;
+ *   of the services below, hdr.seq the client's number for it (not 0),
+ *   hdr.error 0, then the struct;
  * - reply (server to client, one per request, in order): the same cmd and
  *   seq, error 0 or -errno, then the struct as the command left it (after
  *   an error its contents mean something only where the command says so,
- *   as VM_DBG_STOP's do);
- * - event (server to client, between replies, after VM_CTL_SUBSCRIBE):
+ *   as VM_DBG_STOP's do).  A request the server could not decode gets a
+ *   reply of the header alone, with what it could read of cmd and seq;
+ * - event (server to client, between replies, after VM_DBG_SUBSCRIBE):
  *   cmd VM_CTL_EVENT, seq 0, then a struct vm_event.
- * A request whose header or length is wrong, whose command or ABI version
- * the server does not know, or which only the VM's own monitor may issue,
- * gets an error reply; the connection and the VM go on.  The first request
- * of a connection should be VM_CTL_HELLO.
+ *
+ * Errors of the socket itself (the connection and the VM go on):
+ *   -EBADMSG          shorter than a header, or a length that is not the
+ *                     header plus VMM_CMD_SIZE(cmd);
+ *   -EPROTO           a magic that is not VM_CTL_MAGIC, or a request with
+ *                     error set;
+ *   -EMSGSIZE         longer than VM_CTL_MSG_MAX;
+ *   -EPROTONOSUPPORT  another ABI version (VMM_CMD_VERSION);
+ *   -ENOTTY           a command the server does not know;
+ *   -EOPNOTSUPP       an in-process command (VMM_CMD_LOCAL);
+ *   -EPERM            a command that changes the VM's layout or belongs to
+ *                     the debug core (VM_REINIT, VM_ACTIVATE_CPU,
+ *                     VM_SET_TOPOLOGY, VM_ALLOC_MEMSEG, VM_MMAP_MEMSEG,
+ *                     VM_MUNMAP_MEMSEG, VM_PROTECT_GPA, VM_SET_CAPABILITY,
+ *                     VM_SET_HW_DEBUG);
+ *   -EINVAL           a vCPU id that is not one of the VM's;
+ *   -EBUSY            a running vCPU that did not stop for the command in
+ *                     time (see below);
+ *   -EUSERS           no owner id left for this connection;
+ *   -ESHUTDOWN        the VM is ending.
+ * A peer that may not control the VM (another user than the monitor's,
+ * and not root) gets one header, cmd VM_CTL_HELLO, seq 0, error -EACCES,
+ * and is disconnected; so does one past the server's connection limit,
+ * with -EUSERS.  The first request of a connection should be
+ * VM_CTL_HELLO.
+ *
+ * vCPU state over the socket.  A command on a vCPU's state (registers,
+ * VM_GET_RUN_STATE, translation with its current paging, exception and
+ * NMI injection) on a vCPU that runs is done by stopping that vCPU for
+ * the command (with a bound), and resuming it after; a vCPU that was
+ * stopped already stays so.  A translation with an explicit paging state
+ * (use_current 0) reads only guest memory and needs no stop.
  *
  * Services.  Besides the vmm commands, the socket carries requests to the
  * monitor's debug core (VM_DBG_*): stops that wait with a bound, steps,
  * breakpoints and watchpoints owned by the connection (removed when it
  * closes), and event subscriptions.  On the socket, VM_SUSPEND_CPU and
  * VM_RESUME_CPU are the debug core's stop (without waiting) and resume,
- * so that the monitor knows who holds a vCPU.  In-process, libvmmapi hands
- * services to the handler the monitor registered (vm_set_services).
+ * so that the monitor knows who holds a vCPU.  Each connection is one
+ * owner of the core (its id is in the hello): VM_DBG_STOP, VM_DBG_RESUME
+ * and the stops for a command are made in its name, and the server writes
+ * it into VM_DBG_BREAKPOINT's owner whatever the client put there.  A
+ * VM_DBG_STOP waits at most VM_CTL_STOP_MAX_MS.  In-process, libvmmapi
+ * hands services to the handler the monitor registered (vm_set_services).
  */
 #ifndef VMM_CTL_H
 #define VMM_CTL_H
@@ -53,8 +86,7 @@ struct vm_ctl_hdr {
 
 /*
  * VM_CTL_HELLO: the client's ABI version in, what the VM is out.  A
- * version the server does not speak gets -EPROTONOSUPPORT, with the
- * server's version in `abi` so the client can say which.
+ * version the server does not speak gets -EPROTONOSUPPORT (see above).
  */
 struct vm_ctl_hello {
 	uint32_t abi; /* in: VMM_ABI_VERSION; out: the server's */
@@ -127,7 +159,8 @@ enum vm_dbg_cpu_state {
 
 /*
  * VM_DBG_STOP: stop one vCPU (cpuid) or all (-1) and wait up to
- * timeout_ms for each to park.  0 when all did; -ETIMEDOUT otherwise,
+ * timeout_ms (at most VM_CTL_STOP_MAX_MS over the socket, which keeps the
+ * monitor's event loop responsive) for each to park.  0 when all did; -ETIMEDOUT otherwise,
  * with the out fields filled all the same: the late ones in `late` and
  * what each vCPU was doing in `state`.  A vCPU that parks later stays
  * stopped.
@@ -139,6 +172,8 @@ struct vm_dbg_stop {
 	struct vm_cpuset late; /* out: asked, not parked in time */
 	uint8_t state[VM_MAXCPU]; /* out: enum vm_dbg_cpu_state */
 };
+
+#define VM_CTL_STOP_MAX_MS 5000
 
 /* VM_DBG_RESUME / VM_DBG_STEP: one vCPU, or -1 (all; not for a step). */
 struct vm_dbg_cpu {

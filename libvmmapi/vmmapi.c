@@ -64,6 +64,8 @@ struct vmctx *vm_open(const char *name)
 	ctx->name[sizeof(ctx->name) - 1] = 0;
 	ctx->lowmem = hello.lowmem;
 	ctx->highmem = hello.highmem;
+	ctx->ncpus = hello.ncpus;
+	ctx->topo = hello.topo;
 	return ctx;
 }
 
@@ -94,11 +96,62 @@ void vm_set_services(struct vmctx *ctx, vm_services_fn *fn, void *arg)
 	ctx->services_arg = arg;
 }
 
+int vm_get_ncpus(struct vmctx *ctx)
+{
+	struct vm_cpuset cpus;
+	int r, n = 0;
+
+	if (ctx->remote)
+		return ctx->ncpus;
+	if ((r = vm_active_cpus(ctx, &cpus)) < 0)
+		return r;
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		if (vm_cpuset_isset(&cpus, i))
+			n = i + 1;
+	}
+	return n;
+}
+
+void vm_set_ctl_timeout(struct vmctx *ctx, unsigned int ms)
+{
+	if (ctx->remote)
+		vm_remote_set_timeout(ctx->remote, ms);
+}
+
+int vm_command(struct vmctx *ctx, uint32_t cmd, void *arg)
+{
+	if (VMM_CMD_SIZE(cmd) && !arg)
+		return -EFAULT;
+	return ctl(ctx, cmd, arg);
+}
+
+int vm_events_subscribe(struct vmctx *ctx, uint32_t mask)
+{
+	struct vm_dbg_subscribe s = { .mask = mask };
+
+	if (!ctx->remote)
+		return -EOPNOTSUPP;
+	return ctl(ctx, VM_DBG_SUBSCRIBE, &s);
+}
+
+int vm_event_fd(struct vmctx *ctx)
+{
+	return ctx->remote ? vm_remote_event_fd(ctx->remote) : -EOPNOTSUPP;
+}
+
+int vm_event_next(struct vmctx *ctx, struct vm_event *ev, int timeout_ms)
+{
+	if (!ctx->remote)
+		return -EOPNOTSUPP;
+	return vm_remote_event_next(ctx->remote, ev, timeout_ms);
+}
+
 struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid)
 {
 	struct vcpu *v;
 
-	if (vcpuid < 0 || vcpuid >= VM_MAXCPU) {
+	if (vcpuid < 0 || vcpuid >= VM_MAXCPU ||
+	    (ctx->remote && vcpuid >= ctx->ncpus)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -136,8 +189,9 @@ int vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
 int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
 		    uint16_t *threads, uint16_t *maxcpus)
 {
-	struct vm_cpu_topology t;
-	int r = ctl(ctx, VM_GET_TOPOLOGY, &t);
+	struct vm_cpu_topology t = ctx->topo;
+	/* Remotely the monitor's hello said it; it cannot change there. */
+	int r = ctx->remote ? 0 : ctl(ctx, VM_GET_TOPOLOGY, &t);
 
 	if (r == 0) {
 		*sockets = t.sockets;

@@ -15,7 +15,11 @@
  * commands that change the VM's layout (memory, topology, vCPUs) and the
  * debug capabilities belong to the monitor and are refused remotely with
  * -EPERM; and a remote call may fail with -ECONNRESET when the monitor is
- * gone or -ESHUTDOWN while the VM ends.
+ * gone, -ESHUTDOWN while the VM ends, or -ETIMEDOUT when the monitor
+ * does not answer in time (vm_set_ctl_timeout).  Over the socket, a
+ * command on the state of a vCPU that runs is done by the monitor
+ * stopping that vCPU for it (vmm_ctl.h), so the rule below on stopped
+ * vCPUs is the monitor's business there.
  *
  * The error contract, for every function below unless it says otherwise:
  * - a function returning int returns 0 on success or a negative errno value
@@ -49,14 +53,38 @@ struct vcpu;
 struct vmctx *vm_create(const char *name);
 /*
  * Attach to the running VM `name` through its control socket.  NULL with
- * errno: ENOENT (no VM of that name), ECONNREFUSED (its monitor is gone),
- * EACCES (another user's), EPROTONOSUPPORT (another ABI version).
+ * errno: ENOENT (no VM of that name), ECONNREFUSED (its monitor is gone,
+ * leaving its socket), EACCES (another user's), EPROTONOSUPPORT (another
+ * ABI version), EUSERS (the monitor has too many clients), ETIMEDOUT (it
+ * does not answer), EINVAL (not a VM name).
  */
 struct vmctx *vm_open(const char *name);
 /* Destroy a VM this process created, or close an opened one. */
 void vm_destroy(struct vmctx *ctx);
 bool vm_is_remote(const struct vmctx *ctx);
 const char *vm_get_name(const struct vmctx *ctx);
+/*
+ * The number of vCPUs: for an opened VM, what its monitor said; for a
+ * created one, the highest activated vCPU id + 1.  Or -errno.
+ */
+int vm_get_ncpus(struct vmctx *ctx);
+/*
+ * How long a remote call waits for its reply, in milliseconds (default
+ * VM_CTL_TIMEOUT_MS; VM_DBG_STOP waits its own timeout on top).  A
+ * monitor that does not answer in time gives -ETIMEDOUT, and the
+ * connection stays usable.  No effect in-process.
+ */
+#define VM_CTL_TIMEOUT_MS 10000
+void vm_set_ctl_timeout(struct vmctx *ctx, unsigned int ms);
+/*
+ * One raw command of vmm_dev.h or vmm_ctl.h with its struct (exactly
+ * VMM_CMD_SIZE(cmd) bytes at arg; NULL when that is 0), over this handle's
+ * transport: what the control socket's server uses to carry out a
+ * request in-process.  Commands marked VMM_CMD_LOCAL are -EOPNOTSUPP
+ * remotely.  arg is written only on success (and for VM_DBG_STOP also
+ * on -ETIMEDOUT).
+ */
+int vm_command(struct vmctx *ctx, uint32_t cmd, void *arg);
 /*
  * Where the control socket of VM `name` lives: $XDG_RUNTIME_DIR/vitro/ (or
  * /run/vitro/ for root) followed by NAME.sock.  vm_ctl_runtime_dir gives
@@ -242,6 +270,21 @@ int vm_debug_step(struct vcpu *vcpu, unsigned int flags);
 /* Insert or remove a breakpoint or watchpoint at a linear address. */
 int vm_debug_breakpoint(struct vcpu *vcpu, bool insert,
 			enum vm_dbg_bp_type type, uint64_t addr, uint64_t len);
+
+/*
+ * Events of an opened VM (struct vm_event, vmm_ctl.h).  Subscribe with a
+ * mask of 1 << enum vm_event_type (VM_EVENT_MASK_ALL; 0 ends it); events
+ * then queue up in the handle, also while other calls wait for replies.
+ * vm_event_fd is readable (poll) while an event may be waiting;
+ * vm_event_next takes the oldest, waiting up to timeout_ms (0: not at all)
+ * for one: 0, -ETIMEDOUT when none came, -ECONNRESET when the monitor is
+ * gone and nothing is left.  The queue is bounded: events that did not fit
+ * are counted in the `dropped` of the next one.  In-process these are
+ * -EOPNOTSUPP (the monitor subscribes to its debug core directly).
+ */
+int vm_events_subscribe(struct vmctx *ctx, uint32_t mask);
+int vm_event_fd(struct vmctx *ctx);
+int vm_event_next(struct vmctx *ctx, struct vm_event *ev, int timeout_ms);
 
 /* Statistics. */
 /*

@@ -18,6 +18,8 @@ struct vmctx {
 	char name[VM_NAME_MAX]; /* remote: the VM's name */
 	size_t lowmem; /* system memory below the PCI hole */
 	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
+	int ncpus; /* remote: vCPUs, from the monitor's hello */
+	struct vm_cpu_topology topo; /* remote: from the hello */
 	vm_services_fn *services; /* in-process: the monitor's services */
 	void *services_arg;
 };
@@ -32,11 +34,16 @@ struct vcpu {
  * `name` and says hello (0, or -errno: -ENOENT no such VM, -ECONNREFUSED
  * its monitor is gone, -EPROTONOSUPPORT another ABI version...).
  * vm_remote_call sends one request and waits for its reply, keeping the
- * events that arrive meanwhile; it is thread-safe.
+ * events that arrive meanwhile; it is thread-safe.  The event functions
+ * are vm_event_fd and vm_event_next's (vmmapi.h).
  */
 int vm_remote_open(const char *name, struct vm_remote **out,
 		   struct vm_ctl_hello *hello);
 int vm_remote_call(struct vm_remote *r, uint32_t cmd, void *arg);
+void vm_remote_set_timeout(struct vm_remote *r, unsigned int ms);
+int vm_remote_event_fd(struct vm_remote *r);
+int vm_remote_event_next(struct vm_remote *r, struct vm_event *ev,
+			 int timeout_ms);
 void vm_remote_close(struct vm_remote *r);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "gdbstub/gdb_stub.h"
+#include "monitor/ctl/unix_socket.h"
 #include "monitor/debug.h"
 #include "monitor/gdb_server.h"
 #include "monitor/mevent.h"
@@ -31,6 +32,8 @@
 
 #define RETRY_NS 1000000000ULL
 #define SEND_TIMEOUT_S 10
+/* A connection that has not spoken the protocol by then loses the slot. */
+#define GREET_TIMEOUT_S 5
 
 struct gdb_server {
 	struct vitro *vm;
@@ -45,6 +48,7 @@ struct gdb_server {
 	struct mevent *qev; /* the stop-event queue */
 	int cfd; /* the debugger's connection, or -1 */
 	struct mevent *cev;
+	struct mevent *greet; /* GREET_TIMEOUT_S after the last accept */
 	bool checked; /* its first bytes were the protocol */
 	bool broken; /* a write to it failed */
 	char peer[160];
@@ -250,6 +254,20 @@ static void peer_name(int fd, char *buf, size_t len)
 	}
 }
 
+/* The connection accepted last has said nothing yet: free the slot. */
+static void on_greet_timeout(struct mevent *ev, int fd, enum mevent_type type,
+			     void *arg)
+{
+	struct gdb_server *gs = arg;
+
+	if (gs->cfd < 0 || gs->checked)
+		return;
+	vitro_log("gdb: %s said nothing in %d s; closing the connection so "
+		  "that a debugger can attach",
+		  gs->peer, GREET_TIMEOUT_S);
+	client_close(gs, NULL);
+}
+
 static void on_accept(struct mevent *ev, int fd, enum mevent_type type,
 		      void *arg)
 {
@@ -281,32 +299,31 @@ static void on_accept(struct mevent *ev, int fd, enum mevent_type type,
 	gs->checked = false;
 	gs->broken = false;
 	memcpy(gs->peer, peer, sizeof(peer));
+	if (gs->greet)
+		mevent_set_timer(gs->greet, GREET_TIMEOUT_S * 1000000000ULL, 0);
+	else
+		gs->greet = mevent_add_timer(gs->vm->loop,
+					     GREET_TIMEOUT_S * 1000000000ULL, 0,
+					     on_greet_timeout, gs);
 }
 
 /* Listening. */
 
+/*
+ * Mode 0600 from the start; a stale socket of an earlier run is replaced,
+ * anything else at the path is left alone (unix_socket.h).
+ */
 static int listen_unix(struct gdb_server *gs)
 {
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	char err[400];
+	int fd = unix_socket_listen(gs->cfg.path, SOCK_STREAM, 2, err,
+				    sizeof(err));
 
-	if (fd < 0)
-		return -errno;
-	strcpy(sun.sun_path, gs->cfg.path);
-	/* A socket left by an earlier run is replaced; a file is not. */
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 &&
-	    errno == ECONNREFUSED)
-		unlink(gs->cfg.path);
-	close(fd);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
-	    listen(fd, 2) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
+	if (fd < 0) {
+		/* In use is retried with its own message; say the rest. */
+		if (fd != -EADDRINUSE)
+			vitro_log("gdb: %s", err);
+		return fd;
 	}
 	snprintf(gs->where, sizeof(gs->where), "unix:%s", gs->cfg.path);
 	return fd;
@@ -493,6 +510,8 @@ void gdb_server_stop(struct gdb_server *gs)
 	}
 	if (gs->retry)
 		mevent_delete(gs->retry);
+	if (gs->greet)
+		mevent_delete(gs->greet);
 	if (gs->qev)
 		mevent_delete(gs->qev);
 	if (gs->stub)

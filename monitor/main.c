@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "monitor/ctl/ctl_server.h"
 #include "monitor/gdb_server.h"
 #include "monitor/loader.h"
 #include "monitor/mevent.h"
@@ -31,6 +32,10 @@
 #define VITRO_VERSION "0.1"
 #define MAX_IMAGE (1ULL << 30)
 #define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
+
+/* dbg_stub: the debug core's stand-in until it lands (ctl/dbg_stub.c). */
+struct dbg_core *dbg_stub_create(struct vitro *vm);
+void dbg_stub_destroy(struct dbg_core *d);
 
 /* For the fatal-signal handler and atexit: the terminal to restore. */
 static const struct uart_backend *volatile restore_be;
@@ -334,6 +339,7 @@ int main(int argc, char **argv)
 	char err[512], msg[LOADER_MSG_MAX];
 	double startup_ms = 0;
 	sigset_t sigs;
+	bool ctl_fatal;
 	int r, status = VITRO_EXIT_ERROR;
 
 	if (options_parse(argc, argv, &vm.opt, err, sizeof(err)) < 0) {
@@ -413,6 +419,15 @@ int main(int argc, char **argv)
 						     sizeof(err))))
 			vitro_log("gdb: %s; going on without a debugger", err);
 	}
+	vm.core = dbg_stub_create(&vm); /* dbg_stub: goes with the core */
+	/* Like -G, a control socket that cannot be served costs only itself. */
+	vm.ctl = ctl_server_start(&vm, &ctl_fatal, err, sizeof(err));
+	if (!vm.ctl && ctl_fatal) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_devices;
+	}
+	if (!vm.ctl)
+		vitro_log("control socket: %s; going on without one", err);
 
 	startup_ms = cpu_ms();
 	if ((r = vitro_vcpus_start(&vm)) < 0) {
@@ -427,8 +442,12 @@ int main(int argc, char **argv)
 	status = vm.status;
 	gdb_server_vm_ended(vm.gdb, status);
 out_devices:
+	ctl_server_stop(vm.ctl);
+	vm.ctl = NULL;
 	gdb_server_stop(vm.gdb);
 	vm.gdb = NULL;
+	dbg_stub_destroy(vm.core); /* dbg_stub: goes with the core */
+	vm.core = NULL;
 	restore_be = NULL;
 	vitro_devices_fini(&vm);
 	if (vm.end_msg[0])

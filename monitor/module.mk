@@ -1,6 +1,7 @@
 # monitor/: the vitro program.  Everything but main.c also goes into
 # libmonitor.a, which tests link to reach device models and loaders.
-MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c))
+MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c)) \
+	$(wildcard monitor/ctl/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
 
 $(O)/lib/libmonitor.a: $(MONITOR_OBJS)

@@ -56,6 +56,8 @@ struct vitro {
 
 	struct gdb_server *gdb; /* -G */
 	struct vitro_debug *dbg; /* its debugger, set before vCPUs run */
+	struct dbg_core *core; /* the debug core (debug/debug.h) */
+	struct ctl_server *ctl; /* the control socket (ctl/ctl_server.h) */
 
 	struct uart *com1;
 	struct uart_backend_config com1_cfg;

@@ -44,6 +44,13 @@ $(STEP_GUEST): tests/bench/step-guest.c tests/bench/bench.h \
 	$(call say,GUEST,$@)
 	$(Q)$(CC) -m32 -I. $(BENCH_GUEST_CFLAGS) $(BENCH_GUEST_LDFLAGS) -o $@ $<
 
-PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS)
+# control measures libvmmapi itself, so it links it.
+$(O)/tests/bench/control: $(O)/tests/bench/control.o \
+		$(O)/tests/bench/bench-util.o $(O)/lib/libvmmapi.a
+	$(call say,LD,$@)
+	$(Q)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS_THREAD)
+
+PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS) \
+	$(O)/tests/bench/control
 GUESTS += $(BENCH_GUEST) $(STEP_GUEST)
-BENCHES += $(BENCH_DRIVERS)
+BENCHES += $(BENCH_DRIVERS) $(O)/tests/bench/control

@@ -21,10 +21,23 @@ $(O)/tests/fuzz/fuzz-gdb-stub: $(FUZZ_GDB_STUB_SRCS) $(wildcard gdbstub/*.h) \
 
 TESTS += tests/fuzz/fuzz-gdb-stub.sh
 
+FUZZ_CTL_SRCS := tests/fuzz/fuzz-ctl.c monitor/ctl/ctl_proto.c
+
+$(O)/tests/fuzz/fuzz-ctl: $(FUZZ_CTL_SRCS) monitor/ctl/ctl_proto.h \
+		tests/unit/ctl_fake.h libvmmapi/vmm_ctl.h vmm/vmm_dev.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_CFLAGS) -o $@ $(FUZZ_CTL_SRCS)
+
+TESTS += tests/fuzz/fuzz-ctl.sh
+
 .PHONY: fuzz
-fuzz: $(O)/tests/fuzz/fuzz-gdb-stub
+fuzz: $(O)/tests/fuzz/fuzz-gdb-stub $(O)/tests/fuzz/fuzz-ctl
 	@mkdir -p tests/fuzz/corpus-run/gdb-stub
 	$(O)/tests/fuzz/fuzz-gdb-stub -max_total_time=$(FUZZ_TIME) \
 		-timeout=10 -dict=tests/fuzz/gdb-stub.dict \
 		-artifact_prefix=$(O)/tests/fuzz/ \
 		tests/fuzz/corpus-run/gdb-stub tests/fuzz/corpus/gdb-stub
+	@mkdir -p tests/fuzz/corpus-run/ctl
+	$(O)/tests/fuzz/fuzz-ctl -max_total_time=$(FUZZ_TIME) -timeout=10 \
+		-artifact_prefix=$(O)/tests/fuzz/ \
+		tests/fuzz/corpus-run/ctl tests/fuzz/corpus/ctl

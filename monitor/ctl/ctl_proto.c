@@ -1,0 +1,237 @@
+/*
+ * ctl_proto.c: the control socket's requests (see ctl_proto.h): the
+ * command table with each command's policy, the decoder, and execution
+ * over struct ctl_ops.
+ *
+ * Threads: no state; the caller serialises requests on one VM.
+ */
+#include <errno.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "monitor/ctl/ctl_proto.h"
+
+#define CMD(c, pol, at, all)        \
+	{                           \
+		c, #c, pol, at, all \
+	}
+#define NONE -1
+
+/*
+ * Every command a client may send, and what becomes of it.  Per-vCPU
+ * structs keep the vCPU id at offset 0, but for vm_dbg_bp (after its
+ * owner); the refused ones are not range-checked.
+ */
+static const struct ctl_cmd cmds[] = {
+	/* lifecycle */
+	CMD(VM_REINIT, CTL_MONITOR, NONE, 0),
+	CMD(VM_SUSPEND, CTL_ANY, NONE, 0),
+	CMD(VM_CHECK_HALT, CTL_ANY, NONE, 0),
+	CMD(VM_ACTIVATE_CPU, CTL_MONITOR, NONE, 0),
+	CMD(VM_GET_CPUS, CTL_ANY, NONE, 0),
+	CMD(VM_SET_TOPOLOGY, CTL_MONITOR, NONE, 0),
+	CMD(VM_GET_TOPOLOGY, CTL_ANY, NONE, 0),
+	/* memory */
+	CMD(VM_ALLOC_MEMSEG, CTL_MONITOR, NONE, 0),
+	CMD(VM_GET_MEMSEG, CTL_ANY, NONE, 0),
+	CMD(VM_MMAP_MEMSEG, CTL_MONITOR, NONE, 0),
+	CMD(VM_MUNMAP_MEMSEG, CTL_MONITOR, NONE, 0),
+	CMD(VM_MMAP_GETNEXT, CTL_ANY, NONE, 0),
+	CMD(VM_GPA2HVA, CTL_LOCAL, NONE, 0),
+	CMD(VM_PROTECT_GPA, CTL_MONITOR, NONE, 0),
+	CMD(VM_READ_GPA, CTL_ANY, NONE, 0),
+	CMD(VM_WRITE_GPA, CTL_ANY, NONE, 0),
+	/* run */
+	CMD(VM_RUN, CTL_LOCAL, NONE, 0),
+	/* registers */
+	CMD(VM_GET_REGISTER, CTL_CPU, 0, 0),
+	CMD(VM_SET_REGISTER, CTL_CPU, 0, 0),
+	CMD(VM_GET_REGISTER_SET, CTL_CPU, 0, 0),
+	CMD(VM_SET_REGISTER_SET, CTL_CPU, 0, 0),
+	/* debug */
+	CMD(VM_SUSPEND_CPU, CTL_STOP, 0, 1),
+	CMD(VM_RESUME_CPU, CTL_RESUME, 0, 1),
+	CMD(VM_GET_CAPABILITY, CTL_ANY, 0, 0),
+	CMD(VM_SET_CAPABILITY, CTL_MONITOR, NONE, 0),
+	CMD(VM_SET_HW_DEBUG, CTL_MONITOR, NONE, 0),
+	CMD(VM_GET_RUN_STATE, CTL_CPU, 0, 0),
+	/* translation */
+	CMD(VM_GLA2GPA, CTL_CPU, 0, 0),
+	CMD(VM_GLA2GPA_NOFAULT, CTL_CPU, 0, 0),
+	/* events */
+	CMD(VM_INJECT_EXCEPTION, CTL_CPU, 0, 0),
+	CMD(VM_INJECT_NMI, CTL_CPU, 0, 0),
+	CMD(VM_ISA_ASSERT_IRQ, CTL_ANY, NONE, 0),
+	CMD(VM_ISA_DEASSERT_IRQ, CTL_ANY, NONE, 0),
+	CMD(VM_ISA_PULSE_IRQ, CTL_ANY, NONE, 0),
+	CMD(VM_LAPIC_MSI, CTL_ANY, NONE, 0),
+	/* observation */
+	CMD(VM_STATS, CTL_ANY, 0, 0),
+	CMD(VM_STAT_DESC, CTL_ANY, NONE, 0),
+	/* the socket and the debug core */
+	CMD(VM_CTL_HELLO, CTL_HELLO, NONE, 0),
+	CMD(VM_DBG_SUBSCRIBE, CTL_SUBSCRIBE, NONE, 0),
+	CMD(VM_DBG_STOP, CTL_STOP, 0, 1),
+	CMD(VM_DBG_RESUME, CTL_RESUME, 0, 1),
+	CMD(VM_DBG_STEP, CTL_CORE, 0, 0),
+	CMD(VM_DBG_BREAKPOINT, CTL_CORE, offsetof(struct vm_dbg_bp, cpuid), 0),
+};
+
+const struct ctl_cmd *ctl_cmd_find(uint32_t cmd)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++) {
+		if (cmds[i].cmd == cmd)
+			return &cmds[i];
+	}
+	return NULL;
+}
+
+int ctl_request_decode(const void *msg, size_t len, unsigned int ncpus,
+		       struct ctl_request *req)
+{
+	const struct vm_ctl_hdr *h = msg;
+	const struct ctl_cmd *c;
+	size_t hl = sizeof(*h);
+
+	memset(req, 0, sizeof(*req));
+	req->cpuid = -2;
+	if (len < hl) {
+		memcpy(&req->hdr, msg, len);
+		return -EBADMSG;
+	}
+	memcpy(&req->hdr, h, hl);
+	if (req->hdr.magic != VM_CTL_MAGIC)
+		return -EPROTO;
+	if (len > VM_CTL_MSG_MAX)
+		return -EMSGSIZE;
+	if (len != hl + VMM_CMD_SIZE(req->hdr.cmd))
+		return -EBADMSG;
+	if (req->hdr.error != 0)
+		return -EPROTO;
+	if (VMM_CMD_VERSION(req->hdr.cmd) != VMM_ABI_VERSION)
+		return -EPROTONOSUPPORT;
+	if (req->hdr.cmd & VMM_CMD_LOCAL)
+		return -EOPNOTSUPP;
+	if (!(c = ctl_cmd_find(req->hdr.cmd)))
+		return -ENOTTY;
+	req->arg = (const uint8_t *)msg + hl;
+	if (c->cpuid_at >= 0) {
+		int32_t id;
+
+		memcpy(&id, req->arg + c->cpuid_at, sizeof(id));
+		if (!(id == -1 && c->all_ok) &&
+		    (id < 0 || (unsigned int)id >= ncpus))
+			return -EINVAL;
+		req->cpuid = id;
+	}
+	req->cmd = c;
+	return 0;
+}
+
+size_t ctl_error_reply(const struct ctl_request *req, int err, void *buf)
+{
+	struct vm_ctl_hdr h = {
+		.magic = VM_CTL_MAGIC,
+		.cmd = req->hdr.cmd,
+		.seq = req->hdr.seq,
+		.error = err,
+	};
+
+	memcpy(buf, &h, sizeof(h));
+	return sizeof(h);
+}
+
+int ctl_needs_owner(const struct ctl_request *req)
+{
+	switch (req->cmd ? req->cmd->policy : CTL_ANY) {
+	case CTL_CPU:
+	case CTL_STOP:
+	case CTL_RESUME:
+	case CTL_CORE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+static int running(int state)
+{
+	return state == VM_DBG_CPU_GUEST || state == VM_DBG_CPU_EXIT ||
+	       state == VM_DBG_CPU_OUTPUT;
+}
+
+/*
+ * A command on a vCPU's state: a running vCPU is stopped for it and
+ * resumed after; one stopped already stays so.
+ */
+static int cpu_command(const struct ctl_ops *ops, void *vm, int owner,
+		       const struct ctl_request *req, void *arg)
+{
+	uint32_t cmd = req->cmd->cmd;
+	int cpuid = req->cpuid, state = VM_DBG_CPU_PARKED, r;
+
+	/* A walk over a paging state given in full reads memory only. */
+	if (cmd != VM_GLA2GPA_NOFAULT ||
+	    ((struct vm_gla2gpa *)arg)->use_current) {
+		if ((state = ops->cpu_state(vm, cpuid)) < 0)
+			return state;
+	}
+	if (!running(state))
+		return ops->command(vm, cmd, arg);
+	if (owner < 0)
+		return -EUSERS;
+	r = ops->stop(vm, owner, cpuid, CTL_CMD_STOP_MS, NULL);
+	if (r < 0) {
+		/* A late vCPU would park later and stay: undo the stop. */
+		if (r == -ETIMEDOUT) {
+			ops->resume(vm, owner, cpuid);
+			r = -EBUSY;
+		}
+		return r;
+	}
+	r = ops->command(vm, cmd, arg);
+	ops->resume(vm, owner, cpuid);
+	return r;
+}
+
+int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
+		const struct ctl_request *req, void *arg)
+{
+	const struct ctl_cmd *c = req->cmd;
+	int r;
+
+	if (!c)
+		return -ENOTTY;
+	if (ctl_needs_owner(req) && c->policy != CTL_CPU && owner < 0)
+		return -EUSERS;
+	switch (c->policy) {
+	case CTL_ANY:
+		return ops->command(vm, c->cmd, arg);
+	case CTL_CPU:
+		return cpu_command(ops, vm, owner, req, arg);
+	case CTL_MONITOR:
+		return -EPERM;
+	case CTL_LOCAL:
+		return -EOPNOTSUPP;
+	case CTL_STOP:
+		if (c->cmd == VM_DBG_STOP) {
+			struct vm_dbg_stop *s = arg;
+			unsigned int ms = s->timeout_ms < VM_CTL_STOP_MAX_MS ?
+						  s->timeout_ms :
+						  VM_CTL_STOP_MAX_MS;
+
+			return ops->stop(vm, owner, s->cpuid, ms, s);
+		}
+		/* VM_SUSPEND_CPU asks and does not wait, as in-process. */
+		r = ops->stop(vm, owner, req->cpuid, 0, NULL);
+		return r == -ETIMEDOUT ? 0 : r;
+	case CTL_RESUME:
+		return ops->resume(vm, owner, req->cpuid);
+	case CTL_CORE:
+		if (c->cmd == VM_DBG_BREAKPOINT)
+			((struct vm_dbg_bp *)arg)->owner = owner;
+		return ops->command(vm, c->cmd, arg);
+	default:
+		return -ENOTTY;
+	}
+}
