@@ -60,6 +60,7 @@ struct vmctx *vm_open(const char *name)
 		errno = -r;
 		return NULL;
 	}
+	ctx->hello = hello;
 	memcpy(ctx->name, hello.name, sizeof(ctx->name));
 	ctx->name[sizeof(ctx->name) - 1] = 0;
 	ctx->lowmem = hello.lowmem;
@@ -78,6 +79,14 @@ void vm_destroy(struct vmctx *ctx)
 	else
 		vmm_destroy(ctx->vmm);
 	free(ctx);
+}
+
+int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info)
+{
+	if (!ctx->remote)
+		return -EOPNOTSUPP;
+	*info = ctx->hello;
+	return 0;
 }
 
 bool vm_is_remote(const struct vmctx *ctx)

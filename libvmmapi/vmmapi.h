@@ -62,6 +62,8 @@ struct vmctx *vm_open(const char *name);
 /* Destroy a VM this process created, or close an opened one. */
 void vm_destroy(struct vmctx *ctx);
 bool vm_is_remote(const struct vmctx *ctx);
+/* An opened VM: what its monitor said when it attached (remote only). */
+int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info);
 const char *vm_get_name(const struct vmctx *ctx);
 /*
  * The number of vCPUs: for an opened VM, what its monitor said; for a

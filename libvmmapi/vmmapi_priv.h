@@ -16,6 +16,7 @@ struct vmctx {
 	struct vmm *vmm; /* in-process: the VM this process created */
 	struct vm_remote *remote; /* remote: a connection to its monitor */
 	char name[VM_NAME_MAX]; /* remote: the VM's name */
+	struct vm_ctl_hello hello; /* remote: what the monitor said of it */
 	size_t lowmem; /* system memory below the PCI hole */
 	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
 	int ncpus; /* remote: vCPUs, from the monitor's hello */

@@ -22,3 +22,4 @@ $(O)/bin/vitro: $(O)/monitor/main.o $(MONITOR_LIBS)
 
 LIBS += $(O)/lib/libmonitor.a
 PROGRAMS += $(O)/bin/vitro
+include monitor/vitroctl/module.mk
