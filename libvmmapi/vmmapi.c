@@ -61,12 +61,9 @@ struct vmctx *vm_open(const char *name)
 		return NULL;
 	}
 	ctx->hello = hello;
-	memcpy(ctx->name, hello.name, sizeof(ctx->name));
-	ctx->name[sizeof(ctx->name) - 1] = 0;
+	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
 	ctx->lowmem = hello.lowmem;
 	ctx->highmem = hello.highmem;
-	ctx->ncpus = hello.ncpus;
-	ctx->topo = hello.topo;
 	return ctx;
 }
 
@@ -96,7 +93,7 @@ bool vm_is_remote(const struct vmctx *ctx)
 
 const char *vm_get_name(const struct vmctx *ctx)
 {
-	return ctx->remote ? ctx->name : vmm_name(ctx->vmm);
+	return ctx->remote ? ctx->hello.name : vmm_name(ctx->vmm);
 }
 
 void vm_set_services(struct vmctx *ctx, vm_services_fn *fn, void *arg)
@@ -111,7 +108,7 @@ int vm_get_ncpus(struct vmctx *ctx)
 	int r, n = 0;
 
 	if (ctx->remote)
-		return ctx->ncpus;
+		return ctx->hello.ncpus;
 	if ((r = vm_active_cpus(ctx, &cpus)) < 0)
 		return r;
 	for (int i = 0; i < VM_MAXCPU; i++) {
@@ -160,7 +157,7 @@ struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid)
 	struct vcpu *v;
 
 	if (vcpuid < 0 || vcpuid >= VM_MAXCPU ||
-	    (ctx->remote && vcpuid >= ctx->ncpus)) {
+	    (ctx->remote && (unsigned)vcpuid >= ctx->hello.ncpus)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -198,7 +195,7 @@ int vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
 int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
 		    uint16_t *threads, uint16_t *maxcpus)
 {
-	struct vm_cpu_topology t = ctx->topo;
+	struct vm_cpu_topology t = ctx->hello.topo;
 	/* Remotely the monitor's hello said it; it cannot change there. */
 	int r = ctx->remote ? 0 : ctl(ctx, VM_GET_TOPOLOGY, &t);
 

@@ -15,12 +15,10 @@ struct vm_remote;
 struct vmctx {
 	struct vmm *vmm; /* in-process: the VM this process created */
 	struct vm_remote *remote; /* remote: a connection to its monitor */
-	char name[VM_NAME_MAX]; /* remote: the VM's name */
-	struct vm_ctl_hello hello; /* remote: what the monitor said of it */
+	/* remote: what the monitor said of the VM (name NUL-terminated) */
+	struct vm_ctl_hello hello;
 	size_t lowmem; /* system memory below the PCI hole */
 	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
-	int ncpus; /* remote: vCPUs, from the monitor's hello */
-	struct vm_cpu_topology topo; /* remote: from the hello */
 	vm_services_fn *services; /* in-process: the monitor's services */
 	void *services_arg;
 };

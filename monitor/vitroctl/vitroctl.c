@@ -395,8 +395,7 @@ static int report_memmap(struct vmctx *ctx, struct json *j)
 			 p & VM_PROT_EXEC ? 'X' : '-');
 		snprintf(flags, sizeof(flags), "%s%s%s",
 			 f & VM_MEMMAP_F_WIRED ? "wired" : "",
-			 (f & VM_MEMMAP_F_WIRED) &&
-					 (f & VM_MEMMAP_F_READONLY) ?
+			 (f & VM_MEMMAP_F_WIRED) && (f & VM_MEMMAP_F_READONLY) ?
 				 "/" :
 				 "",
 			 f & VM_MEMMAP_F_READONLY ? "readonly" : "");
@@ -411,7 +410,8 @@ static int report_memmap(struct vmctx *ctx, struct json *j)
 			json_close(j, '}');
 		} else {
 			humanize(len, num, sizeof(num));
-			printf("%-12" PRIX64 "%-12s%-12s%-12" PRIX64 "%s   %s\n",
+			printf("%-12" PRIX64 "%-12s%-12s%-12" PRIX64
+			       "%s   %s\n",
 			       gpa, num, name[0] ? name : "sysmem", segoff,
 			       prot, flags);
 		}
@@ -459,8 +459,7 @@ static int report_stats(struct vmctx *ctx, struct vcpu *v, struct json *j)
  * Every register and descriptor this vCPU's report needs, in one call:
  * one stop of a running vCPU, not one per register.
  */
-static int report_regs(const struct request *rq, struct vcpu *v,
-		       struct json *j)
+static int report_regs(const struct request *rq, struct vcpu *v, struct json *j)
 {
 	int regs[VM_REGSET_MAX], idx[NREGS], didx[NDESCS];
 	uint64_t vals[VM_REGSET_MAX];
@@ -534,7 +533,8 @@ static int report_regs(const struct request *rq, struct vcpu *v,
 			       descs[i].name, cpu, d[0], d[1], d[2]);
 		} else {
 			print_label(descs[i].name, cpu);
-			printf("0x%016" PRIx64 "/0x%08" PRIx64 "\n", d[0], d[1]);
+			printf("0x%016" PRIx64 "/0x%08" PRIx64 "\n", d[0],
+			       d[1]);
 		}
 	}
 	if (j->on && any)
@@ -754,8 +754,8 @@ static int wait_gone(const char *name)
 
 static int end_vm(struct vmctx *ctx, const struct request *rq)
 {
-	enum vm_suspend_how how = rq->force_reset ? VM_SUSPEND_RESET :
-						    VM_SUSPEND_POWEROFF;
+	enum vm_suspend_how how =
+		rq->force_reset ? VM_SUSPEND_RESET : VM_SUSPEND_POWEROFF;
 	int r = vm_suspend(ctx, how);
 
 	/* Already ending for another reason: that is what was asked. */
@@ -843,17 +843,18 @@ static int list_vms(bool json)
 			for (int i = 0; i < VM_MAXCPU; i++)
 				ndbg += vm_cpuset_isset(&dbg, i);
 		}
-		state = hi.state == VM_CTL_ENDING ? "ending" :
-			ndbg == 0		  ? "running" :
+		state = hi.state == VM_CTL_ENDING  ? "ending" :
+			ndbg == 0		   ? "running" :
 			(unsigned)ndbg == hi.ncpus ? "stopped" :
-						    "partly stopped";
+						     "partly stopped";
 		humanize(hi.lowmem + hi.highmem, mem, sizeof(mem));
 		if (json) {
 			json_open(&j, NULL, '{');
 			json_text(&j, "name", name);
 			json_num(&j, "pid", hi.pid);
 			json_num(&j, "vcpus", hi.ncpus);
-			json_num(&j, "memory", (int64_t)(hi.lowmem + hi.highmem));
+			json_num(&j, "memory",
+				 (int64_t)(hi.lowmem + hi.highmem));
 			json_text(&j, "state", state);
 			json_close(&j, '}');
 		} else {
@@ -915,8 +916,8 @@ static struct option *build_options(void)
 		o[k++] = (struct option){ strdup(name), no_argument, NULL,
 					  OPT_GET_REG(i) };
 		reg_opt_name(named_regs[i], name, sizeof(name), "set-");
-		o[k++] = (struct option){ strdup(name), required_argument,
-					  NULL, OPT_SET_REG(i) };
+		o[k++] = (struct option){ strdup(name), required_argument, NULL,
+					  OPT_SET_REG(i) };
 	}
 	for (unsigned i = 0; i < NDESCS; i++) {
 		char name[48];
