@@ -5,6 +5,16 @@
 # one VM at once, and the errors a user meets.  TAP.
 set -u
 
+# The nested KVM mounts the host's /run over 9p, where sockets cannot be
+# made: as root, run in a mount namespace with a tmpfs on /run/vitro.
+if [ "$(id -u)" = 0 ] && [ -z "${VITROCTL_SH_NS:-}" ] &&
+	[ "$(findmnt -n -o FSTYPE -T /run 2>/dev/null)" = 9p ]; then
+	echo "# /run is 9p here: /run/vitro is a tmpfs of this test's"
+	exec env VITROCTL_SH_NS=1 unshare -m --propagation private bash -c \
+		'mkdir -p /run/vitro && mount -t tmpfs -o mode=0700 tmpfs \
+			/run/vitro && exec bash "$0"' "$0"
+fi
+
 : "${VITRO_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
 vitro=$VITRO_BUILD/bin/vitro
 ctl=$VITRO_BUILD/bin/vitroctl
