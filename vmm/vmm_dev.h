@@ -23,6 +23,19 @@
  * between runs.  Statistics may be read at any time.  VM_SUSPEND_CPU,
  * VM_RESUME_CPU and VM_SUSPEND kick a vCPU out of KVM_RUN promptly.
  *
+ * Stops: when VM_RUN returns DEBUG or SUSPENDED, every instruction the
+ * vCPU started is finished, including the one of an INOUT or MMIO exit
+ * the monitor answered just before (vmm re-enters KVM once, without
+ * running guest code, to let it finish).  Registers read at the stop are
+ * final, and registers written there are what the guest resumes with.
+ * Between an INOUT/MMIO exit and the next VM_RUN, by contrast, that
+ * instruction is half done (rip may still point at it, its destination
+ * is not written): the vCPU's own thread must not write the registers it
+ * writes.  To report a stop from such an exit's handler, put the vCPU in
+ * the debug set (VM_SUSPEND_CPU) and call VM_RUN: it may first return
+ * another exit that finishing the instruction needed (the next piece of a
+ * split MMIO access, a step), then DEBUG.
+ *
  * Errors: vmm_ioctl() returns 0 or -errno.  Out fields are written only on
  * success.
  */
@@ -188,7 +201,7 @@ enum vm_exitcode {
 	VM_EXITCODE_BOGUS, /* nothing to do: run again */
 	VM_EXITCODE_INOUT, /* port I/O for the monitor */
 	VM_EXITCODE_MMIO, /* MMIO for the monitor */
-	VM_EXITCODE_DEBUG, /* the vCPU is in the debug set */
+	VM_EXITCODE_DEBUG, /* in the debug set; instructions finished */
 	VM_EXITCODE_MTRAP, /* one instruction stepped (MTRAP_EXIT) */
 	VM_EXITCODE_BPT, /* int3 (BPT_EXIT) */
 	VM_EXITCODE_HWBP, /* debug-register breakpoint or watchpoint */

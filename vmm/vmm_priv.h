@@ -28,6 +28,7 @@ enum vmm_stat {
 	VMM_STAT_KVM_RUNS, /* KVM_RUN ioctls */
 	VMM_STAT_KICKS, /* kicks sent to the vCPU thread */
 	VMM_STAT_EINTR, /* KVM_RUN interrupted by a signal */
+	VMM_STAT_COMPLETIONS, /* KVM_RUNs that finished I/O before a stop */
 	VMM_STAT_MAX
 };
 
@@ -90,6 +91,12 @@ struct vmm_vcpu {
 	 * KVM_RUN returns, cleared before the next one and by any write.
 	 */
 	atomic_bool synced;
+	/*
+	 * The last KVM_RUN returned an I/O or MMIO exit: KVM finishes that
+	 * instruction only on the next KVM_RUN (vmm_vcpu.c).  Written by the
+	 * thread that runs the vCPU, and by VM_REINIT while none does.
+	 */
+	atomic_bool io_pending;
 
 	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
 	pthread_mutex_t lock;

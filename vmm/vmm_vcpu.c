@@ -17,6 +17,37 @@
  * still set and that KVM_RUN returns at once; the signal covers a runner
  * already inside KVM_RUN.  kick_lock keeps the thread id valid while it is
  * signalled and the run area mapped while it is written.
+ *
+ * Stops show finished instructions.  After an I/O or MMIO exit KVM has
+ * done only half of the instruction: an `in` has not written rax, a
+ * string I/O has not stored its batch nor moved rdi/rcx, an MMIO read has
+ * not written its destination, and on recent KVMs even rip still points
+ * at the instruction.  KVM finishes it at the start of the next KVM_RUN
+ * (Documentation/virt/kvm/api.rst: the operation is complete only once
+ * userspace re-enters), then looks at immediate_exit.  So before VM_RUN
+ * reports DEBUG or SUSPENDED, a vCPU whose last exit was I/O or MMIO
+ * (io_pending) runs KVM_RUN once with immediate_exit set: -EINTR means
+ * the instruction is done and no guest code ran; a client that reads or
+ * writes registers at the stop then sees, and changes, the real state,
+ * and KVM has nothing left that would overwrite what it wrote.  That run
+ * may instead return a new exit, because finishing can need the monitor
+ * again (the next fragment of an MMIO access split in pieces; a single-
+ * step exit after the finished instruction): it goes to the monitor like
+ * any exit, and the stop is taken at the next VM_RUN.  The completion
+ * runs with the debug configuration the instruction started under; what
+ * was set since is applied before the next real KVM_RUN.
+ * - VM_REINIT makes new KVM vCPUs: nothing is pending on them, and
+ *   io_pending is cleared; a VM suspend is acknowledged (SUSPENDED) only
+ *   after the completion, so a re-initialised VM never has half an
+ *   instruction left from the old one.
+ * - The halt probe runs after a KVM_RUN that returned -EINTR, which KVM
+ *   returns only once it has finished any pending instruction.
+ * - Between an exit and the next VM_RUN, the vCPU's own thread (the
+ *   monitor's exit handlers) sees the instruction unfinished; it must not
+ *   write the registers that instruction writes (KVM would overwrite
+ *   them, or on a moved rip drop the completion).  A handler that wants
+ *   to report a stop from there puts its own vCPU in the debug set and
+ *   calls VM_RUN, which finishes the instruction and returns DEBUG.
  */
 #include <errno.h>
 #include <signal.h>
@@ -91,6 +122,7 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 			vmm_stats_learn(vm, v->stats_fd);
 	}
 	atomic_store(&v->synced, false); /* a new KVM vCPU: nothing synced */
+	atomic_store(&v->io_pending, false); /* nor anything to complete */
 	pthread_mutex_lock(&v->kick_lock);
 	v->run = run;
 	pthread_mutex_unlock(&v->kick_lock);
@@ -390,9 +422,36 @@ static void vcpu_rip(struct vmm_vcpu *v, struct vm_exit *vme)
 		vme->rip = 0;
 }
 
-int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+/*
+ * One KVM_RUN.  With `complete`, immediate_exit is set first, so KVM only
+ * finishes the instruction of the last exit and enters no guest code.
+ * Returns 0 with an exit in the run area, or -errno (-EINTR: a kick, or
+ * the completion is done).
+ */
+static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 {
 	struct kvm_run *run = v->run;
+	int r;
+
+	if (complete)
+		__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	atomic_store(&v->synced, false);
+	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	if ((r == 0 || r == -EINTR) &&
+	    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+		atomic_store(&v->synced, true);
+	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	vmm_stat_add(v, complete ? VMM_STAT_COMPLETIONS : VMM_STAT_KVM_RUNS, 1);
+	/* -EAGAIN ran nothing: what was pending still is. */
+	if (r != -EAGAIN)
+		atomic_store(&v->io_pending,
+			     r == 0 && (run->exit_reason == KVM_EXIT_IO ||
+					run->exit_reason == KVM_EXIT_MMIO));
+	return r;
+}
+
+int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+{
 	int r = 0;
 
 	if (!vme)
@@ -405,7 +464,26 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 
 	for (;;) {
 		int sw = atomic_load(&v->vm->suspend);
+		bool stop = sw != VM_SUSPEND_NONE || atomic_load(&v->debug);
 
+		if (stop && atomic_load(&v->io_pending)) {
+			/*
+			 * Finish the last exit's instruction first (see the
+			 * top of this file); a new exit it makes goes to the
+			 * monitor, and the stop comes at the next VM_RUN.
+			 */
+			r = vcpu_kvm_run(v, true);
+			if (r == -EINTR || r == -EAGAIN) {
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+			atomic_store(&v->halted_probes, 0);
+			if (decode_exit(v, vme))
+				break;
+			continue;
+		}
 		if (sw != VM_SUSPEND_NONE) {
 			atomic_store(&v->suspended, true);
 			vme->exitcode = VM_EXITCODE_SUSPENDED;
@@ -414,40 +492,32 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			vme->u.suspended.cpuid = VMM_SUSPEND_CPU(sw);
 			break;
 		}
-		if (atomic_load(&v->debug)) {
+		if (stop) {
 			vme->exitcode = VM_EXITCODE_DEBUG;
 			vcpu_rip(v, vme);
 			break;
 		}
 		if ((r = vcpu_apply_pending(v)) < 0)
 			break;
-		atomic_store(&v->synced, false);
-		r = ioctl(v->fd, KVM_RUN, 0);
-		if ((r == 0 || errno == EINTR) &&
-		    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
-			atomic_store(&v->synced, true);
-		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				vmm_stat_add(v, VMM_STAT_EINTR, 1);
-				r = 0;
-				/* A kick: look at the reasons; else return. */
-				if (atomic_load(&v->debug) ||
-				    atomic_load(&v->vm->suspend))
-					continue;
-				if (atomic_exchange(&v->halt_probe, false)) {
-					vcpu_halt_probe(v);
-					continue;
-				}
-				vme->exitcode = VM_EXITCODE_BOGUS;
-				vme->rip = 0;
-				vme->inst_length = 0;
-				break;
+		r = vcpu_kvm_run(v, false);
+		if (r == -EINTR || r == -EAGAIN) {
+			vmm_stat_add(v, VMM_STAT_EINTR, 1);
+			r = 0;
+			/* A kick: look at the reasons; else return. */
+			if (atomic_load(&v->debug) ||
+			    atomic_load(&v->vm->suspend))
+				continue;
+			if (atomic_exchange(&v->halt_probe, false)) {
+				vcpu_halt_probe(v);
+				continue;
 			}
-			r = -errno;
+			vme->exitcode = VM_EXITCODE_BOGUS;
+			vme->rip = 0;
+			vme->inst_length = 0;
 			break;
 		}
+		if (r < 0)
+			break;
 		atomic_store(&v->halted_probes, 0); /* it ran */
 		if (decode_exit(v, vme))
 			break;
