@@ -212,7 +212,8 @@ int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 /*
  * A trap raised by the instruction at rip (#BP from an int3, #OF from
  * into), inst_length bytes long: the guest sees it delivered after the
- * instruction, on every KVM.
+ * instruction, on every KVM, or -EOPNOTSUPP where this KVM cannot do that
+ * (VM_INJECT_EXCEPTION in vmm_dev.h says when).
  */
 int vm_inject_trap(struct vcpu *vcpu, int vector, unsigned int inst_length);
 int vm_inject_nmi(struct vcpu *vcpu);

@@ -103,6 +103,17 @@ static int vm_kvm_setup(struct vmm *vm)
 		vm->has_emul_failure_bytes =
 			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	}
+	/* #DB's DR6 bits go with the exception (VM_INJECT_EXCEPTION). */
+	vm->has_exception_payload = false;
+	if (kvm_check_cap(vm->vm_fd, KVM_CAP_EXCEPTION_PAYLOAD)) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_EXCEPTION_PAYLOAD,
+			.args = { 1 },
+		};
+
+		vm->has_exception_payload =
+			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	}
 	return 0;
 }
 
@@ -133,6 +144,8 @@ struct vmm *vmm_create(const char *name)
 	}
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->probe_lock, NULL);
+	vm->trap_mode = VMM_TRAP_UNPROBED;
 	vm->topo = (struct vm_cpu_topology){ 1, 1, 1, 1 };
 	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
 		vm->seg[i].fd = -1;

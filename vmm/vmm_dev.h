@@ -335,6 +335,7 @@ struct vm_guest_paging {
 /* Exception vectors used by the walker and the debugger. */
 #define IDT_DB 1
 #define IDT_BP 3
+#define IDT_OF 4
 #define IDT_GP 13
 #define IDT_PF 14
 
@@ -505,13 +506,29 @@ struct vm_cpu_topology {
 
 /*
  * VM_INJECT_EXCEPTION: deliver an exception to a stopped vCPU when it next
- * runs.  A fault (#UD, #GP, #PF...) is delivered at the current rip.  A
- * trap that an instruction raises (#BP from int3, #OF from into) gives the
- * instruction's length in inst_length, with rip still at the instruction:
- * the guest's handler then sees rip + inst_length, whatever the KVM (VMX
- * and SVM inject these as software exceptions and advance rip themselves).
- * `payload` is CR2 for #PF, and for #DB the DR6 bits that say why (B0-B3,
- * BS); it is ignored for other vectors.
+ * runs; -EBUSY while one is already waiting to be delivered.
+ * - A fault (#UD, #GP, #PF...) is delivered at the current rip.
+ * - A trap that an instruction raises (#BP from int3, #OF from into) gives
+ *   the instruction's length in inst_length, with rip still at the
+ *   instruction: the guest's handler sees rip + inst_length (0: rip as it
+ *   is).  KVMs push rip differently for these, so vmm measures it once per
+ *   VM, on the first such injection (a scratch VM; vmm_probe.c).  A KVM
+ *   that pushes rip as it is (a software KVM such as kvm_pvm) takes any
+ *   such trap: vmm moves rip first.  VMX and SVM push rip plus a length of
+ *   their own that is right only for the int3 of the vCPU's last VM_RUN
+ *   exit (BPT, or INST_EMUL at an int3), with no run since; there a #BP is
+ *   taken when rip + inst_length is that int3's address + 1 (rip at the
+ *   int3 and inst_length 1, or rip already past it and 0), and any other
+ *   #BP or #OF is refused with -EOPNOTSUPP rather than delivered at a
+ *   wrong rip.  After VM_RUN returned BPT, re-inject before the vCPU runs
+ *   again; stopping and reading or writing registers in between is fine.
+ * - payload: for #PF, CR2; for #DB, the DR6 bits that say why (B0-B3, BD,
+ *   BS, BT; any other bit is -EINVAL): the handler reads DR6 with B0-B3
+ *   equal to those, BD, BS, BT set where given (they accumulate, as on
+ *   hardware) and the reserved bits as hardware has them.  vmm uses
+ *   KVM_CAP_EXCEPTION_PAYLOAD where KVM has it (KVM writes DR6 as it
+ *   delivers the #DB), else sets DR6 now.  A #DB with payload 0 leaves
+ *   DR6 alone.  Other vectors ignore payload.
  */
 struct vm_exception {
 	int32_t cpuid;

@@ -97,6 +97,18 @@ struct vmm_vcpu {
 	 * thread that runs the vCPU, and by VM_REINIT while none does.
 	 */
 	atomic_bool io_pending;
+	/*
+	 * Trap injection (vmm_inject_exception); both owned by whoever may
+	 * touch the vCPU's state: its thread, or a client while it is
+	 * stopped.  int3_valid: the last VM_RUN returned an int3 exit (BPT,
+	 * or INST_EMUL at an int3) at int3_rip and no KVM_RUN has entered
+	 * the guest since, so KVM still holds what that exit told it.
+	 * trap_vector: a #BP or #OF vmm injected that the vCPU has not run
+	 * since (KVM_GET_VCPU_EVENTS never shows those), or -1.
+	 */
+	bool int3_valid;
+	uint64_t int3_rip;
+	int trap_vector;
 
 	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
 	pthread_mutex_t lock;
@@ -126,6 +138,11 @@ struct vmm {
 	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ */
 	size_t xsave_size; /* KVM_GET_XSAVE(2) bytes, 0 without XSAVE */
 	bool has_emul_failure_bytes;
+	bool has_exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled */
+
+	/* How this KVM delivers an injected #BP/#OF (vmm_probe.c). */
+	pthread_mutex_t probe_lock;
+	int trap_mode; /* enum vmm_trap_mode */
 
 	pthread_mutex_t lock;
 	struct vm_cpu_topology topo;
@@ -148,6 +165,19 @@ struct vmm {
 	 * both change together: VMM_SUSPEND_WORD(how, cpuid).
 	 */
 	_Atomic int suspend;
+};
+
+/*
+ * Where the guest's handler finds rip when KVM injects #BP or #OF.  VMX
+ * and SVM inject them as software exceptions and push rip plus a length
+ * that KVM took from the last exit (VMX: the instruction length of the
+ * #BP intercept; SVM: NextRIP, or the instruction at rip decoded); a KVM
+ * that emulates the guest may push rip unchanged, as for a fault.
+ */
+enum vmm_trap_mode {
+	VMM_TRAP_UNPROBED,
+	VMM_TRAP_PUSHES_RIP, /* the guest sees rip as it is */
+	VMM_TRAP_ADDS_LENGTH, /* rip + the int3's length, after its exit */
 };
 
 #define VMM_SUSPEND_WORD(how, cpuid) ((int)(how) | (((cpuid) + 1) << 8))
@@ -186,6 +216,9 @@ int vmm_inject_nmi(struct vmm_vcpu *vcpu);
 int vmm_get_run_state(struct vmm_vcpu *vcpu, struct vm_run_state *rs);
 int vmm_inject_exception(struct vmm_vcpu *vcpu, const struct vm_exception *e);
 int vmm_kick_init(void);
+
+/* vmm_probe.c */
+int vmm_trap_mode(struct vmm *vm);
 
 /* vmm_regs.c */
 int vmm_get_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,

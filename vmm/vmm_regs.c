@@ -247,6 +247,19 @@ static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 	}
 	if (dirty & G_EVENTS) {
 		s->events.flags = KVM_VCPUEVENT_VALID_SHADOW;
+		/*
+		 * SET replaces the exception state too: keep a pending one
+		 * pending, and put back a #BP/#OF that vmm injected, which
+		 * GET never reports.
+		 */
+		if (v->vm->has_exception_payload)
+			s->events.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+		if (v->trap_vector >= 0) {
+			s->events.exception.injected = 1;
+			s->events.exception.pending = 0;
+			s->events.exception.nr = v->trap_vector;
+			s->events.exception.has_error_code = 0;
+		}
 		if (ioctl(fd, KVM_SET_VCPU_EVENTS, &s->events) < 0)
 			return -errno;
 	}

@@ -63,8 +63,14 @@
 #define VMM_KICK_SIGNAL (SIGRTMIN + 2)
 
 #define DR6_BS (1ULL << 14) /* single-step */
+#define DR6_TRAP_BITS 0xfULL /* B0-B3 */
+#define DR6_BIT12 (1ULL << 12) /* reads as 0 */
+#define DR6_FIXED_1 0xffff0ff0ULL /* bits that read as 1 (RTM off) */
+/* What a #DB payload may say: B0-B3, BD, BS, BT (as DR6 has them). */
+#define DR6_PAYLOAD_BITS 0xe00fULL
 #define DB_VECTOR 1
 #define BP_VECTOR 3
+#define INT3_OPCODE 0xcc
 
 int vmm_kick_signal(void)
 {
@@ -139,6 +145,7 @@ int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out)
 	v->vm = vm;
 	v->id = cpuid;
 	v->fd = v->stats_fd = -1;
+	v->trap_vector = -1;
 	pthread_mutex_init(&v->kick_lock, NULL);
 	pthread_mutex_init(&v->lock, NULL);
 	if ((r = vcpu_kvm_open(v)) < 0) {
@@ -184,6 +191,8 @@ int vmm_vcpu_reset(struct vmm_vcpu *v)
 	v->nmi_pending = false;
 	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
+	v->int3_valid = false;
+	v->trap_vector = -1;
 	atomic_store(&v->suspended, false);
 	return 0;
 }
@@ -433,8 +442,13 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 	struct kvm_run *run = v->run;
 	int r;
 
-	if (complete)
+	if (complete) {
 		__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	} else {
+		/* The guest may run: an injected trap goes, KVM's lengths too. */
+		v->int3_valid = false;
+		v->trap_vector = -1;
+	}
 	atomic_store(&v->synced, false);
 	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	if ((r == 0 || r == -EINTR) &&
@@ -448,6 +462,16 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 			     r == 0 && (run->exit_reason == KVM_EXIT_IO ||
 					run->exit_reason == KVM_EXIT_MMIO));
 	return r;
+}
+
+/* An int3 exit: intercepted, or an emulation failure at an int3. */
+static bool is_int3_exit(const struct vm_exit *vme)
+{
+	if (vme->exitcode == VM_EXITCODE_BPT)
+		return true;
+	return vme->exitcode == VM_EXITCODE_INST_EMUL &&
+	       vme->u.inst_emul.inst_len > 0 &&
+	       vme->u.inst_emul.inst[0] == INT3_OPCODE;
 }
 
 int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
@@ -521,6 +545,11 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		atomic_store(&v->halted_probes, 0); /* it ran */
 		if (decode_exit(v, vme))
 			break;
+	}
+	if (r == 0 && is_int3_exit(vme)) {
+		int reg = VM_REG_GUEST_RIP;
+
+		v->int3_valid = vmm_get_regset(v, 1, &reg, &v->int3_rip) == 0;
 	}
 	if (r == 0) {
 		vmm_stat_add(v, VMM_STAT_EXITS, 1);
@@ -599,11 +628,61 @@ int vmm_inject_nmi(struct vmm_vcpu *v)
 	return 0;
 }
 
+/*
+ * #DB's DR6 on a KVM without KVM_CAP_EXCEPTION_PAYLOAD: what KVM does on
+ * delivery of a payload, done now.  B0-B3 name this #DB's cause; BD, BS
+ * and BT accumulate; bit 12 reads as 0, the other reserved bits as 1.
+ */
+static int inject_dr6(struct vmm_vcpu *v, uint64_t bits)
+{
+	int reg = VM_REG_GUEST_DR6;
+	uint64_t dr6;
+	int r = vmm_get_regset(v, 1, &reg, &dr6);
+
+	if (r < 0)
+		return r;
+	dr6 = ((dr6 & ~DR6_TRAP_BITS) | DR6_FIXED_1 | bits) & ~DR6_BIT12 &
+	      0xffffffffULL;
+	return vmm_set_regset(v, 1, &reg, &dr6);
+}
+
+/*
+ * Where rip must be for the guest's handler of a #BP/#OF to see
+ * rip + inst_length (vmm_probe.c says how this KVM pushes it).
+ */
+static int trap_rip(struct vmm_vcpu *v, const struct vm_exception *e,
+		    uint64_t rip, uint64_t *out)
+{
+	uint64_t target = rip + e->inst_length;
+	int mode = vmm_trap_mode(v->vm);
+
+	if (mode < 0)
+		return mode;
+	if (mode == VMM_TRAP_PUSHES_RIP) {
+		*out = target;
+		return 0;
+	}
+	/*
+	 * KVM adds a length it took from the last exit, which is the int3's
+	 * only when that exit was the int3's (the kind of exit the probe
+	 * re-injected after): then the guest sees int3 + 1, whether rip is
+	 * still at the int3 or a caller moved it past.
+	 */
+	if (e->vector == IDT_BP && v->int3_valid && target == v->int3_rip + 1) {
+		*out = v->int3_rip;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
 /* The vCPU is stopped (vmm_dev.h), so its ioctls do not block. */
 int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 {
+	int reg = VM_REG_GUEST_RIP;
 	struct kvm_vcpu_events ev;
-	bool has_ec;
+	uint64_t rip = 0, to = 0;
+	bool has_ec, trap;
+	int r;
 
 	if (e->vector < 0 || e->vector >= 32 || e->vector == 2 ||
 	    e->error_code_valid > 1)
@@ -613,41 +692,57 @@ int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 		 e->vector == 17 || e->vector == 21;
 	if (e->error_code_valid != has_ec)
 		return -EINVAL;
+	trap = e->vector == IDT_BP || e->vector == IDT_OF;
+	if (e->inst_length > 15 || (e->inst_length && !trap))
+		return -EINVAL;
+	if (e->vector == IDT_DB && (e->payload & ~DR6_PAYLOAD_BITS))
+		return -EINVAL;
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
-	if (ev.exception.injected || ev.exception.pending)
+	if (ev.exception.injected || ev.exception.pending ||
+	    v->trap_vector >= 0)
 		return -EBUSY;
-	if (e->inst_length > 15 ||
-	    (e->inst_length && e->vector != IDT_BP && e->vector != 4 /* #OF */))
-		return -EINVAL;
+	if (trap) {
+		if ((r = vmm_get_regset(v, 1, &reg, &rip)) < 0 ||
+		    (r = trap_rip(v, e, rip, &to)) < 0)
+			return r;
+		if (to != rip && (r = vmm_set_regset(v, 1, &reg, &to)) < 0)
+			return r;
+	}
 	if (e->vector == IDT_PF) {
-		int reg = VM_REG_GUEST_CR2;
-		int r = vmm_set_regset(v, 1, &reg, &e->payload);
+		int cr2 = VM_REG_GUEST_CR2;
 
-		if (r < 0)
-			return r;
+		if ((r = vmm_set_regset(v, 1, &cr2, &e->payload)) < 0)
+			goto undo;
 	}
-	if (e->inst_length) {
-		/* The trap is delivered after the instruction. */
-		int reg = VM_REG_GUEST_RIP;
-		uint64_t rip;
-		int r = vmm_get_regset(v, 1, &reg, &rip);
-
-		if (r == 0) {
-			rip += e->inst_length;
-			r = vmm_set_regset(v, 1, &reg, &rip);
-		}
-		if (r < 0)
-			return r;
-	}
-	ev.exception.injected = 1;
 	ev.exception.nr = e->vector;
 	ev.exception.has_error_code = e->error_code_valid;
 	ev.exception.error_code = e->error_code;
 	ev.flags = 0;
-	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
+	if (e->vector == IDT_DB && e->payload && v->vm->has_exception_payload) {
+		/* KVM writes DR6 from the payload as it delivers the #DB. */
+		ev.exception.injected = 0;
+		ev.exception.pending = 1;
+		ev.exception_has_payload = 1;
+		ev.exception_payload = e->payload;
+		ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	} else {
+		if (e->vector == IDT_DB && e->payload &&
+		    (r = inject_dr6(v, e->payload)) < 0)
+			goto undo;
+		ev.exception.injected = 1;
+	}
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+		r = -errno;
+		goto undo;
+	}
+	if (trap)
+		v->trap_vector = e->vector;
 	return 0;
+undo:
+	if (trap && to != rip)
+		(void)vmm_set_regset(v, 1, &reg, &rip);
+	return r;
 }
 
 /* The vCPU is stopped (vmm_dev.h), so KVM_GET_MP_STATE does not block. */

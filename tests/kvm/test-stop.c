@@ -110,8 +110,9 @@ static void redirect(struct kt_vm *vm, struct kt_runner *r, const char *what)
 	kt_runner_go(r);
 	if (next_exit(r, &e, what) && is_exit(&e, VM_EXITCODE_INOUT, what))
 		memcpy(&got, e.u.inout.data, 4);
-	is_hex(got, MAGIC, "%s: the guest runs from the rip written, with "
-			   "the rax written",
+	is_hex(got, MAGIC,
+	       "%s: the guest runs from the rip written, with "
+	       "the rax written",
 	       what);
 }
 
@@ -280,8 +281,8 @@ static unsigned insb(struct kt_vm *vm, uint64_t dst, unsigned count,
 		kt_runner_go(r);
 	}
 	ok(good && e.exitcode == VM_EXITCODE_DEBUG,
-	   "%s: %u byte(s) answered in %u batch(es), then the stop", what,
-	   done, batches);
+	   "%s: %u byte(s) answered in %u batch(es), then the stop", what, done,
+	   batches);
 	for (unsigned i = 0; i < done; i++)
 		good = good && mem[i] == (uint8_t)(i + 1);
 	ok(good, "%s: the %u bytes answered are in memory", what, done);
@@ -294,8 +295,7 @@ static unsigned insb(struct kt_vm *vm, uint64_t dst, unsigned count,
 		   "%s: rip %#llx at the finished rep insb or past it", what,
 		   (unsigned long long)rip);
 	else
-		is_hex(rip, GS(gs_insb), "%s: rip still at the rep insb",
-		       what);
+		is_hex(rip, GS(gs_insb), "%s: rip still at the rep insb", what);
 	redirect(vm, r, what);
 	kt_runner_stop(r);
 	return done;
@@ -331,7 +331,8 @@ static void test_suspended(struct kt_vm *vm)
 	   "suspend: VM_RUN reports SUSPENDED");
 	is_hex(reg(v, VM_REG_GUEST_RAX) & 0xff, 0xa5,
 	       "suspend: rax holds the value answered");
-	is_hex(e.rip, GS(gs_poll_next), "suspend: the exit's rip is past the in");
+	is_hex(e.rip, GS(gs_poll_next),
+	       "suspend: the exit's rip is past the in");
 	kt_runner_stop(r);
 
 	/* A new vCPU after VM_REINIT has nothing left to finish. */
