@@ -163,6 +163,12 @@ int vm_get_run_state(struct vcpu *vcpu, enum vm_runstate *state);
 /* Debug-register breakpoints/watchpoints: dr[0..3] and DR7; off if !enable */
 int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
 		    uint64_t dr7);
+/*
+ * The debug registers the vCPU runs with next: as last set, or after KVM
+ * refused them (VM_EXITCODE_DEBUG_REFUSED) the ones before.
+ */
+int vm_get_hw_debug(struct vcpu *vcpu, bool *enable, uint64_t dr[4],
+		    uint64_t *dr7);
 
 /* Translation. */
 int vm_get_guest_paging(struct vcpu *vcpu, struct vm_guest_paging *paging);

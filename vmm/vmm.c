@@ -75,6 +75,14 @@ static int kvm_check_cap(int fd, long cap)
 	return r < 0 ? 0 : r;
 }
 
+/* The test knob VITRO_VMM_REFUSE_GUEST_DEBUG (vmm_priv.h): a mask. */
+static uint32_t refuse_guest_debug(void)
+{
+	const char *s = getenv("VITRO_VMM_REFUSE_GUEST_DEBUG");
+
+	return s ? (uint32_t)strtoul(s, NULL, 0) : 0;
+}
+
 static int vm_kvm_setup(struct vmm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -165,6 +173,7 @@ struct vmm *vmm_create(const char *name)
 		goto fail;
 	}
 	vm->run_size = r;
+	vm->refuse_guest_debug = refuse_guest_debug();
 	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
 	vm->has_guest_debug =
 		kvm_check_cap(vm->kvm_fd, KVM_CAP_SET_GUEST_DEBUG) > 0;
@@ -634,6 +643,11 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 		struct vm_hw_debug *a = arg;
 
 		return vmm_set_hw_debug(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_GET_HW_DEBUG: {
+		struct vm_hw_debug *a = arg;
+
+		return vmm_get_hw_debug(VCPU_OR_ENOENT(a->cpuid), a);
 	}
 
 	case VM_GLA2GPA:

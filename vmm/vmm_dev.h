@@ -210,6 +210,7 @@ enum vm_exitcode {
 	VM_EXITCODE_RUN_FAILED, /* KVM refused to enter the guest */
 	VM_EXITCODE_HLT, /* hlt, without an in-kernel LAPIC only */
 	VM_EXITCODE_UNHANDLED, /* a KVM exit vmm does not decode */
+	VM_EXITCODE_DEBUG_REFUSED, /* KVM refused the debug settings asked */
 	VM_EXITCODE_MAX
 };
 
@@ -224,6 +225,19 @@ enum vm_suspend_how {
 };
 
 #define VM_EXIT_INST_BYTES 15
+
+/*
+ * Debug-register breakpoints and watchpoints for the monitor's debugger
+ * (VM_SET_HW_DEBUG, VM_GET_HW_DEBUG).  DR7 is checked when set: its upper
+ * half and its reserved bits 12, 14 and 15 must be 0 (-EINVAL).
+ */
+struct vm_hw_debug {
+	int32_t cpuid;
+	uint8_t enable; /* 0 or 1 */
+	uint8_t pad[3];
+	uint64_t dr[4]; /* linear addresses */
+	uint64_t dr7; /* enables, kinds and lengths */
+};
 
 /*
  * The decoded result of VM_RUN.  For INOUT and MMIO, `data` points into the
@@ -274,10 +288,30 @@ struct vm_exit {
 		struct {
 			uint32_t kvm_reason; /* KVM_EXIT_* */
 		} unhandled;
+		struct {
+			int error; /* -errno from KVM_SET_GUEST_DEBUG */
+			uint32_t caps; /* refused: bit n is VM_CAP_n on */
+			struct vm_hw_debug hw; /* refused */
+		} debug_refused;
 	} u;
 };
 
-/* Optional per-vCPU features, VM_GET/SET_CAPABILITY. */
+/*
+ * Optional per-vCPU features, VM_GET/SET_CAPABILITY.
+ *
+ * VM_SET_CAPABILITY and VM_SET_HW_DEBUG (the debug settings) check what
+ * can be checked at once (-ENOTSUP for a feature this KVM lacks, -EINVAL
+ * for a bad value) and record the rest: the vCPU's thread gives them to
+ * KVM (KVM_SET_GUEST_DEBUG) at its next VM_RUN, before the guest runs.
+ * If KVM refuses them there, the vCPU goes back to the settings KVM last
+ * took, and that VM_RUN returns VM_EXITCODE_DEBUG_REFUSED at once (no
+ * guest instruction ran) with KVM's error and the settings refused; the
+ * next VM_RUN runs the guest under the settings before.  All changes made
+ * since the last VM_RUN are refused together.  VM_GET_CAPABILITY and
+ * VM_GET_HW_DEBUG read the settings the vCPU runs with next: what was
+ * asked, or after a refusal the ones before.  The count of refusals is
+ * the statistic exits.debug_refused.
+ */
 enum vm_cap_type {
 	VM_CAP_MTRAP_EXIT, /* exit after every instruction */
 	VM_CAP_BPT_EXIT, /* int3 exits to the monitor */
@@ -467,15 +501,6 @@ struct vm_capability {
 	int32_t capval;
 };
 
-/* Debug-register breakpoints and watchpoints for the monitor's debugger. */
-struct vm_hw_debug {
-	int32_t cpuid;
-	uint8_t enable; /* 0 or 1 */
-	uint8_t pad[3];
-	uint64_t dr[4]; /* linear addresses */
-	uint64_t dr7; /* enables, kinds and lengths */
-};
-
 /* VM_SUSPEND_CPU / VM_RESUME_CPU / VM_ACTIVATE_CPU; cpuid -1 means all. */
 struct vm_activate_cpu {
 	int32_t cpuid;
@@ -627,7 +652,7 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
  * size 0.  The version changes whenever a struct's layout or a command's
  * meaning does.
  */
-#define VMM_ABI_VERSION 1
+#define VMM_ABI_VERSION 2
 #define VMM_CMD_SIZE_MAX 0x1fff
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
@@ -679,6 +704,7 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 #define VM_SET_CAPABILITY VMM_CMD(51, struct vm_capability)
 #define VM_SET_HW_DEBUG VMM_CMD(52, struct vm_hw_debug)
 #define VM_GET_RUN_STATE VMM_CMD(53, struct vm_run_state)
+#define VM_GET_HW_DEBUG VMM_CMD(54, struct vm_hw_debug)
 /* translation */
 #define VM_GLA2GPA VMM_CMD(56, struct vm_gla2gpa)
 #define VM_GLA2GPA_NOFAULT VMM_CMD(57, struct vm_gla2gpa)

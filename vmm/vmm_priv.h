@@ -110,10 +110,16 @@ struct vmm_vcpu {
 	uint64_t int3_rip;
 	int trap_vector;
 
-	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
+	/*
+	 * Configuration applied by the vCPU's own thread; vcpu.lock.  What
+	 * was asked for, and what KVM last took (where a configuration KVM
+	 * refuses is rolled back to).
+	 */
 	pthread_mutex_t lock;
 	bool caps[VM_CAP_MAX]; /* VM_CAP_* values */
 	struct vm_hw_debug hw; /* debug-register breakpoints */
+	bool caps_applied[VM_CAP_MAX];
+	struct vm_hw_debug hw_applied;
 	bool debug_dirty; /* KVM_SET_GUEST_DEBUG needed */
 	bool nmi_pending; /* KVM_NMI needed */
 	atomic_bool pending; /* one of the two above is set */
@@ -139,6 +145,12 @@ struct vmm {
 	size_t xsave_size; /* KVM_GET_XSAVE(2) bytes, 0 without XSAVE */
 	bool has_emul_failure_bytes;
 	bool has_exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled */
+	/*
+	 * For tests of the refusal path: KVM_SET_GUEST_DEBUG fails with
+	 * -EINVAL, as if KVM refused it, when its control has any of these
+	 * KVM_GUESTDBG_* bits (VITRO_VMM_REFUSE_GUEST_DEBUG, read at create).
+	 */
+	uint32_t refuse_guest_debug;
 
 	/* How this KVM delivers an injected #BP/#OF (vmm_probe.c). */
 	pthread_mutex_t probe_lock;
@@ -212,6 +224,7 @@ int vmm_run(struct vmm_vcpu *vcpu, struct vm_exit *vme);
 int vmm_set_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_get_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_set_hw_debug(struct vmm_vcpu *vcpu, const struct vm_hw_debug *hw);
+int vmm_get_hw_debug(struct vmm_vcpu *vcpu, struct vm_hw_debug *hw);
 int vmm_inject_nmi(struct vmm_vcpu *vcpu);
 int vmm_get_run_state(struct vmm_vcpu *vcpu, struct vm_run_state *rs);
 int vmm_inject_exception(struct vmm_vcpu *vcpu, const struct vm_exception *e);

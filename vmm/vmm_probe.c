@@ -58,8 +58,8 @@ static void put64(uint8_t *mem, uint64_t gpa, uint64_t v)
 static void probe_guest(uint8_t *mem)
 {
 	/* mov (%esp), %eax; out %eax, $P_PORT; out %al, $P_PORT_FELL */
-	static const uint8_t handler[] = { 0x8b, 0x04, 0x24, 0xe7, P_PORT,
-					   0xe6, P_PORT_FELL };
+	static const uint8_t handler[] = { 0x8b,   0x04, 0x24,	     0xe7,
+					   P_PORT, 0xe6, P_PORT_FELL };
 	/* int3; out %al, $P_PORT_FELL */
 	static const uint8_t code[] = { 0xcc, 0xe6, P_PORT_FELL };
 
@@ -88,10 +88,10 @@ static int probe_regs(struct vmm_vcpu *v, uint64_t rip)
 		VM_REG_GUEST_IDTR_BASE, VM_REG_GUEST_IDTR_LIMIT,
 	};
 	const uint64_t vals[] = {
-		0x11,	    rip,    P_STACK,	0x2,	 0x08,	0,
-		0xffffffff, 0xc09b, 0x10,	0,	 0xffffffff,
-		0xc093,	    0x10,   0xc093,	0x10,	 0xc093,
-		P_GDT,	    3 * 8 - 1,		P_IDT,	 4 * 8 - 1,
+		0x11,	    rip,	P_STACK,   0x2,	   0x08,
+		0,	    0xffffffff, 0xc09b,	   0x10,   0,
+		0xffffffff, 0xc093,	0x10,	   0xc093, 0x10,
+		0xc093,	    P_GDT,	3 * 8 - 1, P_IDT,  4 * 8 - 1,
 	};
 
 	return vmm_set_regset(v, sizeof(regs) / sizeof(regs[0]), regs, vals);
@@ -138,7 +138,8 @@ static bool is_int3_exit(const struct vm_exit *vme)
 		return true;
 	/* A KVM that cannot emulate int3 reports it so. */
 	return vme->exitcode == VM_EXITCODE_INST_EMUL &&
-	       vme->u.inst_emul.inst_len > 0 && vme->u.inst_emul.inst[0] == 0xcc;
+	       vme->u.inst_emul.inst_len > 0 &&
+	       vme->u.inst_emul.inst[0] == 0xcc;
 }
 
 static int probe_run(struct vmm *vm, int *mode)
@@ -170,7 +171,10 @@ static int probe_run(struct vmm *vm, int *mode)
 		return r;
 	/* Where int3 cannot exit, the guest takes it through its IDT. */
 	(void)vmm_set_capability(v, &cap);
-	if ((r = vmm_run(v, &vme)) < 0)
+	if ((r = vmm_run(v, &vme)) == 0 &&
+	    vme.exitcode == VM_EXITCODE_DEBUG_REFUSED)
+		r = vmm_run(v, &vme);
+	if (r < 0)
 		return r;
 	int3_exit = is_int3_exit(&vme);
 	if (!int3_exit) {

@@ -7,6 +7,10 @@
  * that need a vCPU ioctl (KVM_SET_GUEST_DEBUG, KVM_NMI) are recorded under
  * vcpu->lock and applied by the running thread before its next KVM_RUN,
  * because a vCPU ioctl from another thread would wait for KVM_RUN to end.
+ * So KVM's verdict on debug settings comes late: what can be checked is
+ * checked when they are set, and settings KVM refuses are rolled back to
+ * the last it took and reported by VM_RUN as DEBUG_REFUSED (vmm_dev.h),
+ * not as a failure of VM_RUN, which would end the VM.
  *
  * Kicks.  To get a vCPU out of KVM_RUN promptly, a kicker first publishes
  * the reason (the debug flag or the VM suspend word), then sets the run
@@ -68,6 +72,11 @@
 #define DR6_FIXED_1 0xffff0ff0ULL /* bits that read as 1 (RTM off) */
 /* What a #DB payload may say: B0-B3, BD, BS, BT (as DR6 has them). */
 #define DR6_PAYLOAD_BITS 0xe00fULL
+/*
+ * DR7 bits that must be 0: the upper half (VM entry fails on VMX and SVM
+ * otherwise) and the reserved bits 12, 14 and 15.
+ */
+#define DR7_MUST_BE_0 (0xffffffff00000000ULL | 1ULL << 12 | 3ULL << 14)
 #define DB_VECTOR 1
 #define BP_VECTOR 3
 #define INT3_OPCODE 0xcc
@@ -214,39 +223,65 @@ void vmm_vcpu_kick(struct vmm_vcpu *v)
 	pthread_mutex_unlock(&v->kick_lock);
 }
 
-/* Apply capabilities and debug registers; the vCPU's thread, v->lock. */
-static int vcpu_apply_debug(struct vmm_vcpu *v)
+/* Give KVM a debug configuration; the vCPU's thread, v->lock. */
+static int vcpu_apply_debug(struct vmm_vcpu *v, const bool *caps,
+			    const struct vm_hw_debug *hw)
 {
 	struct kvm_guest_debug dbg = { 0 };
 
-	if (v->caps[VM_CAP_MTRAP_EXIT])
+	if (caps[VM_CAP_MTRAP_EXIT])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (v->caps[VM_CAP_MASK_HWINTR])
+	if (caps[VM_CAP_MASK_HWINTR])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ;
-	if (v->caps[VM_CAP_BPT_EXIT])
+	if (caps[VM_CAP_BPT_EXIT])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-	if (v->hw.enable) {
+	if (hw->enable) {
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		for (int i = 0; i < 4; i++)
-			dbg.arch.debugreg[i] = v->hw.dr[i];
-		dbg.arch.debugreg[7] = v->hw.dr7;
+			dbg.arch.debugreg[i] = hw->dr[i];
+		dbg.arch.debugreg[7] = hw->dr7;
 	}
+	if (dbg.control & v->vm->refuse_guest_debug)
+		return -EINVAL;
 	if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return -errno;
 	return 0;
 }
 
-static int vcpu_apply_pending(struct vmm_vcpu *v)
+/*
+ * Before KVM_RUN: give KVM what VM_SET_CAPABILITY, VM_SET_HW_DEBUG and
+ * VM_INJECT_NMI recorded.  A debug configuration KVM refuses is rolled
+ * back to the last one it took, and reported in vme (returns 1) so that
+ * the vCPU runs no guest code under a configuration nobody asked for.
+ */
+static int vcpu_apply_pending(struct vmm_vcpu *v, struct vm_exit *vme)
 {
-	int r = 0;
+	int r = 0, refused = 0;
 
 	/* Taken on every exit: look before locking. */
 	if (!atomic_exchange(&v->pending, false))
 		return 0;
 	pthread_mutex_lock(&v->lock);
 	if (v->debug_dirty) {
-		r = vcpu_apply_debug(v);
 		v->debug_dirty = false;
+		r = vcpu_apply_debug(v, v->caps, &v->hw);
+		if (r == 0) {
+			memcpy(v->caps_applied, v->caps, sizeof(v->caps));
+			v->hw_applied = v->hw;
+		} else {
+			memset(&vme->u, 0, sizeof(vme->u));
+			vme->exitcode = VM_EXITCODE_DEBUG_REFUSED;
+			vme->u.debug_refused.error = r;
+			for (int i = 0; i < VM_CAP_MAX; i++)
+				vme->u.debug_refused.caps |=
+					(uint32_t)v->caps[i] << i;
+			vme->u.debug_refused.hw = v->hw;
+			memcpy(v->caps, v->caps_applied, sizeof(v->caps));
+			v->hw = v->hw_applied;
+			/* KVM took it before (on a new vCPU: give it again). */
+			r = vcpu_apply_debug(v, v->caps, &v->hw);
+			refused = 1;
+		}
 	}
 	if (r == 0 && v->nmi_pending) {
 		if (ioctl(v->fd, KVM_NMI) < 0)
@@ -254,7 +289,7 @@ static int vcpu_apply_pending(struct vmm_vcpu *v)
 		v->nmi_pending = false;
 	}
 	pthread_mutex_unlock(&v->lock);
-	return r;
+	return r < 0 ? r : refused;
 }
 
 /* The instruction bytes at rip, for an emulation-failure report. */
@@ -521,8 +556,17 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			vcpu_rip(v, vme);
 			break;
 		}
-		if ((r = vcpu_apply_pending(v)) < 0)
+		if ((r = vcpu_apply_pending(v, vme)) < 0)
 			break;
+		if (r > 0) {
+			int reg = VM_REG_GUEST_RIP;
+
+			r = 0;
+			vme->inst_length = 0;
+			if (vmm_get_regset(v, 1, &reg, &vme->rip) < 0)
+				vme->rip = 0;
+			break;
+		}
 		r = vcpu_kvm_run(v, false);
 		if (r == -EINTR || r == -EAGAIN) {
 			vmm_stat_add(v, VMM_STAT_EINTR, 1);
@@ -607,13 +651,27 @@ int vmm_set_capability(struct vmm_vcpu *v, struct vm_capability *cap)
 
 int vmm_set_hw_debug(struct vmm_vcpu *v, const struct vm_hw_debug *hw)
 {
-	if (ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION,
-		  KVM_CAP_SET_GUEST_DEBUG) <= 0)
+	if (!v->vm->has_guest_debug)
 		return -ENOTSUP;
+	/* What KVM would take only to fail VM entry with, refused now. */
+	if (hw->enable > 1 || (hw->enable && (hw->dr7 & DR7_MUST_BE_0)))
+		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	v->hw = *hw;
+	v->hw.cpuid = v->id;
+	memset(v->hw.pad, 0, sizeof(v->hw.pad));
 	v->debug_dirty = true;
 	atomic_store(&v->pending, true);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+int vmm_get_hw_debug(struct vmm_vcpu *v, struct vm_hw_debug *hw)
+{
+	if (!v->vm->has_guest_debug)
+		return -ENOTSUP;
+	pthread_mutex_lock(&v->lock);
+	*hw = v->hw;
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }

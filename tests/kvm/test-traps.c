@@ -111,8 +111,8 @@ static bool int3_exit(struct kt_vm *vm, const char *what, int nskip)
 	    e.rip == GT(gt_int3_at))
 		return ok(1, "%s: an int3 exit (%s) at the int3", what,
 			  vm_exitcode_name(e.exitcode));
-	if (e.exitcode == VM_EXITCODE_INOUT &&
-	    e.u.inout.port == KT_PORT_EXC && kt_exc_get(vm).vector == 3) {
+	if (e.exitcode == VM_EXITCODE_INOUT && e.u.inout.port == KT_PORT_EXC &&
+	    kt_exc_get(vm).vector == 3) {
 		for (int i = 0; i < nskip; i++)
 			tap_skip("%s: this KVM does not intercept int3 (the "
 				 "guest took it itself): nothing to re-inject",
@@ -258,8 +258,7 @@ static void test_db(struct kt_vm *vm)
 	is_hex(dr6 & 0xf, 0x2, "#DB B1|BS: B0-B3 in DR6 are B1");
 	ok(dr6 & DR6_BS, "#DB B1|BS: BS set in DR6 (%#x)", dr6);
 	ok((dr6 & DR6_FIXED_1) == DR6_FIXED_1 && !(dr6 & DR6_BIT12),
-	   "#DB B1|BS: the reserved bits read as hardware has them (%#x)",
-	   dr6);
+	   "#DB B1|BS: the reserved bits read as hardware has them (%#x)", dr6);
 	dr6 = db(vm, 0x1, true, "#DB B0, kept");
 	is_hex(dr6 & 0xf, 0x1, "#DB B0: B0-B3 in DR6 are B0 only");
 	ok(dr6 & DR6_BS, "#DB B0: BS, set before, is still set (%#x)", dr6);
