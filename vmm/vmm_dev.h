@@ -531,7 +531,8 @@ struct vm_cpu_topology {
 
 /*
  * VM_INJECT_EXCEPTION: deliver an exception to a stopped vCPU when it next
- * runs; -EBUSY while one is already waiting to be delivered.
+ * runs; -EBUSY while one is already waiting to be delivered.  Register
+ * writes made before the vCPU runs do not cancel it.
  * - A fault (#UD, #GP, #PF...) is delivered at the current rip.
  * - A trap that an instruction raises (#BP from int3, #OF from into) gives
  *   the instruction's length in inst_length, with rip still at the

@@ -2,12 +2,13 @@
  * test-traps.c: VM_INJECT_EXCEPTION for traps, where KVMs differ.
  * - #BP re-injected after an int3 exit (VM_CAP_BPT_EXIT): the guest's
  *   handler sees rip just past the int3, whether the caller left rip at
- *   the int3 with inst_length 1 or moved it past with 0; it survives a
- *   register write before the vCPU runs; a second injection is EBUSY.
+ *   the int3 with inst_length 1 or moved it past with 0; it survives
+ *   register writes before the vCPU runs; a second injection is EBUSY.
  * - #BP and #OF with no exit of their own: delivered past the
  *   instruction, or refused (EOPNOTSUPP) with the vCPU untouched, on a
  *   KVM that cannot say where it would push rip (VMX, SVM).
- * - #DB with DR6 bits as payload: the guest's handler reads them in DR6.
+ * - #DB with DR6 bits as payload: the guest's handler reads them in DR6,
+ *   also after register writes made before the vCPU runs.
  *
  * The guest's IDT stubs (kvm_util) report each vector and the pushed rip;
  * for #DB a handler of the test's own first reports DR6.  Where a KVM
@@ -131,7 +132,7 @@ static void test_bp_after_int3(struct kt_vm *vm)
 	int r = vm_set_capability(v, VM_CAP_BPT_EXIT, 1);
 
 	if (r == -ENOTSUP) {
-		for (int i = 0; i < 14; i++)
+		for (int i = 0; i < 15; i++)
 			tap_skip("no VM_CAP_BPT_EXIT on this KVM");
 		return;
 	}
@@ -159,12 +160,14 @@ static void test_bp_after_int3(struct kt_vm *vm)
 	 * must refuse a second one, and keep it over a register write that
 	 * sets the events again.
 	 */
-	if (int3_exit(vm, "kept", 5)) {
+	if (int3_exit(vm, "kept", 6)) {
 		is_int(vm_inject_trap(v, IDT_BP, 1), 0, "kept: inject #BP");
 		is_int(vm_inject_exception(v, 6, false, 0, 0), -EBUSY,
 		       "kept: a second exception before the vCPU ran: EBUSY");
 		is_int(vm_set_register(v, VM_REG_GUEST_INTR_SHADOW, 0), 0,
 		       "kept: write the interrupt shadow");
+		is_int(vm_set_register(v, VM_REG_GUEST_RAX, 0x1234), 0,
+		       "kept: write rax");
 		delivered(vm, IDT_BP, GT(gt_int3_after), "kept");
 	}
 	is_int(vm_set_capability(v, VM_CAP_BPT_EXIT, 0), 0,
@@ -222,7 +225,7 @@ static void db_handler_install(struct kt_vm *vm)
 }
 
 /* Inject #DB with `bits`, run: the DR6 the handler read, or 0. */
-static uint32_t db(struct kt_vm *vm, uint64_t bits, bool shadow_write,
+static uint32_t db(struct kt_vm *vm, uint64_t bits, bool writes,
 		   const char *what)
 {
 	struct vcpu *v = vm->vcpu[0];
@@ -233,12 +236,14 @@ static uint32_t db(struct kt_vm *vm, uint64_t bits, bool shadow_write,
 	is_int(vm_inject_exception(v, IDT_DB, false, 0, bits), 0,
 	       "%s: inject #DB, DR6 bits %#llx", what,
 	       (unsigned long long)bits);
-	if (shadow_write) {
+	if (writes) {
 		is_int(vm_inject_exception(v, 6, false, 0, 0), -EBUSY,
 		       "%s: a second exception before the vCPU ran: EBUSY",
 		       what);
 		is_int(vm_set_register(v, VM_REG_GUEST_INTR_SHADOW, 0), 0,
 		       "%s: write the interrupt shadow", what);
+		is_int(vm_set_register(v, VM_REG_GUEST_RAX, 0x1234), 0,
+		       "%s: write rax", what);
 	}
 	if (kt_run_out(v, PORT_DR6, &dr6) < 0)
 		ok(0, "%s: the #DB handler reads DR6", what);
