@@ -490,7 +490,9 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 	    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
 		atomic_store(&v->synced, true);
 	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-	vmm_stat_add(v, complete ? VMM_STAT_COMPLETIONS : VMM_STAT_KVM_RUNS, 1);
+	vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
+	if (complete)
+		vmm_stat_add(v, VMM_STAT_COMPLETIONS, 1);
 	/* -EAGAIN ran nothing: what was pending still is. */
 	if (r != -EAGAIN)
 		atomic_store(&v->io_pending,
@@ -558,13 +560,9 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		if ((r = vcpu_apply_pending(v, vme)) < 0)
 			break;
-		if (r > 0) {
-			int reg = VM_REG_GUEST_RIP;
-
+		if (r > 0) { /* DEBUG_REFUSED */
 			r = 0;
-			vme->inst_length = 0;
-			if (vmm_get_regset(v, 1, &reg, &vme->rip) < 0)
-				vme->rip = 0;
+			vcpu_rip(v, vme);
 			break;
 		}
 		r = vcpu_kvm_run(v, false);
