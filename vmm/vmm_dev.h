@@ -307,10 +307,12 @@ struct vm_exit {
  * took, and that VM_RUN returns VM_EXITCODE_DEBUG_REFUSED at once (no
  * guest instruction ran) with KVM's error and the settings refused; the
  * next VM_RUN runs the guest under the settings before.  All changes made
- * since the last VM_RUN are refused together.  VM_GET_CAPABILITY and
- * VM_GET_HW_DEBUG read the settings the vCPU runs with next: what was
- * asked, or after a refusal the ones before.  The count of refusals is
- * the statistic exits.debug_refused.
+ * since the last VM_RUN are refused together.  (Should KVM then refuse
+ * the settings before as well, which it took once, VM_RUN fails with its
+ * error: the vCPU's debug state is not known any more.)
+ * VM_GET_CAPABILITY and VM_GET_HW_DEBUG read the settings the vCPU runs
+ * with next: what was asked, or after a refusal the ones before.  The
+ * count of refusals is the statistic exits.debug_refused.
  */
 enum vm_cap_type {
 	VM_CAP_MTRAP_EXIT, /* exit after every instruction */
