@@ -12,7 +12,8 @@
  * The vCPU runs on its own thread (kt_runner), which hands each exit to
  * the main thread; the main thread answers it, stops the vCPU with
  * vm_suspend_cpu while the runner holds the exit, then lets the runner
- * call VM_RUN.  A last test lets a thread answer `in` exits freely while
+ * call VM_RUN.  One test stops the vCPU from its own thread, as an exit
+ * handler would; a last one lets a thread answer `in` exits freely while
  * the main thread stops it at random points.  Checks are made by the
  * main thread.
  */
@@ -311,6 +312,34 @@ static void test_insb(struct kt_vm *vm)
 	insb(vm, PAGE_END - 2, 6, "rep insb across a page");
 }
 
+/*
+ * What a monitor's MMIO handler does to report a stop after the access
+ * (a watchpoint): answer, put its own vCPU in the debug set, VM_RUN.
+ */
+static void test_self(struct kt_vm *vm)
+{
+	struct vcpu *v = vm->vcpu[0];
+	uint32_t val = 0x87654321;
+	struct vm_exit e;
+	char buf[160];
+
+	kt_vcpu_set_mode(v, KT_MODE_LONG64, GS(gs_mmio));
+	vm_set_register(v, VM_REG_GUEST_RBX, MMIO_GPA);
+	if (kt_run(v, &e) < 0 || e.exitcode != VM_EXITCODE_MMIO) {
+		ok(0, "self: an MMIO exit");
+		tap_diag("got %s", kt_exit_str(&e, buf, sizeof(buf)));
+		return;
+	}
+	memcpy(e.u.mmio.data, &val, 4);
+	vm_suspend_cpu(v);
+	ok(kt_run(v, &e) == 0 && e.exitcode == VM_EXITCODE_DEBUG &&
+		   e.rip == GS(gs_mmio_next),
+	   "self: the vCPU's own thread stops it from the handler: DEBUG, "
+	   "past the read");
+	is_hex(reg(v, VM_REG_GUEST_RAX), val, "self: rax holds the answer");
+	vm_resume_cpu(v);
+}
+
 /* The same for a VM suspend: SUSPENDED reports the finished `in`. */
 static void test_suspended(struct kt_vm *vm)
 {
@@ -435,6 +464,7 @@ int main(void)
 	test_in(vm);
 	test_mmio(vm);
 	test_insb(vm);
+	test_self(vm);
 	test_racing(vm);
 	test_suspended(vm);
 	kt_vm_destroy(vm);
