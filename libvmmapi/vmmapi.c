@@ -595,6 +595,20 @@ int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
 	return ctl(vcpu->ctx, VM_SET_HW_DEBUG, &a);
 }
 
+int vm_get_hw_debug(struct vcpu *vcpu, bool *enable, uint64_t dr[4],
+		    uint64_t *dr7)
+{
+	struct vm_hw_debug a = { .cpuid = vcpu->id };
+	int r = ctl(vcpu->ctx, VM_GET_HW_DEBUG, &a);
+
+	if (r == 0) {
+		*enable = a.enable;
+		memcpy(dr, a.dr, sizeof(a.dr));
+		*dr7 = a.dr7;
+	}
+	return r;
+}
+
 /* Translation. */
 
 int vm_gla2gpa_walk(struct vcpu *vcpu, struct vm_gla2gpa *walk, bool nofault)

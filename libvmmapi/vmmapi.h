@@ -193,6 +193,12 @@ int vm_get_run_state(struct vcpu *vcpu, enum vm_runstate *state);
 /* Debug-register breakpoints/watchpoints: dr[0..3] and DR7; off if !enable */
 int vm_set_hw_debug(struct vcpu *vcpu, bool enable, const uint64_t dr[4],
 		    uint64_t dr7);
+/*
+ * The debug registers the vCPU runs with next: as last set, or after KVM
+ * refused them (VM_EXITCODE_DEBUG_REFUSED) the ones before.
+ */
+int vm_get_hw_debug(struct vcpu *vcpu, bool *enable, uint64_t dr[4],
+		    uint64_t *dr7);
 
 /* Translation. */
 int vm_get_guest_paging(struct vcpu *vcpu, struct vm_guest_paging *paging);
@@ -242,7 +248,8 @@ int vm_inject_exception(struct vcpu *vcpu, int vector, bool errcode_valid,
 /*
  * A trap raised by the instruction at rip (#BP from an int3, #OF from
  * into), inst_length bytes long: the guest sees it delivered after the
- * instruction, on every KVM.
+ * instruction, on every KVM, or -EOPNOTSUPP where this KVM cannot do that
+ * (VM_INJECT_EXCEPTION in vmm_dev.h says when).
  */
 int vm_inject_trap(struct vcpu *vcpu, int vector, unsigned int inst_length);
 int vm_inject_nmi(struct vcpu *vcpu);

@@ -75,6 +75,14 @@ static int kvm_check_cap(int fd, long cap)
 	return r < 0 ? 0 : r;
 }
 
+/* The test knob VITRO_VMM_REFUSE_GUEST_DEBUG (vmm_priv.h): a mask. */
+static uint32_t refuse_guest_debug(void)
+{
+	const char *s = getenv("VITRO_VMM_REFUSE_GUEST_DEBUG");
+
+	return s ? (uint32_t)strtoul(s, NULL, 0) : 0;
+}
+
 static int vm_kvm_setup(struct vmm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
@@ -101,6 +109,17 @@ static int vm_kvm_setup(struct vmm *vm)
 		};
 
 		vm->has_emul_failure_bytes =
+			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
+	}
+	/* #DB's DR6 bits go with the exception (VM_INJECT_EXCEPTION). */
+	vm->has_exception_payload = false;
+	if (kvm_check_cap(vm->vm_fd, KVM_CAP_EXCEPTION_PAYLOAD)) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_EXCEPTION_PAYLOAD,
+			.args = { 1 },
+		};
+
+		vm->has_exception_payload =
 			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	}
 	return 0;
@@ -133,6 +152,8 @@ struct vmm *vmm_create(const char *name)
 	}
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	pthread_mutex_init(&vm->lock, NULL);
+	pthread_mutex_init(&vm->probe_lock, NULL);
+	vm->trap_mode = VMM_TRAP_UNPROBED;
 	vm->topo = (struct vm_cpu_topology){ 1, 1, 1, 1 };
 	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
 		vm->seg[i].fd = -1;
@@ -152,6 +173,7 @@ struct vmm *vmm_create(const char *name)
 		goto fail;
 	}
 	vm->run_size = r;
+	vm->refuse_guest_debug = refuse_guest_debug();
 	vm->has_sregs2 = kvm_check_cap(vm->kvm_fd, KVM_CAP_SREGS2);
 	vm->has_guest_debug =
 		kvm_check_cap(vm->kvm_fd, KVM_CAP_SET_GUEST_DEBUG) > 0;
@@ -621,6 +643,11 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 		struct vm_hw_debug *a = arg;
 
 		return vmm_set_hw_debug(VCPU_OR_ENOENT(a->cpuid), a);
+	}
+	case VM_GET_HW_DEBUG: {
+		struct vm_hw_debug *a = arg;
+
+		return vmm_get_hw_debug(VCPU_OR_ENOENT(a->cpuid), a);
 	}
 
 	case VM_GLA2GPA:

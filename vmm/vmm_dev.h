@@ -23,6 +23,19 @@
  * between runs.  Statistics may be read at any time.  VM_SUSPEND_CPU,
  * VM_RESUME_CPU and VM_SUSPEND kick a vCPU out of KVM_RUN promptly.
  *
+ * Stops: when VM_RUN returns DEBUG or SUSPENDED, every instruction the
+ * vCPU started is finished, including the one of an INOUT or MMIO exit
+ * the monitor answered just before (vmm re-enters KVM once, without
+ * running guest code, to let it finish).  Registers read at the stop are
+ * final, and registers written there are what the guest resumes with.
+ * Between an INOUT/MMIO exit and the next VM_RUN, by contrast, that
+ * instruction is half done (rip may still point at it, its destination
+ * is not written): the vCPU's own thread must not write the registers it
+ * writes.  To report a stop from such an exit's handler, put the vCPU in
+ * the debug set (VM_SUSPEND_CPU) and call VM_RUN: it may first return
+ * another exit that finishing the instruction needed (the next piece of a
+ * split MMIO access, a step), then DEBUG.
+ *
  * Errors: vmm_ioctl() returns 0 or -errno.  Out fields are written only on
  * success.
  */
@@ -188,7 +201,7 @@ enum vm_exitcode {
 	VM_EXITCODE_BOGUS, /* nothing to do: run again */
 	VM_EXITCODE_INOUT, /* port I/O for the monitor */
 	VM_EXITCODE_MMIO, /* MMIO for the monitor */
-	VM_EXITCODE_DEBUG, /* the vCPU is in the debug set */
+	VM_EXITCODE_DEBUG, /* in the debug set; instructions finished */
 	VM_EXITCODE_MTRAP, /* one instruction stepped (MTRAP_EXIT) */
 	VM_EXITCODE_BPT, /* int3 (BPT_EXIT) */
 	VM_EXITCODE_HWBP, /* debug-register breakpoint or watchpoint */
@@ -197,6 +210,7 @@ enum vm_exitcode {
 	VM_EXITCODE_RUN_FAILED, /* KVM refused to enter the guest */
 	VM_EXITCODE_HLT, /* hlt, without an in-kernel LAPIC only */
 	VM_EXITCODE_UNHANDLED, /* a KVM exit vmm does not decode */
+	VM_EXITCODE_DEBUG_REFUSED, /* KVM refused the debug settings asked */
 	VM_EXITCODE_MAX
 };
 
@@ -211,6 +225,19 @@ enum vm_suspend_how {
 };
 
 #define VM_EXIT_INST_BYTES 15
+
+/*
+ * Debug-register breakpoints and watchpoints for the monitor's debugger
+ * (VM_SET_HW_DEBUG, VM_GET_HW_DEBUG).  DR7 is checked when set: its upper
+ * half and its reserved bits 12, 14 and 15 must be 0 (-EINVAL).
+ */
+struct vm_hw_debug {
+	int32_t cpuid;
+	uint8_t enable; /* 0 or 1 */
+	uint8_t pad[3];
+	uint64_t dr[4]; /* linear addresses */
+	uint64_t dr7; /* enables, kinds and lengths */
+};
 
 /*
  * The decoded result of VM_RUN.  For INOUT and MMIO, `data` points into the
@@ -261,10 +288,32 @@ struct vm_exit {
 		struct {
 			uint32_t kvm_reason; /* KVM_EXIT_* */
 		} unhandled;
+		struct {
+			int error; /* -errno from KVM_SET_GUEST_DEBUG */
+			uint32_t caps; /* refused: bit n is VM_CAP_n on */
+			struct vm_hw_debug hw; /* refused */
+		} debug_refused;
 	} u;
 };
 
-/* Optional per-vCPU features, VM_GET/SET_CAPABILITY. */
+/*
+ * Optional per-vCPU features, VM_GET/SET_CAPABILITY.
+ *
+ * VM_SET_CAPABILITY and VM_SET_HW_DEBUG (the debug settings) check what
+ * can be checked at once (-ENOTSUP for a feature this KVM lacks, -EINVAL
+ * for a bad value) and record the rest: the vCPU's thread gives them to
+ * KVM (KVM_SET_GUEST_DEBUG) at its next VM_RUN, before the guest runs.
+ * If KVM refuses them there, the vCPU goes back to the settings KVM last
+ * took, and that VM_RUN returns VM_EXITCODE_DEBUG_REFUSED at once (no
+ * guest instruction ran) with KVM's error and the settings refused; the
+ * next VM_RUN runs the guest under the settings before.  All changes made
+ * since the last VM_RUN are refused together.  (Should KVM then refuse
+ * the settings before as well, which it took once, VM_RUN fails with its
+ * error: the vCPU's debug state is not known any more.)
+ * VM_GET_CAPABILITY and VM_GET_HW_DEBUG read the settings the vCPU runs
+ * with next: what was asked, or after a refusal the ones before.  The
+ * count of refusals is the statistic exits.debug_refused.
+ */
 enum vm_cap_type {
 	VM_CAP_MTRAP_EXIT, /* exit after every instruction */
 	VM_CAP_BPT_EXIT, /* int3 exits to the monitor */
@@ -322,6 +371,7 @@ struct vm_guest_paging {
 /* Exception vectors used by the walker and the debugger. */
 #define IDT_DB 1
 #define IDT_BP 3
+#define IDT_OF 4
 #define IDT_GP 13
 #define IDT_PF 14
 
@@ -453,15 +503,6 @@ struct vm_capability {
 	int32_t capval;
 };
 
-/* Debug-register breakpoints and watchpoints for the monitor's debugger. */
-struct vm_hw_debug {
-	int32_t cpuid;
-	uint8_t enable; /* 0 or 1 */
-	uint8_t pad[3];
-	uint64_t dr[4]; /* linear addresses */
-	uint64_t dr7; /* enables, kinds and lengths */
-};
-
 /* VM_SUSPEND_CPU / VM_RESUME_CPU / VM_ACTIVATE_CPU; cpuid -1 means all. */
 struct vm_activate_cpu {
 	int32_t cpuid;
@@ -492,13 +533,30 @@ struct vm_cpu_topology {
 
 /*
  * VM_INJECT_EXCEPTION: deliver an exception to a stopped vCPU when it next
- * runs.  A fault (#UD, #GP, #PF...) is delivered at the current rip.  A
- * trap that an instruction raises (#BP from int3, #OF from into) gives the
- * instruction's length in inst_length, with rip still at the instruction:
- * the guest's handler then sees rip + inst_length, whatever the KVM (VMX
- * and SVM inject these as software exceptions and advance rip themselves).
- * `payload` is CR2 for #PF, and for #DB the DR6 bits that say why (B0-B3,
- * BS); it is ignored for other vectors.
+ * runs; -EBUSY while one is already waiting to be delivered.  Register
+ * writes made before the vCPU runs do not cancel it.
+ * - A fault (#UD, #GP, #PF...) is delivered at the current rip.
+ * - A trap that an instruction raises (#BP from int3, #OF from into) gives
+ *   the instruction's length in inst_length, with rip still at the
+ *   instruction: the guest's handler sees rip + inst_length (0: rip as it
+ *   is).  KVMs push rip differently for these, so vmm measures it once per
+ *   VM, on the first such injection (a scratch VM; vmm_probe.c).  A KVM
+ *   that pushes rip as it is (a software KVM such as kvm_pvm) takes any
+ *   such trap: vmm moves rip first.  VMX and SVM push rip plus a length of
+ *   their own that is right only for the int3 of the vCPU's last VM_RUN
+ *   exit (BPT, or INST_EMUL at an int3), with no run since; there a #BP is
+ *   taken when rip + inst_length is that int3's address + 1 (rip at the
+ *   int3 and inst_length 1, or rip already past it and 0), and any other
+ *   #BP or #OF is refused with -EOPNOTSUPP rather than delivered at a
+ *   wrong rip.  After VM_RUN returned BPT, re-inject before the vCPU runs
+ *   again; stopping and reading or writing registers in between is fine.
+ * - payload: for #PF, CR2; for #DB, the DR6 bits that say why (B0-B3, BD,
+ *   BS, BT; any other bit is -EINVAL): the handler reads DR6 with B0-B3
+ *   equal to those, BD, BS, BT set where given (they accumulate, as on
+ *   hardware) and the reserved bits as hardware has them.  vmm uses
+ *   KVM_CAP_EXCEPTION_PAYLOAD where KVM has it (KVM writes DR6 as it
+ *   delivers the #DB), else sets DR6 now.  A #DB with payload 0 leaves
+ *   DR6 alone.  Other vectors ignore payload.
  */
 struct vm_exception {
 	int32_t cpuid;
@@ -597,7 +655,7 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
  * size 0.  The version changes whenever a struct's layout or a command's
  * meaning does.
  */
-#define VMM_ABI_VERSION 1
+#define VMM_ABI_VERSION 2
 #define VMM_CMD_SIZE_MAX 0x1fff
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
@@ -649,6 +707,7 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 #define VM_SET_CAPABILITY VMM_CMD(51, struct vm_capability)
 #define VM_SET_HW_DEBUG VMM_CMD(52, struct vm_hw_debug)
 #define VM_GET_RUN_STATE VMM_CMD(53, struct vm_run_state)
+#define VM_GET_HW_DEBUG VMM_CMD(54, struct vm_hw_debug)
 /* translation */
 #define VM_GLA2GPA VMM_CMD(56, struct vm_gla2gpa)
 #define VM_GLA2GPA_NOFAULT VMM_CMD(57, struct vm_gla2gpa)

@@ -18,6 +18,7 @@ static const char *const exitcode_names[VM_EXITCODE_MAX] = {
 	[VM_EXITCODE_RUN_FAILED] = "run_failed",
 	[VM_EXITCODE_HLT] = "hlt",
 	[VM_EXITCODE_UNHANDLED] = "unhandled",
+	[VM_EXITCODE_DEBUG_REFUSED] = "debug_refused",
 };
 
 const char *vmm_exitcode_name(enum vm_exitcode code)

@@ -28,6 +28,7 @@ enum vmm_stat {
 	VMM_STAT_KVM_RUNS, /* KVM_RUN ioctls */
 	VMM_STAT_KICKS, /* kicks sent to the vCPU thread */
 	VMM_STAT_EINTR, /* KVM_RUN interrupted by a signal */
+	VMM_STAT_COMPLETIONS, /* KVM_RUNs that finished I/O before a stop */
 	VMM_STAT_MAX
 };
 
@@ -90,11 +91,35 @@ struct vmm_vcpu {
 	 * KVM_RUN returns, cleared before the next one and by any write.
 	 */
 	atomic_bool synced;
+	/*
+	 * The last KVM_RUN returned an I/O or MMIO exit: KVM finishes that
+	 * instruction only on the next KVM_RUN (vmm_vcpu.c).  Written by the
+	 * thread that runs the vCPU, and by VM_REINIT while none does.
+	 */
+	atomic_bool io_pending;
+	/*
+	 * Trap injection (vmm_inject_exception); both owned by whoever may
+	 * touch the vCPU's state: its thread, or a client while it is
+	 * stopped.  int3_valid: the last VM_RUN returned an int3 exit (BPT,
+	 * or INST_EMUL at an int3) at int3_rip and no KVM_RUN has entered
+	 * the guest since, so KVM still holds what that exit told it.
+	 * trap_vector: a #BP or #OF vmm injected that the vCPU has not run
+	 * since (KVM_GET_VCPU_EVENTS never shows those), or -1.
+	 */
+	bool int3_valid;
+	uint64_t int3_rip;
+	int trap_vector;
 
-	/* Configuration applied by the vCPU's own thread; vcpu.lock. */
+	/*
+	 * Configuration applied by the vCPU's own thread; vcpu.lock.  What
+	 * was asked for, and what KVM last took (where a configuration KVM
+	 * refuses is rolled back to).
+	 */
 	pthread_mutex_t lock;
 	bool caps[VM_CAP_MAX]; /* VM_CAP_* values */
 	struct vm_hw_debug hw; /* debug-register breakpoints */
+	bool caps_applied[VM_CAP_MAX];
+	struct vm_hw_debug hw_applied;
 	bool debug_dirty; /* KVM_SET_GUEST_DEBUG needed */
 	bool nmi_pending; /* KVM_NMI needed */
 	atomic_bool pending; /* one of the two above is set */
@@ -119,6 +144,17 @@ struct vmm {
 	bool has_blockirq; /* KVM_GUESTDBG_BLOCKIRQ */
 	size_t xsave_size; /* KVM_GET_XSAVE(2) bytes, 0 without XSAVE */
 	bool has_emul_failure_bytes;
+	bool has_exception_payload; /* KVM_CAP_EXCEPTION_PAYLOAD enabled */
+	/*
+	 * For tests of the refusal path: KVM_SET_GUEST_DEBUG fails with
+	 * -EINVAL, as if KVM refused it, when its control has any of these
+	 * KVM_GUESTDBG_* bits (VITRO_VMM_REFUSE_GUEST_DEBUG, read at create).
+	 */
+	uint32_t refuse_guest_debug;
+
+	/* How this KVM delivers an injected #BP/#OF (vmm_probe.c). */
+	pthread_mutex_t probe_lock;
+	int trap_mode; /* enum vmm_trap_mode */
 
 	pthread_mutex_t lock;
 	struct vm_cpu_topology topo;
@@ -141,6 +177,19 @@ struct vmm {
 	 * both change together: VMM_SUSPEND_WORD(how, cpuid).
 	 */
 	_Atomic int suspend;
+};
+
+/*
+ * Where the guest's handler finds rip when KVM injects #BP or #OF.  VMX
+ * and SVM inject them as software exceptions and push rip plus a length
+ * that KVM took from the last exit (VMX: the instruction length of the
+ * #BP intercept; SVM: NextRIP, or the instruction at rip decoded); a KVM
+ * that emulates the guest may push rip unchanged, as for a fault.
+ */
+enum vmm_trap_mode {
+	VMM_TRAP_UNPROBED,
+	VMM_TRAP_PUSHES_RIP, /* the guest sees rip as it is */
+	VMM_TRAP_ADDS_LENGTH, /* rip + the int3's length, after its exit */
 };
 
 #define VMM_SUSPEND_WORD(how, cpuid) ((int)(how) | (((cpuid) + 1) << 8))
@@ -175,10 +224,14 @@ int vmm_run(struct vmm_vcpu *vcpu, struct vm_exit *vme);
 int vmm_set_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_get_capability(struct vmm_vcpu *vcpu, struct vm_capability *cap);
 int vmm_set_hw_debug(struct vmm_vcpu *vcpu, const struct vm_hw_debug *hw);
+int vmm_get_hw_debug(struct vmm_vcpu *vcpu, struct vm_hw_debug *hw);
 int vmm_inject_nmi(struct vmm_vcpu *vcpu);
 int vmm_get_run_state(struct vmm_vcpu *vcpu, struct vm_run_state *rs);
 int vmm_inject_exception(struct vmm_vcpu *vcpu, const struct vm_exception *e);
 int vmm_kick_init(void);
+
+/* vmm_probe.c */
+int vmm_trap_mode(struct vmm *vm);
 
 /* vmm_regs.c */
 int vmm_get_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,

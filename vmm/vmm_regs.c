@@ -200,6 +200,27 @@ static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 	return 0;
 }
 
+/*
+ * KVM_SET_VCPU_EVENTS replaces the exception state too: keep a pending
+ * exception pending, and put back a #BP/#OF that vmm injected, which
+ * KVM_GET_VCPU_EVENTS never reports.
+ */
+static int events_store(struct vmm_vcpu *v, struct kvm_vcpu_events *ev)
+{
+	ev->flags = KVM_VCPUEVENT_VALID_SHADOW;
+	if (v->vm->has_exception_payload)
+		ev->flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+	if (v->trap_vector >= 0) {
+		ev->exception.injected = 1;
+		ev->exception.pending = 0;
+		ev->exception.nr = v->trap_vector;
+		ev->exception.has_error_code = 0;
+	}
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, ev) < 0)
+		return -errno;
+	return 0;
+}
+
 static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 {
 	int fd = v->fd, r;
@@ -245,11 +266,12 @@ static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 		if (ioctl(fd, KVM_SET_MSRS, &w) != (int)w.hdr.nmsrs)
 			return -EIO;
 	}
-	if (dirty & G_EVENTS) {
-		s->events.flags = KVM_VCPUEVENT_VALID_SHADOW;
-		if (ioctl(fd, KVM_SET_VCPU_EVENTS, &s->events) < 0)
-			return -errno;
-	}
+	if (dirty & G_EVENTS)
+		return events_store(v, &s->events);
+	/* KVM_SET_REGS cancels a pending exception; a register write must not. */
+	if ((dirty & G_REGS) && (s->have & G_EVENTS) &&
+	    s->events.exception.pending)
+		return events_store(v, &s->events);
 	return 0;
 }
 
@@ -487,7 +509,7 @@ int vmm_set_regset(struct vmm_vcpu *v, unsigned count, const int *regnums,
 		   const uint64_t *regvals)
 {
 	struct kvm_state s;
-	unsigned groups;
+	unsigned groups, fetch;
 	int r;
 
 	if (count > VM_REGSET_MAX)
@@ -496,7 +518,14 @@ int vmm_set_regset(struct vmm_vcpu *v, unsigned count, const int *regnums,
 		return r;
 	s.have = 0;
 	s.msr_dirty = 0;
-	if ((r = state_fetch(v, &s, groups)) < 0)
+	/*
+	 * KVM_SET_REGS cancels a pending exception (one KVM raised, or a
+	 * #DB vmm injected with its payload): look first, to put it back.
+	 */
+	fetch = groups;
+	if ((groups & G_REGS) && v->vm->has_exception_payload)
+		fetch |= G_EVENTS;
+	if ((r = state_fetch(v, &s, fetch)) < 0)
 		return r;
 	for (unsigned i = 0; i < count; i++) {
 		if ((r = reg_write(&s, regnums[i], regvals[i])) < 0)

@@ -21,6 +21,7 @@ static const char *const vmm_stat_names[VMM_STAT_MAX] = {
 	[VMM_STAT_KVM_RUNS] = "vmm.kvm_runs",
 	[VMM_STAT_KICKS] = "vmm.kicks",
 	[VMM_STAT_EINTR] = "vmm.run_interrupted",
+	[VMM_STAT_COMPLETIONS] = "vmm.stop_completions",
 };
 
 #define FIRST_VMM VM_EXITCODE_MAX

@@ -7,6 +7,10 @@
  * that need a vCPU ioctl (KVM_SET_GUEST_DEBUG, KVM_NMI) are recorded under
  * vcpu->lock and applied by the running thread before its next KVM_RUN,
  * because a vCPU ioctl from another thread would wait for KVM_RUN to end.
+ * So KVM's verdict on debug settings comes late: what can be checked is
+ * checked when they are set, and settings KVM refuses are rolled back to
+ * the last it took and reported by VM_RUN as DEBUG_REFUSED (vmm_dev.h),
+ * not as a failure of VM_RUN, which would end the VM.
  *
  * Kicks.  To get a vCPU out of KVM_RUN promptly, a kicker first publishes
  * the reason (the debug flag or the VM suspend word), then sets the run
@@ -17,6 +21,37 @@
  * still set and that KVM_RUN returns at once; the signal covers a runner
  * already inside KVM_RUN.  kick_lock keeps the thread id valid while it is
  * signalled and the run area mapped while it is written.
+ *
+ * Stops show finished instructions.  After an I/O or MMIO exit KVM has
+ * done only half of the instruction: an `in` has not written rax, a
+ * string I/O has not stored its batch nor moved rdi/rcx, an MMIO read has
+ * not written its destination, and on recent KVMs even rip still points
+ * at the instruction.  KVM finishes it at the start of the next KVM_RUN
+ * (Documentation/virt/kvm/api.rst: the operation is complete only once
+ * userspace re-enters), then looks at immediate_exit.  So before VM_RUN
+ * reports DEBUG or SUSPENDED, a vCPU whose last exit was I/O or MMIO
+ * (io_pending) runs KVM_RUN once with immediate_exit set: -EINTR means
+ * the instruction is done and no guest code ran; a client that reads or
+ * writes registers at the stop then sees, and changes, the real state,
+ * and KVM has nothing left that would overwrite what it wrote.  That run
+ * may instead return a new exit, because finishing can need the monitor
+ * again (the next fragment of an MMIO access split in pieces; a single-
+ * step exit after the finished instruction): it goes to the monitor like
+ * any exit, and the stop is taken at the next VM_RUN.  The completion
+ * runs with the debug configuration the instruction started under; what
+ * was set since is applied before the next real KVM_RUN.
+ * - VM_REINIT makes new KVM vCPUs: nothing is pending on them, and
+ *   io_pending is cleared; a VM suspend is acknowledged (SUSPENDED) only
+ *   after the completion, so a re-initialised VM never has half an
+ *   instruction left from the old one.
+ * - The halt probe runs after a KVM_RUN that returned -EINTR, which KVM
+ *   returns only once it has finished any pending instruction.
+ * - Between an exit and the next VM_RUN, the vCPU's own thread (the
+ *   monitor's exit handlers) sees the instruction unfinished; it must not
+ *   write the registers that instruction writes (KVM would overwrite
+ *   them, or on a moved rip drop the completion).  A handler that wants
+ *   to report a stop from there puts its own vCPU in the debug set and
+ *   calls VM_RUN, which finishes the instruction and returns DEBUG.
  */
 #include <errno.h>
 #include <signal.h>
@@ -32,8 +67,19 @@
 #define VMM_KICK_SIGNAL (SIGRTMIN + 2)
 
 #define DR6_BS (1ULL << 14) /* single-step */
+#define DR6_TRAP_BITS 0xfULL /* B0-B3 */
+#define DR6_BIT12 (1ULL << 12) /* reads as 0 */
+#define DR6_FIXED_1 0xffff0ff0ULL /* bits that read as 1 (RTM off) */
+/* What a #DB payload may say: B0-B3, BD, BS, BT (as DR6 has them). */
+#define DR6_PAYLOAD_BITS 0xe00fULL
+/*
+ * DR7 bits that must be 0: the upper half (VM entry fails on VMX and SVM
+ * otherwise) and the reserved bits 12, 14 and 15.
+ */
+#define DR7_MUST_BE_0 (0xffffffff00000000ULL | 1ULL << 12 | 3ULL << 14)
 #define DB_VECTOR 1
 #define BP_VECTOR 3
+#define INT3_OPCODE 0xcc
 
 int vmm_kick_signal(void)
 {
@@ -91,6 +137,7 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 			vmm_stats_learn(vm, v->stats_fd);
 	}
 	atomic_store(&v->synced, false); /* a new KVM vCPU: nothing synced */
+	atomic_store(&v->io_pending, false); /* nor anything to complete */
 	pthread_mutex_lock(&v->kick_lock);
 	v->run = run;
 	pthread_mutex_unlock(&v->kick_lock);
@@ -107,6 +154,7 @@ int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out)
 	v->vm = vm;
 	v->id = cpuid;
 	v->fd = v->stats_fd = -1;
+	v->trap_vector = -1;
 	pthread_mutex_init(&v->kick_lock, NULL);
 	pthread_mutex_init(&v->lock, NULL);
 	if ((r = vcpu_kvm_open(v)) < 0) {
@@ -152,6 +200,8 @@ int vmm_vcpu_reset(struct vmm_vcpu *v)
 	v->nmi_pending = false;
 	atomic_store(&v->pending, true);
 	pthread_mutex_unlock(&v->lock);
+	v->int3_valid = false;
+	v->trap_vector = -1;
 	atomic_store(&v->suspended, false);
 	return 0;
 }
@@ -173,39 +223,65 @@ void vmm_vcpu_kick(struct vmm_vcpu *v)
 	pthread_mutex_unlock(&v->kick_lock);
 }
 
-/* Apply capabilities and debug registers; the vCPU's thread, v->lock. */
-static int vcpu_apply_debug(struct vmm_vcpu *v)
+/* Give KVM a debug configuration; the vCPU's thread, v->lock. */
+static int vcpu_apply_debug(struct vmm_vcpu *v, const bool *caps,
+			    const struct vm_hw_debug *hw)
 {
 	struct kvm_guest_debug dbg = { 0 };
 
-	if (v->caps[VM_CAP_MTRAP_EXIT])
+	if (caps[VM_CAP_MTRAP_EXIT])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP;
-	if (v->caps[VM_CAP_MASK_HWINTR])
+	if (caps[VM_CAP_MASK_HWINTR])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_BLOCKIRQ;
-	if (v->caps[VM_CAP_BPT_EXIT])
+	if (caps[VM_CAP_BPT_EXIT])
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP;
-	if (v->hw.enable) {
+	if (hw->enable) {
 		dbg.control |= KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP;
 		for (int i = 0; i < 4; i++)
-			dbg.arch.debugreg[i] = v->hw.dr[i];
-		dbg.arch.debugreg[7] = v->hw.dr7;
+			dbg.arch.debugreg[i] = hw->dr[i];
+		dbg.arch.debugreg[7] = hw->dr7;
 	}
+	if (dbg.control & v->vm->refuse_guest_debug)
+		return -EINVAL;
 	if (ioctl(v->fd, KVM_SET_GUEST_DEBUG, &dbg) < 0)
 		return -errno;
 	return 0;
 }
 
-static int vcpu_apply_pending(struct vmm_vcpu *v)
+/*
+ * Before KVM_RUN: give KVM what VM_SET_CAPABILITY, VM_SET_HW_DEBUG and
+ * VM_INJECT_NMI recorded.  A debug configuration KVM refuses is rolled
+ * back to the last one it took, and reported in vme (returns 1) so that
+ * the vCPU runs no guest code under a configuration nobody asked for.
+ */
+static int vcpu_apply_pending(struct vmm_vcpu *v, struct vm_exit *vme)
 {
-	int r = 0;
+	int r = 0, refused = 0;
 
 	/* Taken on every exit: look before locking. */
 	if (!atomic_exchange(&v->pending, false))
 		return 0;
 	pthread_mutex_lock(&v->lock);
 	if (v->debug_dirty) {
-		r = vcpu_apply_debug(v);
 		v->debug_dirty = false;
+		r = vcpu_apply_debug(v, v->caps, &v->hw);
+		if (r == 0) {
+			memcpy(v->caps_applied, v->caps, sizeof(v->caps));
+			v->hw_applied = v->hw;
+		} else {
+			memset(&vme->u, 0, sizeof(vme->u));
+			vme->exitcode = VM_EXITCODE_DEBUG_REFUSED;
+			vme->u.debug_refused.error = r;
+			for (int i = 0; i < VM_CAP_MAX; i++)
+				vme->u.debug_refused.caps |=
+					(uint32_t)v->caps[i] << i;
+			vme->u.debug_refused.hw = v->hw;
+			memcpy(v->caps, v->caps_applied, sizeof(v->caps));
+			v->hw = v->hw_applied;
+			/* KVM took it before (on a new vCPU: give it again). */
+			r = vcpu_apply_debug(v, v->caps, &v->hw);
+			refused = 1;
+		}
 	}
 	if (r == 0 && v->nmi_pending) {
 		if (ioctl(v->fd, KVM_NMI) < 0)
@@ -213,7 +289,7 @@ static int vcpu_apply_pending(struct vmm_vcpu *v)
 		v->nmi_pending = false;
 	}
 	pthread_mutex_unlock(&v->lock);
-	return r;
+	return r < 0 ? r : refused;
 }
 
 /* The instruction bytes at rip, for an emulation-failure report. */
@@ -390,9 +466,53 @@ static void vcpu_rip(struct vmm_vcpu *v, struct vm_exit *vme)
 		vme->rip = 0;
 }
 
-int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+/*
+ * One KVM_RUN.  With `complete`, immediate_exit is set first, so KVM only
+ * finishes the instruction of the last exit and enters no guest code.
+ * Returns 0 with an exit in the run area, or -errno (-EINTR: a kick, or
+ * the completion is done).
+ */
+static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 {
 	struct kvm_run *run = v->run;
+	int r;
+
+	if (complete) {
+		__atomic_store_n(&run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	} else {
+		/* The guest may run: an injected trap goes, KVM's lengths too. */
+		v->int3_valid = false;
+		v->trap_vector = -1;
+	}
+	atomic_store(&v->synced, false);
+	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
+	if ((r == 0 || r == -EINTR) &&
+	    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
+		atomic_store(&v->synced, true);
+	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
+	if (complete)
+		vmm_stat_add(v, VMM_STAT_COMPLETIONS, 1);
+	/* -EAGAIN ran nothing: what was pending still is. */
+	if (r != -EAGAIN)
+		atomic_store(&v->io_pending,
+			     r == 0 && (run->exit_reason == KVM_EXIT_IO ||
+					run->exit_reason == KVM_EXIT_MMIO));
+	return r;
+}
+
+/* An int3 exit: intercepted, or an emulation failure at an int3. */
+static bool is_int3_exit(const struct vm_exit *vme)
+{
+	if (vme->exitcode == VM_EXITCODE_BPT)
+		return true;
+	return vme->exitcode == VM_EXITCODE_INST_EMUL &&
+	       vme->u.inst_emul.inst_len > 0 &&
+	       vme->u.inst_emul.inst[0] == INT3_OPCODE;
+}
+
+int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+{
 	int r = 0;
 
 	if (!vme)
@@ -405,7 +525,26 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 
 	for (;;) {
 		int sw = atomic_load(&v->vm->suspend);
+		bool stop = sw != VM_SUSPEND_NONE || atomic_load(&v->debug);
 
+		if (stop && atomic_load(&v->io_pending)) {
+			/*
+			 * Finish the last exit's instruction first (see the
+			 * top of this file); a new exit it makes goes to the
+			 * monitor, and the stop comes at the next VM_RUN.
+			 */
+			r = vcpu_kvm_run(v, true);
+			if (r == -EINTR || r == -EAGAIN) {
+				r = 0;
+				continue;
+			}
+			if (r < 0)
+				break;
+			atomic_store(&v->halted_probes, 0);
+			if (decode_exit(v, vme))
+				break;
+			continue;
+		}
 		if (sw != VM_SUSPEND_NONE) {
 			atomic_store(&v->suspended, true);
 			vme->exitcode = VM_EXITCODE_SUSPENDED;
@@ -414,43 +553,45 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			vme->u.suspended.cpuid = VMM_SUSPEND_CPU(sw);
 			break;
 		}
-		if (atomic_load(&v->debug)) {
+		if (stop) {
 			vme->exitcode = VM_EXITCODE_DEBUG;
 			vcpu_rip(v, vme);
 			break;
 		}
-		if ((r = vcpu_apply_pending(v)) < 0)
+		if ((r = vcpu_apply_pending(v, vme)) < 0)
 			break;
-		atomic_store(&v->synced, false);
-		r = ioctl(v->fd, KVM_RUN, 0);
-		if ((r == 0 || errno == EINTR) &&
-		    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
-			atomic_store(&v->synced, true);
-		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-		vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
-		if (r < 0) {
-			if (errno == EINTR || errno == EAGAIN) {
-				vmm_stat_add(v, VMM_STAT_EINTR, 1);
-				r = 0;
-				/* A kick: look at the reasons; else return. */
-				if (atomic_load(&v->debug) ||
-				    atomic_load(&v->vm->suspend))
-					continue;
-				if (atomic_exchange(&v->halt_probe, false)) {
-					vcpu_halt_probe(v);
-					continue;
-				}
-				vme->exitcode = VM_EXITCODE_BOGUS;
-				vme->rip = 0;
-				vme->inst_length = 0;
-				break;
-			}
-			r = -errno;
+		if (r > 0) { /* DEBUG_REFUSED */
+			r = 0;
+			vcpu_rip(v, vme);
 			break;
 		}
+		r = vcpu_kvm_run(v, false);
+		if (r == -EINTR || r == -EAGAIN) {
+			vmm_stat_add(v, VMM_STAT_EINTR, 1);
+			r = 0;
+			/* A kick: look at the reasons; else return. */
+			if (atomic_load(&v->debug) ||
+			    atomic_load(&v->vm->suspend))
+				continue;
+			if (atomic_exchange(&v->halt_probe, false)) {
+				vcpu_halt_probe(v);
+				continue;
+			}
+			vme->exitcode = VM_EXITCODE_BOGUS;
+			vme->rip = 0;
+			vme->inst_length = 0;
+			break;
+		}
+		if (r < 0)
+			break;
 		atomic_store(&v->halted_probes, 0); /* it ran */
 		if (decode_exit(v, vme))
 			break;
+	}
+	if (r == 0 && is_int3_exit(vme)) {
+		int reg = VM_REG_GUEST_RIP;
+
+		v->int3_valid = vmm_get_regset(v, 1, &reg, &v->int3_rip) == 0;
 	}
 	if (r == 0) {
 		vmm_stat_add(v, VMM_STAT_EXITS, 1);
@@ -508,13 +649,27 @@ int vmm_set_capability(struct vmm_vcpu *v, struct vm_capability *cap)
 
 int vmm_set_hw_debug(struct vmm_vcpu *v, const struct vm_hw_debug *hw)
 {
-	if (ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION,
-		  KVM_CAP_SET_GUEST_DEBUG) <= 0)
+	if (!v->vm->has_guest_debug)
 		return -ENOTSUP;
+	/* What KVM would take only to fail VM entry with, refused now. */
+	if (hw->enable > 1 || (hw->enable && (hw->dr7 & DR7_MUST_BE_0)))
+		return -EINVAL;
 	pthread_mutex_lock(&v->lock);
 	v->hw = *hw;
+	v->hw.cpuid = v->id;
+	memset(v->hw.pad, 0, sizeof(v->hw.pad));
 	v->debug_dirty = true;
 	atomic_store(&v->pending, true);
+	pthread_mutex_unlock(&v->lock);
+	return 0;
+}
+
+int vmm_get_hw_debug(struct vmm_vcpu *v, struct vm_hw_debug *hw)
+{
+	if (!v->vm->has_guest_debug)
+		return -ENOTSUP;
+	pthread_mutex_lock(&v->lock);
+	*hw = v->hw;
 	pthread_mutex_unlock(&v->lock);
 	return 0;
 }
@@ -529,11 +684,61 @@ int vmm_inject_nmi(struct vmm_vcpu *v)
 	return 0;
 }
 
+/*
+ * #DB's DR6 on a KVM without KVM_CAP_EXCEPTION_PAYLOAD: what KVM does on
+ * delivery of a payload, done now.  B0-B3 name this #DB's cause; BD, BS
+ * and BT accumulate; bit 12 reads as 0, the other reserved bits as 1.
+ */
+static int inject_dr6(struct vmm_vcpu *v, uint64_t bits)
+{
+	int reg = VM_REG_GUEST_DR6;
+	uint64_t dr6;
+	int r = vmm_get_regset(v, 1, &reg, &dr6);
+
+	if (r < 0)
+		return r;
+	dr6 = ((dr6 & ~DR6_TRAP_BITS) | DR6_FIXED_1 | bits) & ~DR6_BIT12 &
+	      0xffffffffULL;
+	return vmm_set_regset(v, 1, &reg, &dr6);
+}
+
+/*
+ * Where rip must be for the guest's handler of a #BP/#OF to see
+ * rip + inst_length (vmm_probe.c says how this KVM pushes it).
+ */
+static int trap_rip(struct vmm_vcpu *v, const struct vm_exception *e,
+		    uint64_t rip, uint64_t *out)
+{
+	uint64_t target = rip + e->inst_length;
+	int mode = vmm_trap_mode(v->vm);
+
+	if (mode < 0)
+		return mode;
+	if (mode == VMM_TRAP_PUSHES_RIP) {
+		*out = target;
+		return 0;
+	}
+	/*
+	 * KVM adds a length it took from the last exit, which is the int3's
+	 * only when that exit was the int3's (the kind of exit the probe
+	 * re-injected after): then the guest sees int3 + 1, whether rip is
+	 * still at the int3 or a caller moved it past.
+	 */
+	if (e->vector == IDT_BP && v->int3_valid && target == v->int3_rip + 1) {
+		*out = v->int3_rip;
+		return 0;
+	}
+	return -EOPNOTSUPP;
+}
+
 /* The vCPU is stopped (vmm_dev.h), so its ioctls do not block. */
 int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 {
+	int reg = VM_REG_GUEST_RIP;
 	struct kvm_vcpu_events ev;
-	bool has_ec;
+	uint64_t rip = 0, to = 0;
+	bool has_ec, trap;
+	int r;
 
 	if (e->vector < 0 || e->vector >= 32 || e->vector == 2 ||
 	    e->error_code_valid > 1)
@@ -543,41 +748,57 @@ int vmm_inject_exception(struct vmm_vcpu *v, const struct vm_exception *e)
 		 e->vector == 17 || e->vector == 21;
 	if (e->error_code_valid != has_ec)
 		return -EINVAL;
+	trap = e->vector == IDT_BP || e->vector == IDT_OF;
+	if (e->inst_length > 15 || (e->inst_length && !trap))
+		return -EINVAL;
+	if (e->vector == IDT_DB && (e->payload & ~DR6_PAYLOAD_BITS))
+		return -EINVAL;
 	if (ioctl(v->fd, KVM_GET_VCPU_EVENTS, &ev) < 0)
 		return -errno;
-	if (ev.exception.injected || ev.exception.pending)
+	if (ev.exception.injected || ev.exception.pending ||
+	    v->trap_vector >= 0)
 		return -EBUSY;
-	if (e->inst_length > 15 ||
-	    (e->inst_length && e->vector != IDT_BP && e->vector != 4 /* #OF */))
-		return -EINVAL;
+	if (trap) {
+		if ((r = vmm_get_regset(v, 1, &reg, &rip)) < 0 ||
+		    (r = trap_rip(v, e, rip, &to)) < 0)
+			return r;
+		if (to != rip && (r = vmm_set_regset(v, 1, &reg, &to)) < 0)
+			return r;
+	}
 	if (e->vector == IDT_PF) {
-		int reg = VM_REG_GUEST_CR2;
-		int r = vmm_set_regset(v, 1, &reg, &e->payload);
+		int cr2 = VM_REG_GUEST_CR2;
 
-		if (r < 0)
-			return r;
+		if ((r = vmm_set_regset(v, 1, &cr2, &e->payload)) < 0)
+			goto undo;
 	}
-	if (e->inst_length) {
-		/* The trap is delivered after the instruction. */
-		int reg = VM_REG_GUEST_RIP;
-		uint64_t rip;
-		int r = vmm_get_regset(v, 1, &reg, &rip);
-
-		if (r == 0) {
-			rip += e->inst_length;
-			r = vmm_set_regset(v, 1, &reg, &rip);
-		}
-		if (r < 0)
-			return r;
-	}
-	ev.exception.injected = 1;
 	ev.exception.nr = e->vector;
 	ev.exception.has_error_code = e->error_code_valid;
 	ev.exception.error_code = e->error_code;
 	ev.flags = 0;
-	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0)
-		return -errno;
+	if (e->vector == IDT_DB && e->payload && v->vm->has_exception_payload) {
+		/* KVM writes DR6 from the payload as it delivers the #DB. */
+		ev.exception.injected = 0;
+		ev.exception.pending = 1;
+		ev.exception_has_payload = 1;
+		ev.exception_payload = e->payload;
+		ev.flags = KVM_VCPUEVENT_VALID_PAYLOAD;
+	} else {
+		if (e->vector == IDT_DB && e->payload &&
+		    (r = inject_dr6(v, e->payload)) < 0)
+			goto undo;
+		ev.exception.injected = 1;
+	}
+	if (ioctl(v->fd, KVM_SET_VCPU_EVENTS, &ev) < 0) {
+		r = -errno;
+		goto undo;
+	}
+	if (trap)
+		v->trap_vector = e->vector;
 	return 0;
+undo:
+	if (trap && to != rip)
+		(void)vmm_set_regset(v, 1, &reg, &rip);
+	return r;
 }
 
 /* The vCPU is stopped (vmm_dev.h), so KVM_GET_MP_STATE does not block. */
