@@ -60,7 +60,7 @@ static const struct ctl_cmd cmds[] = {
 	CMD(VM_GLA2GPA_NOFAULT, CTL_CPU, 0, 0),
 	/* events */
 	CMD(VM_INJECT_EXCEPTION, CTL_CPU, 0, 0),
-	CMD(VM_INJECT_NMI, CTL_CPU, 0, 0),
+	CMD(VM_INJECT_NMI, CTL_ANY, 0, 0), /* queued: needs no stop */
 	CMD(VM_ISA_ASSERT_IRQ, CTL_ANY, NONE, 0),
 	CMD(VM_ISA_DEASSERT_IRQ, CTL_ANY, NONE, 0),
 	CMD(VM_ISA_PULSE_IRQ, CTL_ANY, NONE, 0),
