@@ -48,6 +48,7 @@ struct gdb_bp {
 	enum gdb_bp_type type;
 	uint64_t addr;
 	uint64_t len;
+	int vcpu; /* Hg when inserted: whose paging translated addr */
 };
 
 struct gdb_stub {
@@ -358,8 +359,8 @@ static void bp_remove_all(struct gdb_stub *s)
 	if (s->run != STUB_EXITED)
 		for (i = 0; i < s->nbps; i++)
 			s->target.ops->bp_remove(s->target.opaque,
-						 s->bps[i].type, s->bps[i].addr,
-						 s->bps[i].len);
+						 s->bps[i].vcpu, s->bps[i].type,
+						 s->bps[i].addr, s->bps[i].len);
 	s->nbps = 0;
 }
 
@@ -1026,7 +1027,7 @@ static int cmd_Z(struct gdb_stub *s, struct cur *a)
 	enum gdb_bp_type type;
 	uint64_t addr, len;
 	struct gdb_bp *bp;
-	int err;
+	int err, vcpu;
 
 	err = parse_bp(a, &type, &addr, &len);
 	if (err == -EOPNOTSUPP)
@@ -1048,12 +1049,15 @@ static int cmd_Z(struct gdb_stub *s, struct cur *a)
 		s->bps = bp;
 		s->bps_cap = cap;
 	}
-	err = s->target.ops->bp_insert(s->target.opaque, type, addr, len);
+	vcpu = stub_gcpu(s);
+	if (vcpu < 0)
+		return -ESRCH;
+	err = s->target.ops->bp_insert(s->target.opaque, vcpu, type, addr, len);
 	if (err == -EOPNOTSUPP || err == -ENOSYS)
 		return 0;
 	if (err)
 		return err;
-	s->bps[s->nbps++] = (struct gdb_bp){ type, addr, len };
+	s->bps[s->nbps++] = (struct gdb_bp){ type, addr, len, vcpu };
 	reply_str(s, "OK");
 	return 0;
 }
@@ -1072,8 +1076,8 @@ static int cmd_z(struct gdb_stub *s, struct cur *a)
 		return err;
 	bp = bp_find(s, type, addr, len);
 	if (bp) {
-		err = s->target.ops->bp_remove(s->target.opaque, type, addr,
-					       len);
+		err = s->target.ops->bp_remove(s->target.opaque, bp->vcpu, type,
+					       addr, len);
 		if (err)
 			return err;
 		*bp = s->bps[--s->nbps];
@@ -1703,6 +1707,11 @@ void gdb_stub_detach(struct gdb_stub *s)
 bool gdb_stub_active(const struct gdb_stub *s)
 {
 	return s->active;
+}
+
+bool gdb_stub_running(const struct gdb_stub *s)
+{
+	return s->active && s->run == STUB_RUNNING;
 }
 
 struct gdb_stub *gdb_stub_create(const struct gdb_target *t,

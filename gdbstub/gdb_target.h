@@ -15,8 +15,11 @@
  * the queue's eventfd becomes readable.
  *
  * The stop protocol (all-stop):
- * - stop_all() returns only once every vCPU is parked outside guest
+ * - stop_all() returns once every vCPU is parked outside guest
  *   execution, so registers and memory may be read.  It is idempotent.
+ *   A target whose stop is bounded may return 0 with a vCPU that did not
+ *   park in time (it says so on its own): the operations on that vCPU
+ *   then fail with -EBUSY.
  * - A vCPU that stops on its own (breakpoint, watchpoint, step done)
  *   parks itself, then reports the event.  It stays parked until a
  *   resume() lets it run.  The stub calls stop_all() before it tells gdb,
@@ -160,16 +163,19 @@ struct gdb_target_ops {
 
 	/*
 	 * Breakpoints and watchpoints, for every vCPU.  len is gdb's kind:
-	 * 1 for x86 breakpoints, the watched length for watchpoints.  The
-	 * target decides what it can do: -EOPNOTSUPP for a kind it never
-	 * supports, -ENOSPC when it is out of resources, -EINVAL for an
-	 * address or length it cannot watch.  The stub keeps the list and
-	 * never inserts the same breakpoint twice.
+	 * 1 for x86 breakpoints, the watched length for watchpoints.  vcpu
+	 * is the thread gdb selected (Hg) when it inserted the breakpoint:
+	 * the target translates addr through that vCPU's paging; a removal
+	 * passes the same vCPU as the insertion.  The target decides what
+	 * it can do: -EOPNOTSUPP for a kind it never supports, -ENOSPC when
+	 * it is out of resources, -EINVAL for an address or length it cannot
+	 * watch.  The stub keeps the list and never inserts the same
+	 * breakpoint twice.
 	 */
-	int (*bp_insert)(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			 uint64_t len);
-	int (*bp_remove)(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			 uint64_t len);
+	int (*bp_insert)(void *opaque, int vcpu, enum gdb_bp_type type,
+			 uint64_t addr, uint64_t len);
+	int (*bp_remove)(void *opaque, int vcpu, enum gdb_bp_type type,
+			 uint64_t addr, uint64_t len);
 
 	/*
 	 * Optional: run a monitor command line (qRcmd).  On success *out

@@ -1,6 +1,8 @@
 # monitor/: the vitro program.  Everything but main.c also goes into
-# libmonitor.a, which tests link to reach device models and loaders.
-MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c))
+# libmonitor.a, which tests link to reach device models, loaders and the
+# debug core (monitor/debug/).
+MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c)) \
+	$(wildcard monitor/debug/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
 
 $(O)/lib/libmonitor.a: $(MONITOR_OBJS)

@@ -30,6 +30,7 @@ struct gdb_fake_bp {
 	enum gdb_bp_type type;
 	uint64_t addr;
 	uint64_t len;
+	int vcpu; /* whose paging translates addr (gdb's Hg) */
 };
 
 struct gdb_fake {

@@ -643,6 +643,13 @@ static void test_breakpoints_and_detach(void)
 	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0");
 	is_int(h.fake->nbps, 0, "removed from the target");
 	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0 again is OK");
+	/* Translated through the Hg thread's paging, removed with it. */
+	is_str(h_cmd(&h, "Hg2"), "OK", "Hg2");
+	is_str(h_cmd(&h, "Z0,ffffffff81000000,1"), "OK", "Z0 with Hg2");
+	is_int(h.fake->bps[0].vcpu, 1, "the target got the Hg vCPU");
+	is_str(h_cmd(&h, "Hg1"), "OK", "Hg1");
+	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0 with Hg1");
+	is_int(h.fake->nbps, 0, "removed, with the vCPU that inserted it");
 	for (i = 0; i < 10; i++) {
 		snprintf(cmd, sizeof(cmd), "Z0,%x,1", 0x1000 + i);
 		ok_count += !strcmp(h_cmd(&h, cmd), "OK");
