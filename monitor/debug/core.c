@@ -192,6 +192,14 @@ const struct dbg_host *dbg_host_get(struct dbg_core *d)
 	return &d->host;
 }
 
+void dbg_host_set(struct dbg_core *d, const struct dbg_host *host)
+{
+	pthread_mutex_lock(&d->lock);
+	d->host = *host;
+	d->host_known = true;
+	pthread_mutex_unlock(&d->lock);
+}
+
 unsigned int dbg_step_flags(struct dbg_core *d)
 {
 	return d->noirq ? VM_DBG_STEP_NOIRQ : 0;
@@ -283,11 +291,11 @@ static int settings_apply(struct dbg_core *d, int i,
 
 		if (*s == w && !c->force)
 			continue;
-		/* Off is always accepted; never probe a cap nobody wants. */
-		if (!w && !*s) {
-			continue;
-		}
-		if ((r = vm_set_capability(v, caps[k].cap, w)) < 0) {
+		r = vm_set_capability(v, caps[k].cap, w);
+		/* Off where the cap does not exist is off all the same. */
+		if (r < 0 && !w && !*s)
+			r = 0;
+		if (r < 0) {
 			vitro_log("debug: vCPU %d: cannot turn %s %s: %s", i,
 				  caps[k].cap == VM_CAP_MTRAP_EXIT ?
 					  "single-step" :
@@ -364,6 +372,7 @@ static void release_cpu(struct dbg_core *d, int i)
 	c->pg_valid = false;
 	c->at_bp = false;
 	c->deferred = false;
+	c->late = false;
 	if (!c->hold)
 		return;
 	vm_resume_cpu(dbg_vcpu(d, i));
@@ -547,6 +556,7 @@ int dbg_stop(struct dbg_core *d, int owner, int cpuid, unsigned int timeout_ms,
 		else if (want[i] && !c->gone && timeout_ms) {
 			vm_cpuset_set(&res.late, i);
 			late[i] = any_late = true;
+			cpu_of(d, i)->late = true;
 		}
 	}
 	dbg_event_init(&ev, VM_EVENT_STOP, cpuid, owner);
@@ -990,6 +1000,14 @@ void dbg_park_locked(struct dbg_core *d, struct vitro_vcpu *vc)
 		c->parked = true;
 		atomic_store(&c->state, VM_DBG_CPU_PARKED);
 		pthread_cond_broadcast(&d->cond);
+		if (c->late) {
+			struct vm_event ev;
+
+			c->late = false;
+			dbg_event_init(&ev, VM_EVENT_MESSAGE, vc->id, -1);
+			event_msg(&ev, "vCPU %d stopped, late", vc->id);
+			dbg_publish(d, &ev);
+		}
 		while (c->hold && !d->ending)
 			pthread_cond_wait(&d->cond, &d->lock);
 		c->parked = false;

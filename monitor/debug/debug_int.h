@@ -80,6 +80,7 @@ struct dbg_cpu {
 	bool hold; /* it must stay parked (and is in vmm's debug set) */
 	bool hold_internal; /* held only for a change, by quiesce() */
 	bool gone; /* its thread ended */
+	bool late; /* a stop gave up waiting for it; it says when it parks */
 	uint8_t action; /* enum dbg_action, for the next unpark */
 
 	/* Stepping. */
@@ -189,6 +190,8 @@ struct dbg_core {
 struct vcpu *dbg_vcpu(struct dbg_core *d, int id);
 /* The host's capabilities, probing on first need (control thread). */
 const struct dbg_host *dbg_host_get(struct dbg_core *d);
+/* Take these as the host's, without probing (tests). */
+void dbg_host_set(struct dbg_core *d, const struct dbg_host *host);
 /*
  * Bring every vCPU's recorded settings in line with the core's state
  * (breakpoints, steps).  0, or the first error, with the vCPUs before the
