@@ -367,9 +367,9 @@ static int inject(struct vcpu *vcpu, int vector, uint64_t payload,
 
 	pthread_mutex_lock(&fake.lock);
 	if (c->ninj < 16)
-		c->inj[c->ninj++] = (struct fake_inject){
-			vector, payload, len, c->regs[VM_REG_GUEST_RIP]
-		};
+		c->inj[c->ninj++] =
+			(struct fake_inject){ vector, payload, len,
+					      c->regs[VM_REG_GUEST_RIP] };
 	pthread_mutex_unlock(&fake.lock);
 	return 0;
 }

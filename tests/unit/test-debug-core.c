@@ -58,12 +58,12 @@ static void msleep(int ms)
 }
 
 /* Wait (a generous bound, for progress only) until cond holds. */
-#define WAIT_FOR(cond)                                        \
-	({                                                    \
-		int n_ = 0;                                   \
-		while (!(cond) && n_++ < 20000)               \
-			usleep(500);                          \
-		(cond);                                       \
+#define WAIT_FOR(cond)                          \
+	({                                      \
+		int n_ = 0;                     \
+		while (!(cond) && n_++ < 20000) \
+			usleep(500);            \
+		(cond);                         \
 	})
 
 static void *vcpu_thread(void *arg)
@@ -302,7 +302,8 @@ static void test_bounded_stop(void)
 	is_int(r, -ETIMEDOUT, "stop all with a vCPU that never parks: bounded");
 	ok(vm_cpuset_isset(&out.late, 1) && !vm_cpuset_isset(&out.late, 0),
 	   "vCPU 1 named late, vCPU 0 not");
-	ok(vm_cpuset_isset(&out.stopped, 0) && !vm_cpuset_isset(&out.stopped, 1),
+	ok(vm_cpuset_isset(&out.stopped, 0) &&
+		   !vm_cpuset_isset(&out.stopped, 1),
 	   "vCPU 0 stopped");
 	is_int(out.state[1], VM_DBG_CPU_OUTPUT, "... with what it was doing");
 	ok(take_type(s, VM_EVENT_STOP, &ev) && strstr(ev.msg, "vCPU 1"),
@@ -555,7 +556,8 @@ static void test_guest_first(void)
 	ok(WAIT_FOR(fake_cap(0, VM_CAP_MTRAP_EXIT) == 1),
 	   "vCPU 0 steps over its breakpoint");
 	is_hex(fake.mem[0x1000], 0x90, "... with the int3 lifted");
-	is_int(dbg_cpu_state(d, 1), VM_DBG_CPU_PARKED, "vCPU 1 waits meanwhile");
+	is_int(dbg_cpu_state(d, 1), VM_DBG_CPU_PARKED,
+	       "vCPU 1 waits meanwhile");
 	e = exit_of(VM_EXITCODE_MTRAP);
 	fake.cpu[0].regs[VM_REG_GUEST_RIP] = 0x1001;
 	ok(run_exit(0, &e, 0), "the step-over is done");
@@ -708,7 +710,8 @@ static void test_watch(void)
 		e.u.mmio.data = d0;
 		ok(run_exit(0, &e, 0) && *(uint32_t *)d0 == 10,
 		   "vCPU 0: the read of its lock xadd");
-		is_int(atomic_load(&d->rmw_cpu), 0, "vCPU 0 holds the RMW slot");
+		is_int(atomic_load(&d->rmw_cpu), 0,
+		       "vCPU 0 holds the RMW slot");
 		fake.cpu[1].regs[VM_REG_GUEST_RIP] = 0x2000; /* a plain mov */
 		e1.u.mmio = e.u.mmio;
 		e1.u.mmio.data = d1;

@@ -46,12 +46,12 @@ static void *guest_thread(void *arg)
 }
 
 /* Wait (a bound for progress only) until cond holds. */
-#define WAIT_FOR(cond)                                        \
-	({                                                    \
-		int n_ = 0;                                   \
-		while (!(cond) && n_++ < 20000)               \
-			usleep(500);                          \
-		(cond);                                       \
+#define WAIT_FOR(cond)                          \
+	({                                      \
+		int n_ = 0;                     \
+		while (!(cond) && n_++ < 20000) \
+			usleep(500);            \
+		(cond);                         \
 	})
 
 int main(void)
@@ -88,7 +88,8 @@ int main(void)
 	uart_backend_set_wait_hook(be, on_wait, NULL);
 
 	pthread_create(&t, NULL, guest_thread, &g);
-	ok(WAIT_FOR(atomic_load(&waiting)), "the vCPU thread waits for the host");
+	ok(WAIT_FOR(atomic_load(&waiting)),
+	   "the vCPU thread waits for the host");
 	usleep(100000);
 	ok(!atomic_load(&g.done) && atomic_load(&waiting),
 	   "while the VM runs it keeps waiting: flow control, not loss");
