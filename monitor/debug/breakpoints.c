@@ -294,6 +294,15 @@ bool dbg_bp_exec_at(struct dbg_core *d, uint64_t pc, uint64_t gpa)
 	return false;
 }
 
+bool dbg_bp_any(struct dbg_core *d)
+{
+	for (int k = 0; k < DBG_MAX_BP; k++) {
+		if (d->bp[k].used)
+			return true;
+	}
+	return false;
+}
+
 void dbg_bp_lift(struct dbg_core *d, int i, uint64_t pc, uint64_t gpa)
 {
 	struct dbg_cpu *c = &d->cpu[i];
@@ -372,4 +381,43 @@ void dbg_bp_owner_free(struct dbg_core *d, int owner)
 		vitro_log("debug: the breakpoints of owner %d are gone, but a "
 			  "vCPU's settings could not follow: %s",
 			  owner, strerror(-r));
+}
+
+bool dbg_mem_shadowed(struct dbg_core *d)
+{
+	bool r;
+
+	pthread_mutex_lock(&d->lock);
+	r = any_int3(d);
+	pthread_mutex_unlock(&d->lock);
+	return r;
+}
+
+void dbg_mem_shadow(struct dbg_core *d, uint64_t gpa, void *buf, size_t len,
+		    bool write)
+{
+	uint8_t *b = buf;
+
+	pthread_mutex_lock(&d->lock);
+	for (int k = 0; k < DBG_MAX_BP; k++) {
+		struct dbg_bp *bp = &d->bp[k];
+		uint64_t off = bp->gpa - gpa;
+
+		if (!bp->used || bp->how != DBG_HOW_INT3 || bp->gpa < gpa ||
+		    off >= len)
+			continue;
+		if (!write) {
+			if (int3_wanted(d, bp->gpa))
+				b[off] = bp->orig;
+			continue;
+		}
+		/* Every breakpoint at this gpa keeps the new byte under it. */
+		for (int j = 0; j < DBG_MAX_BP; j++) {
+			if (d->bp[j].used && d->bp[j].how == DBG_HOW_INT3 &&
+			    d->bp[j].gpa == bp->gpa)
+				d->bp[j].orig = b[off];
+		}
+		int3_sync(d, bp->gpa, b[off]);
+	}
+	pthread_mutex_unlock(&d->lock);
 }

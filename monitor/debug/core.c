@@ -628,7 +628,8 @@ struct resume_view {
 	bool tf; /* the guest's own RFLAGS.TF */
 };
 
-static int resume_view(struct dbg_core *d, int i, struct resume_view *rv)
+static int resume_view(struct dbg_core *d, int i, bool any_bp,
+		       struct resume_view *rv)
 {
 	static const int regs[] = { VM_REG_GUEST_CS_BASE, VM_REG_GUEST_RIP,
 				    VM_REG_GUEST_RFLAGS, VM_REG_GUEST_EFER,
@@ -642,7 +643,9 @@ static int resume_view(struct dbg_core *d, int i, struct resume_view *rv)
 	rv->pc = val[0] + val[1];
 	rv->tf = val[2] & RFLAGS_TF;
 	rv->user = (val[3] & EFER_LMA) && VM_SEG_ACCESS_DPL(val[4]) == 3;
-	rv->pc_mapped = dbg_translate(v, rv->pc, VM_PROT_EXEC, &rv->gpa) == 0;
+	/* A page walk per step only where a breakpoint could be at pc. */
+	rv->pc_mapped =
+		any_bp && dbg_translate(v, rv->pc, VM_PROT_EXEC, &rv->gpa) == 0;
 	return 0;
 }
 
@@ -698,7 +701,7 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 	struct resume_view rv[VM_MAXCPU];
 	struct step_save saved[VM_MAXCPU];
 	bool over[VM_MAXCPU] = { false }, need_view[VM_MAXCPU] = { false };
-	bool any = false, any_over = false;
+	bool any = false, any_over = false, any_bp;
 	const struct dbg_host *host = NULL;
 	struct vm_event ev;
 	int single = -1, nrun = 0, r;
@@ -727,13 +730,14 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 		need_view[i] =
 			cpu_stopped(c) && (act[i] == DBG_STEP || c->at_bp);
 	}
+	any_bp = dbg_bp_any(d);
 	pthread_mutex_unlock(&d->lock);
 	if (!any)
 		return -EINVAL;
 
 	/* Parked vCPUs stay parked while the control thread reads them. */
 	for (unsigned int i = 0; i < d->ncpus; i++) {
-		if (need_view[i] && (r = resume_view(d, i, &rv[i])) < 0)
+		if (need_view[i] && (r = resume_view(d, i, any_bp, &rv[i])) < 0)
 			return r;
 		if (need_view[i] && rv[i].user && !host)
 			host = dbg_host_get(d);

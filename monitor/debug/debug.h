@@ -157,6 +157,18 @@ int dbg_breakpoint(struct dbg_core *d, int owner, bool insert,
 		   int cpuid);
 
 /*
+ * A client's view of guest memory is the guest's own, without the int3s
+ * the core planted: dbg_mem_shadowed() says whether any is planted; then
+ * dbg_mem_shadow() shows, in buf, the byte under each int3 in
+ * [gpa, gpa+len) (read), or, after the client wrote buf there, puts the
+ * int3s back with the new bytes under them (write).  Control thread, with
+ * the vCPUs stopped.
+ */
+bool dbg_mem_shadowed(struct dbg_core *d);
+void dbg_mem_shadow(struct dbg_core *d, uint64_t gpa, void *buf, size_t len,
+		    bool write);
+
+/*
  * Events.  A subscription is a bounded queue with an eventfd that is
  * readable while events are queued; mask is 1 << enum vm_event_type.
  */

@@ -232,6 +232,8 @@ int dbg_bp_dr_hits(struct dbg_core *d, int cpuid, unsigned int slots,
 		   struct vm_event *evs, int max);
 /* Whether an execution breakpoint sits at linear pc / gpa. */
 bool dbg_bp_exec_at(struct dbg_core *d, uint64_t pc, uint64_t gpa);
+/* Whether there is any breakpoint at all. */
+bool dbg_bp_any(struct dbg_core *d);
 /* Lift the breakpoints at pc for vCPU i's step-over, or put them back. */
 void dbg_bp_lift(struct dbg_core *d, int i, uint64_t pc, uint64_t gpa);
 void dbg_bp_unlift(struct dbg_core *d, int i);

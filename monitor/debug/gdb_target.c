@@ -301,9 +301,37 @@ static ssize_t phys_copy(struct dbg_gdb *g, uint64_t gpa, void *buf, size_t len,
 			memcpy(p, (uint8_t *)buf + done, n);
 		else
 			memcpy((uint8_t *)buf + done, p, n);
+		dbg_mem_shadow(g->d, a, (uint8_t *)buf + done, n, write);
 		done += n;
 	}
 	return done ? (ssize_t)done : -EFAULT;
+}
+
+/*
+ * The int3s of every owner (gdb's own are out while it is stopped, but
+ * not another's) stay out of gdb's view: it reads the bytes under them,
+ * and its writes go under them.
+ */
+static void linear_shadow(struct dbg_gdb *g, int vcpu,
+			  const struct vm_guest_paging *pg, uint64_t addr,
+			  void *buf, size_t len, bool write)
+{
+	size_t done = 0;
+
+	while (done < len) {
+		uint64_t a = addr + done, gpa;
+		size_t n = 4096 - (a & 4095);
+		int fault;
+
+		if (n > len - done)
+			n = len - done;
+		if (vm_gla2gpa_nofault(gvcpu(g, vcpu), pg, a, VM_PROT_READ,
+				       &gpa, &fault) == 0 &&
+		    !fault)
+			dbg_mem_shadow(g->d, gpa, (uint8_t *)buf + done, n,
+				       write);
+		done += n;
+	}
 }
 
 static ssize_t op_mem_read(void *opaque, int vcpu, uint64_t addr, void *buf,
@@ -311,13 +339,17 @@ static ssize_t op_mem_read(void *opaque, int vcpu, uint64_t addr, void *buf,
 {
 	struct dbg_gdb *g = opaque;
 	struct vm_guest_paging pg;
+	ssize_t n;
 	int r;
 
 	if (flags & GDB_MEM_PHYS)
 		return phys_copy(g, addr, buf, len, false);
 	if ((r = dbg_cpu_paging(g->d, vcpu, &pg)) < 0)
 		return r;
-	return vm_copyin_paging(gvcpu(g, vcpu), &pg, addr, buf, len);
+	n = vm_copyin_paging(gvcpu(g, vcpu), &pg, addr, buf, len);
+	if (n > 0 && dbg_mem_shadowed(g->d))
+		linear_shadow(g, vcpu, &pg, addr, buf, n, false);
+	return n;
 }
 
 static ssize_t op_mem_write(void *opaque, int vcpu, uint64_t addr,
@@ -325,13 +357,17 @@ static ssize_t op_mem_write(void *opaque, int vcpu, uint64_t addr,
 {
 	struct dbg_gdb *g = opaque;
 	struct vm_guest_paging pg;
+	ssize_t n;
 	int r;
 
 	if (flags & GDB_MEM_PHYS)
 		return phys_copy(g, addr, (void *)buf, len, true);
 	if ((r = dbg_cpu_paging(g->d, vcpu, &pg)) < 0)
 		return r;
-	return vm_copyout_paging(gvcpu(g, vcpu), &pg, buf, addr, len);
+	n = vm_copyout_paging(gvcpu(g, vcpu), &pg, buf, addr, len);
+	if (n > 0 && dbg_mem_shadowed(g->d))
+		linear_shadow(g, vcpu, &pg, addr, (void *)buf, n, true);
+	return n;
 }
 
 /* Breakpoints: gdb's numbering is the core's (vm_dbg_bp_type). */

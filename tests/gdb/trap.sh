@@ -11,7 +11,16 @@
 gdb_init
 
 elf=$GUESTS/dbgtrap.elf
-args="int3=5 tf=1 icebp=2"
+icebps=2
+
+# QEMU's emulation of SVM (the nested KVM of machines without /dev/kvm)
+# answers icebp with #UD, whatever vitro does: leave icebp out there.
+"$VITRO" -k "$elf" -a "icebp=1" </dev/null >"$T/probe.out" 2>&1
+if grep -q "unexpected #UD" "$T/probe.out"; then
+	echo "# this CPU raises #UD for icebp: its checks are skipped"
+	icebps=0
+fi
+args="int3=5 tf=1 icebp=$icebps"
 
 "$VITRO" -k "$elf" -a "$args" </dev/null >"$T/plain.out" 2>"$T/plain.err"
 is "$?" 33 "without -G: the guest's int3, TF and icebp traps are its own" \
@@ -20,8 +29,12 @@ has "... #BP with rip past each int3" "$T/plain.out" \
 	"^dbgtrap: int3: 5 of 5 taken, 0 with a wrong rip"
 has "... a #DB with BS after each instruction it stepped" "$T/plain.out" \
 	"^dbgtrap: tf: 11 single-step traps of 11, 0 without BS"
-has "... icebp's #DB returns past it" "$T/plain.out" \
-	"^dbgtrap: icebp: 2 of 2 taken past the icebp"
+if [ "$icebps" != 0 ]; then
+	has "... icebp's #DB returns past it" "$T/plain.out" \
+		"^dbgtrap: icebp: 2 of 2 taken past the icebp"
+else
+	echo "ok $((tap_n += 1)) # skip icebp raises #UD on this CPU"
+fi
 
 vitro_start alone -k "$elf" -a "$args" || gdb_done
 vitro_wait 60
@@ -64,7 +77,7 @@ is "$(val done 1)" 5 "the guest took its five int3s"
 is "$(val done 2)" 0 "... each with rip past the int3"
 is "$(val done 3)" 11 "its single-step traps: eleven, none lost or doubled"
 is "$(val done 4)" 0 "... each with DR6.BS"
-is "$(val done 5)" 2 "its two icebps"
+is "$(val done 5)" "$icebps" "its icebps, each past the icebp"
 is "$(val done 6)" 0 "no stray #DB"
 like "the guest passes" end \
 	"^\[Inferior 1 \(Remote target\) exited with code 041\]$"

@@ -387,6 +387,20 @@ static void test_owners(void)
 	       "owner B: the same one");
 	is_int(dbg_breakpoint(d, a, true, VM_DBG_BP_SW, 0x2000, 1, 0), 0,
 	       "A again: not an error");
+	{
+		uint8_t view[32];
+
+		memcpy(view, fake.mem + 0x1ff0, sizeof(view));
+		ok(dbg_mem_shadowed(d),
+		   "an int3 is planted: views are shadowed");
+		dbg_mem_shadow(d, 0x1ff0, view, sizeof(view), false);
+		is_hex(view[0x10], 0x55, "a client reads the byte under it");
+		view[0x10] = 0x77;
+		fake.mem[0x2000] = 0x77; /* the client's write */
+		dbg_mem_shadow(d, 0x1ff0, view, sizeof(view), true);
+		is_hex(fake.mem[0x2000], 0xcc,
+		       "a client's write there goes under the int3");
+	}
 	is_int(dbg_breakpoint(d, a, false, VM_DBG_BP_SW, 0x2000, 1, 0), 0,
 	       "A removes it");
 	is_hex(fake.mem[0x2000], 0xcc, "B's is still there");
@@ -394,8 +408,10 @@ static void test_owners(void)
 	       "A has none left to remove");
 	is_int(dbg_breakpoint(d, b, false, VM_DBG_BP_SW, 0x2000, 1, 0), 0,
 	       "B removes it");
-	is_hex(fake.mem[0x2000], 0x55, "the byte is back");
+	is_hex(fake.mem[0x2000], 0x77,
+	       "the byte is back, as the client wrote it");
 	ok(!fake_cap(0, VM_CAP_BPT_EXIT), "int3 exits off with none left");
+	ok(!dbg_mem_shadowed(d), "nothing to shadow");
 
 	/* Through the selected vCPU's paging, not vCPU 0's. */
 	fake.mem[0x3000 + sh] = 0x66;
