@@ -219,6 +219,16 @@ static void reply_hex(struct gdb_stub *s, const void *p, size_t n)
 	s->reply_len += gdb_hex_encode(s->reply + s->reply_len, p, n);
 }
 
+/*
+ * Register bytes the target cannot read now (a vCPU a bounded stop left
+ * running): gdb shows them as <unavailable> instead of failing.
+ */
+static void reply_unavailable(struct gdb_stub *s, size_t bytes)
+{
+	while (bytes-- > 0)
+		reply_str(s, "xx");
+}
+
 static void reply_error(struct gdb_stub *s, int err)
 {
 	int e = err < 0 ? -err : err;
@@ -283,12 +293,18 @@ static bool cpu_active(struct gdb_stub *s, int vcpu)
 	return vm_cpuset_isset(&set, vcpu);
 }
 
+/* The first vCPU, preferring one whose registers can be read. */
 static int first_cpu(struct gdb_stub *s)
 {
 	struct vm_cpuset set;
+	int v;
 
 	if (!stub_cpus(s, &set))
 		return -1;
+	for (v = 0; s->target.ops->cpu_ready && v < VM_MAXCPU; v++)
+		if (vm_cpuset_isset(&set, v) &&
+		    s->target.ops->cpu_ready(s->target.opaque, v))
+			return v;
 	return cpuset_first(&set);
 }
 
@@ -732,6 +748,10 @@ static int cmd_g(struct gdb_stub *s, struct cur *a)
 	if (vcpu < 0)
 		return -ESRCH;
 	err = gdb_x86_fetch(&s->target, vcpu, &s->regs);
+	if (err == -EBUSY) {
+		reply_unavailable(s, gdb_x86_g_size(s->arch));
+		return 0;
+	}
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
@@ -783,6 +803,11 @@ static int cmd_p(struct gdb_stub *s, struct cur *a)
 	if (vcpu < 0)
 		return -ESRCH;
 	err = gdb_x86_fetch(&s->target, vcpu, &s->regs);
+	if (err == -EBUSY) {
+		reply_unavailable(
+			s, gdb_x86_reg_size(s->arch, (unsigned int)regno));
+		return 0;
+	}
 	if (err)
 		return err;
 	n = gdb_x86_reg_encode(s->arch, &s->regs, (unsigned int)regno, buf);

@@ -130,6 +130,13 @@ struct gdb_target_ops {
 	 * e.g. "vCPU 1, halted, long mode, CPL 0", NUL-terminated in buf.
 	 */
 	int (*cpu_describe)(void *opaque, int vcpu, char *buf, size_t len);
+	/*
+	 * Optional: whether vCPU's registers can be read now.  A target
+	 * whose stop is bounded may leave a vCPU running (see stop_all);
+	 * the stub then reports stops in, and defaults to, a vCPU that is
+	 * ready.  NULL: every vCPU is.
+	 */
+	bool (*cpu_ready)(void *opaque, int vcpu);
 
 	/* Park every vCPU; return once all are parked. */
 	int (*stop_all)(void *opaque);
@@ -144,7 +151,12 @@ struct gdb_target_ops {
 	/* Optional: the GDB_SSTEP_* bits supported (ENABLE if NULL). */
 	unsigned int (*step_flags)(void *opaque);
 
-	/* Registers by enum vm_reg_name, as vm_get_register_set() does. */
+	/*
+	 * Registers by enum vm_reg_name, as vm_get_register_set() does.
+	 * -EBUSY from regs_get: the vCPU cannot be read now (a bounded stop
+	 * left it running); the stub tells gdb the registers are
+	 * unavailable rather than failing its request.
+	 */
 	int (*regs_get)(void *opaque, int vcpu, unsigned int count,
 			const int *regnums, uint64_t *vals);
 	int (*regs_set)(void *opaque, int vcpu, unsigned int count,

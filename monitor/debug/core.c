@@ -766,6 +766,18 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 		struct dbg_cpu *c = cpu_of(d, i);
 
 		step_save(c, &saved[i]);
+		if (act[i] == DBG_STAY && c->stepover) {
+			/*
+			 * An interrupted step-over of a vCPU that stays: the
+			 * breakpoints go back, or the others would run past
+			 * them; it steps over again when it next resumes.
+			 */
+			c->stepover = false;
+			c->stepping = false;
+			d->stepovers--;
+			dbg_bp_unlift(d, i);
+			continue;
+		}
 		if (act[i] == DBG_STAY)
 			continue;
 		if (c->stepover) {
@@ -797,11 +809,16 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 	}
 	if ((r = dbg_settings_sync(d)) < 0) {
 		for (unsigned int i = 0; i < d->ncpus; i++) {
-			if (act[i] == DBG_STAY)
-				continue;
+			struct dbg_cpu *c = cpu_of(d, i);
+
 			if (over[i])
 				dbg_bp_unlift(d, i);
-			step_restore(cpu_of(d, i), &saved[i]);
+			if (act[i] == DBG_STAY && saved[i].stepover &&
+			    !c->stepover) {
+				d->stepovers++;
+				dbg_bp_lift(d, i, c->bp_pc, saved[i].lift_gpa);
+			}
+			step_restore(c, &saved[i]);
 		}
 		dbg_settings_sync(d);
 		pthread_mutex_unlock(&d->lock);

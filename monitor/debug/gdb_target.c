@@ -211,6 +211,13 @@ static int op_cpu_describe(void *opaque, int vcpu, char *buf, size_t len)
 	return 0;
 }
 
+static bool op_cpu_ready(void *opaque, int vcpu)
+{
+	struct dbg_gdb *g = opaque;
+
+	return dbg_cpu_stopped(g->d, vcpu);
+}
+
 static int op_stop_all(void *opaque)
 {
 	struct dbg_gdb *g = opaque;
@@ -501,6 +508,7 @@ static int op_kill(void *opaque)
 static const struct gdb_target_ops dbg_gdb_ops = {
 	.cpus = op_cpus,
 	.cpu_describe = op_cpu_describe,
+	.cpu_ready = op_cpu_ready,
 	.stop_all = op_stop_all,
 	.resume = op_resume,
 	.step_flags = op_step_flags,

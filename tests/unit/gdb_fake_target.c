@@ -247,6 +247,13 @@ static int fake_bp_remove(void *opaque, int vcpu, enum gdb_bp_type type,
 	return -ENOENT;
 }
 
+static bool fake_cpu_ready(void *opaque, int vcpu)
+{
+	struct gdb_fake *f = opaque;
+
+	return vcpu >= 0 && vcpu < GDB_FAKE_NCPU && !f->not_ready[vcpu];
+}
+
 static int fake_monitor(void *opaque, const char *line, char **out)
 {
 	struct gdb_fake *f = opaque;
@@ -292,6 +299,7 @@ static const struct gdb_target_ops fake_ops = {
 	.regs_set = fake_regs_set,
 	.mem_read = fake_mem_read,
 	.mem_write = fake_mem_write,
+	.cpu_ready = fake_cpu_ready,
 	.bp_insert = fake_bp_insert,
 	.bp_remove = fake_bp_remove,
 	.monitor = fake_monitor,

@@ -241,6 +241,29 @@ static void test_session_basics(void)
 	h_fini(&h);
 }
 
+/* A vCPU a bounded stop left running: the session starts elsewhere. */
+static void test_not_ready(void)
+{
+	struct harness h;
+	const char *r;
+
+	h_init(&h, 2, GDB_X86_64);
+	h.fake->not_ready[0] = true;
+	h_attach(&h);
+	r = h_cmd(&h, "?");
+	ok(!strncmp(r, "T05thread:2;", 12),
+	   "vCPU 0 not ready: the stop is reported in thread 2: %s", r);
+	is_str(h_cmd(&h, "qC"), "QC2", "and gdb's default thread is it");
+	h.fake->fail_regs = -EBUSY;
+	r = h_cmd(&h, "g");
+	ok(strlen(r) > 100 && strspn(r, "x") == strlen(r),
+	   "registers the target cannot read now: all unavailable (x)");
+	is_str(h_cmd(&h, "p0"), "xxxxxxxxxxxxxxxx", "one register too");
+	h.fake->fail_regs = -EIO;
+	is_str(h_cmd(&h, "p0"), "E05", "another error stays an error");
+	h_fini(&h);
+}
+
 /* The registers target.xml lists: their bit sizes and regnums 0..n-1. */
 static void xml_check(const char *xml, size_t g_bytes, unsigned int nregs,
 		      const char *what)
@@ -1292,6 +1315,7 @@ int main(int argc, char **argv)
 		return serve(strcmp(argv[2], "32") == 0 ? GDB_X86_I386 :
 							  GDB_X86_64);
 	test_session_basics();
+	test_not_ready();
 	test_target_xml();
 	test_registers_64();
 	test_registers_i386_and_real_mode();
