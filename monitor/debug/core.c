@@ -373,6 +373,7 @@ static void release_cpu(struct dbg_core *d, int i)
 	c->at_bp = false;
 	c->deferred = false;
 	c->late = false;
+	c->injected = false;
 	if (!c->hold)
 		return;
 	vm_resume_cpu(dbg_vcpu(d, i));
@@ -792,7 +793,7 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 			c->after = act[i];
 			c->step_flags = VM_DBG_STEP_NOIRQ;
 			c->step_owner = act[i] == DBG_STEP ? owner : -1;
-			c->guest_tf = rv[i].tf;
+			c->guest_tf = rv[i].tf && !c->injected;
 			if (act[i] == DBG_STEP)
 				c->step_flags = step_flags | VM_DBG_STEP_NOIRQ;
 			dbg_bp_lift(d, i, rv[i].pc,
@@ -802,7 +803,11 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 			c->stepping = true;
 			c->step_flags = step_flags;
 			c->step_owner = owner;
-			c->guest_tf = rv[i].tf;
+			/*
+			 * With an exception pending, the step delivers it and
+			 * runs no instruction of the guest's with TF.
+			 */
+			c->guest_tf = rv[i].tf && !c->injected;
 		} else {
 			c->stepping = false;
 		}
@@ -1255,8 +1260,8 @@ static bool exit_hwbp(struct dbg_core *d, struct vitro_vcpu *vc,
 				   MAX_HITS);
 		/* The guest's own trap in the same #DB is still its own. */
 		why = dr6 & (DR6_BS | DR6_BT);
-		if (why)
-			deliver_db(d, vc, why);
+		if (why && deliver_db(d, vc, why))
+			c->injected = true;
 		if (n == 0) {
 			/* Removed since: nothing stops the instruction now. */
 			pthread_mutex_unlock(&d->lock);

@@ -91,6 +91,7 @@ struct dbg_cpu {
 	unsigned int step_flags; /* VM_DBG_STEP_* */
 	int step_owner; /* who asked for the step, or -1 */
 	bool guest_tf; /* TF was the guest's own when the step began */
+	bool injected; /* the core left an exception pending as it stopped */
 
 	/* Breakpoints. */
 	bool at_bp; /* stopped on a breakpoint, at bp_pc */

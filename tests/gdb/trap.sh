@@ -69,7 +69,10 @@ is "$(val int3)" 0 "... none taken yet"
 like "gdb's hbreak inside the stretch the guest single-steps" tfmid \
 	"^Breakpoint 2, "
 is "$(val tfmid 1)" 1 "... stopped at it"
-is "$(val tfmid 2)" 4 "... after the guest's four single-step traps before it"
+# The fourth trap comes with the breakpoint (one #DB with BS and B0, which
+# vitro splits: the guest's BS is pending at the stop) or before it.
+[[ "$(val tfmid 2)" =~ ^[34]$ ]]
+ok $? "... after three or four of the guest's single-step traps ($(val tfmid 2))"
 like "then gdb's breakpoint after the traps, nothing between" done \
 	"^Breakpoint 3, dbgtrap_done"
 unlike "gdb never saw a SIGTRAP of the guest's" "" "SIGTRAP"

@@ -388,3 +388,37 @@ int vm_inject_trap(struct vcpu *vcpu, int vector, unsigned int inst_length)
 		return -EINVAL;
 	return inject(vcpu, vector, 0, inst_length);
 }
+
+/* What the gdb adapter's monitor commands and memory access use. */
+
+int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count)
+{
+	*count = 0;
+	return 0;
+}
+
+int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len)
+{
+	return -ENOENT;
+}
+
+ssize_t vm_copyin_paging(struct vcpu *vcpu,
+			 const struct vm_guest_paging *paging, uint64_t gla,
+			 void *buf, size_t len)
+{
+	return vm_copyin(vcpu, gla, buf, len);
+}
+
+ssize_t vm_copyout_paging(struct vcpu *vcpu,
+			  const struct vm_guest_paging *paging, const void *buf,
+			  uint64_t gla, size_t len)
+{
+	uint64_t g = fake_xlate(vcpu, gla);
+
+	if (g >= DBG_FAKE_MEM)
+		return -EFAULT;
+	if (len > DBG_FAKE_MEM - g)
+		len = DBG_FAKE_MEM - g;
+	memcpy(fake.mem + g, buf, len);
+	return (ssize_t)len;
+}

@@ -22,7 +22,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "gdbstub/gdb_target.h"
 #include "monitor/debug/debug_int.h"
+#include "monitor/debug/gdb_target.h"
 #include "monitor/vitro.h"
 #include "tests/tap.h"
 #include "tests/unit/dbg_fake_vmm.h"
@@ -789,6 +791,92 @@ static void test_services(void)
 	teardown();
 }
 
+/* The gdb adapter: the bus's events as the stub's stops. */
+static void test_gdb_adapter(void)
+{
+	struct gdb_events *q = gdb_events_create();
+	struct gdb_stop_event st;
+	struct gdb_resume_action act[VM_MAXCPU] = { { 0 } };
+	struct dbg_gdb *g;
+	struct gdb_target t;
+	struct vm_exit e = exit_of(VM_EXITCODE_BPT);
+	int con;
+	uint8_t b;
+
+	setup(false, DBG_BP_INT3_EXIT);
+	g = dbg_gdb_create(d, q);
+	ok(g != NULL, "gdb's adapter: an owner and a subscription");
+	t = dbg_gdb_target(g);
+	con = dbg_owner_alloc(d, "console");
+	fake.mem[0x1000] = 0x90;
+
+	/* Another owner's breakpoint: a plain SIGTRAP for gdb. */
+	dbg_breakpoint(d, con, true, VM_DBG_BP_SW, 0x1000, 1, 0);
+	post(0, &e, 0);
+	ok(WAIT_FOR(dbg_cpu_state(d, 0) == VM_DBG_CPU_PARKED &&
+		    dbg_cpu_state(d, 1) == VM_DBG_CPU_PARKED),
+	   "a console breakpoint stops the VM");
+	WAIT_FOR(({
+		dbg_gdb_pump(g, true, true);
+		gdb_events_take(q, &st);
+	}));
+	ok(st.reason == GDB_STOP_SIGNAL && st.signal == GDB_SIGNAL_TRAP &&
+		   st.vcpu == 0,
+	   "gdb hears a plain SIGTRAP in thread 1, not a swbreak of its own");
+	ok(t.ops->mem_read(t.opaque, 0, 0x1000, &b, 1, 0) == 1 && b == 0x90,
+	   "gdb reads the byte under the console's int3");
+	ok(t.ops->cpu_ready(t.opaque, 0), "vCPU 0 is ready for gdb");
+
+	/* gdb's own at the same address: its own reason wins. */
+	is_int(t.ops->bp_insert(t.opaque, 0, GDB_BP_SW, 0x1000, 1), 0,
+	       "gdb inserts a breakpoint at the same address");
+	act[0].kind = GDB_RESUME_CONT;
+	act[1].kind = GDB_RESUME_CONT;
+	is_int(t.ops->resume(t.opaque, act, 0), 0, "gdb continues");
+	e = exit_of(VM_EXITCODE_MTRAP); /* the step over the breakpoint */
+	ok(run_exit(0, &e, 0), "the step over it is done");
+	e = exit_of(VM_EXITCODE_BPT); /* and it comes round again */
+	post(0, &e, 0);
+	WAIT_FOR(({
+		dbg_gdb_pump(g, true, true);
+		gdb_events_take(q, &st);
+	}));
+	ok(st.reason == GDB_STOP_SWBREAK && st.addr == 0x1000 && st.vcpu == 0,
+	   "a hit of both owners': gdb's swbreak at 0x1000");
+
+	/* A step gdb asked for, and a stop another owner asked for. */
+	act[0].kind = GDB_RESUME_STEP;
+	act[1].kind = GDB_RESUME_STOP;
+	is_int(t.ops->bp_remove(t.opaque, 0, GDB_BP_SW, 0x1000, 1), 0,
+	       "gdb removes its breakpoint");
+	is_int(t.ops->resume(t.opaque, act, GDB_SSTEP_NOIRQ), 0, "gdb steps");
+	e = exit_of(VM_EXITCODE_MTRAP);
+	post(0, &e, 0);
+	WAIT_FOR(({
+		dbg_gdb_pump(g, true, true);
+		gdb_events_take(q, &st);
+	}));
+	ok(st.reason == GDB_STOP_STEP && st.vcpu == 0, "gdb's step: a step");
+	dbg_resume(d, con, -1);
+	dbg_stop(d, con, -1, 5000, NULL);
+	dbg_gdb_pump(g, true, true);
+	ok(gdb_events_take(q, &st) && st.reason == GDB_STOP_SIGNAL &&
+		   st.signal == GDB_SIGNAL_INT,
+	   "another owner's stop while gdb waits: SIGINT");
+	dbg_resume(d, con, -1);
+	dbg_stop(d, con, -1, 5000, NULL);
+	dbg_gdb_pump(g, false, false);
+	ok(!gdb_events_take(q, &st), "no debugger attached: nothing for it");
+	dbg_vm_ending(d, 33);
+	dbg_gdb_pump(g, false, false);
+	ok(gdb_events_take(q, &st) && st.reason == GDB_STOP_EXITED &&
+		   st.status == 33,
+	   "the end, always: W");
+	dbg_gdb_destroy(g);
+	teardown();
+	gdb_events_destroy(q);
+}
+
 int main(void)
 {
 	test_park_and_resume();
@@ -800,5 +888,6 @@ int main(void)
 	test_refused_at_run();
 	test_watch();
 	test_services();
+	test_gdb_adapter();
 	return tap_done();
 }
