@@ -547,7 +547,7 @@ static void test_guest_first(void)
 	ok(inj.vector == IDT_DB && inj.rip == 0x1001,
 	   "#DB delivered with rip past the icebp (%#llx)",
 	   (unsigned long long)inj.rip);
-	fake.cpu[0].regs[VM_REG_GUEST_RIP] = 0x1000;
+	vm_set_register(fake_vcpus[0], VM_REG_GUEST_RIP, 0x1000);
 	fake.mem[0x1000] = 0x90;
 
 	/* A breakpoint of the core's: a stop, nothing for the guest. */
@@ -577,7 +577,7 @@ static void test_guest_first(void)
 	is_int(dbg_cpu_state(d, 1), VM_DBG_CPU_PARKED,
 	       "vCPU 1 waits meanwhile");
 	e = exit_of(VM_EXITCODE_MTRAP);
-	fake.cpu[0].regs[VM_REG_GUEST_RIP] = 0x1001;
+	vm_set_register(fake_vcpus[0], VM_REG_GUEST_RIP, 0x1001);
 	ok(run_exit(0, &e, 0), "the step-over is done");
 	is_hex(fake.mem[0x1000], 0xcc, "the int3 is back");
 	is_int(fake_cap(0, VM_CAP_MTRAP_EXIT), 0, "stepping is off");
@@ -587,7 +587,7 @@ static void test_guest_first(void)
 
 	/* An int3 exit in flight from a breakpoint removed meanwhile. */
 	dbg_breakpoint(d, a, false, VM_DBG_BP_SW, 0x1000, 1, 0);
-	fake.cpu[0].regs[VM_REG_GUEST_RIP] = 0x1000;
+	vm_set_register(fake_vcpus[0], VM_REG_GUEST_RIP, 0x1000);
 	e = exit_of(VM_EXITCODE_BPT);
 	ok(run_exit(0, &e, 0) && fake_ninj(0) == 4,
 	   "a stale int3 exit: the real byte runs, no #BP for the guest");
@@ -730,7 +730,8 @@ static void test_watch(void)
 		   "vCPU 0: the read of its lock xadd");
 		is_int(atomic_load(&d->rmw_cpu), 0,
 		       "vCPU 0 holds the RMW slot");
-		fake.cpu[1].regs[VM_REG_GUEST_RIP] = 0x2000; /* a plain mov */
+		vm_set_register(fake_vcpus[1], VM_REG_GUEST_RIP,
+				0x2000); /* a plain mov */
 		e1.u.mmio = e.u.mmio;
 		e1.u.mmio.data = d1;
 		post(1, &e1, 0);
@@ -748,7 +749,7 @@ static void test_watch(void)
 	/* An instruction fetch from the inaccessible page. */
 	while (dbg_sub_take(s, &ev))
 		;
-	fake.cpu[0].regs[VM_REG_GUEST_RIP] = 0x5800;
+	vm_set_register(fake_vcpus[0], VM_REG_GUEST_RIP, 0x5800);
 	e = exit_of(VM_EXITCODE_INST_EMUL);
 	post(0, &e, 0);
 	ok(wait_event(s, VM_EVENT_STOP, &ev) && strstr(ev.msg, "0x5000") &&
