@@ -907,7 +907,7 @@ int dbg_breakpoint(struct dbg_core *d, int owner, bool insert,
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0)
 		return r;
-	if (type <= VM_DBG_BP_HW && insert)
+	if (type == VM_DBG_BP_SW && insert)
 		dbg_host_get(d);
 	quiesce(d, held);
 	pthread_mutex_lock(&d->lock);
