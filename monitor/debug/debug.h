@@ -14,9 +14,15 @@
  * All-stop.  A stop puts vCPUs in vmm's debug set (VM_SUSPEND_CPU) and
  * waits, with a bound, until each vCPU thread has parked in
  * dbg_vcpu_park(); what a client then reads is final (pending port or MMIO
- * input was completed by vmm before the DEBUG exit).  A vCPU that stops by
+ * input was completed by vmm before the DEBUG exit).  A vCPU that stops in
+ * an exit handler (a watchpoint hit, or one waiting for another vCPU's
+ * locked instruction, see watch.c) parks with that access's instruction
+ * unfinished: for a read, rip is still at it.  A vCPU that stops by
  * itself (a breakpoint, a watchpoint, a finished step) stops the others,
- * publishes the event and parks.  Any client may resume.
+ * publishes the events and parks: first one BREAKPOINT or WATCHPOINT per
+ * breakpoint or watchpoint it hit (each with its owners), then exactly one
+ * STEP (a finished step, owner the stepper) or STOP (owner -1, msg saying
+ * why when it is not a hit).  Any client may resume.
  *
  * Owners.  Each client takes an owner id (dbg_owner_alloc) and passes it
  * with its requests; events say who asked.  Breakpoints and watchpoints

@@ -598,7 +598,6 @@ bool dbg_watch_fetch(struct dbg_core *d, struct vitro_vcpu *vc,
 		  vc->id, (unsigned long long)pc, (unsigned long long)pg,
 		  hit->type == VM_DBG_WP_READ ? "read" : "access",
 		  (unsigned long long)hit->addr, (unsigned long long)hit->len);
-	(void)vme;
 	dbg_self_stop(d, vc, NULL, 0, &ev);
 	return true;
 }
