@@ -48,6 +48,7 @@ struct gdb_bp {
 	enum gdb_bp_type type;
 	uint64_t addr;
 	uint64_t len;
+	int vcpu; /* Hg when inserted: whose paging translated addr */
 };
 
 struct gdb_stub {
@@ -218,6 +219,16 @@ static void reply_hex(struct gdb_stub *s, const void *p, size_t n)
 	s->reply_len += gdb_hex_encode(s->reply + s->reply_len, p, n);
 }
 
+/*
+ * Register bytes the target cannot read now (a vCPU a bounded stop left
+ * running): gdb shows them as <unavailable> instead of failing.
+ */
+static void reply_unavailable(struct gdb_stub *s, size_t bytes)
+{
+	while (bytes-- > 0)
+		reply_str(s, "xx");
+}
+
 static void reply_error(struct gdb_stub *s, int err)
 {
 	int e = err < 0 ? -err : err;
@@ -282,12 +293,18 @@ static bool cpu_active(struct gdb_stub *s, int vcpu)
 	return vm_cpuset_isset(&set, vcpu);
 }
 
+/* The first vCPU, preferring one whose registers can be read. */
 static int first_cpu(struct gdb_stub *s)
 {
 	struct vm_cpuset set;
+	int v;
 
 	if (!stub_cpus(s, &set))
 		return -1;
+	for (v = 0; s->target.ops->cpu_ready && v < VM_MAXCPU; v++)
+		if (vm_cpuset_isset(&set, v) &&
+		    s->target.ops->cpu_ready(s->target.opaque, v))
+			return v;
 	return cpuset_first(&set);
 }
 
@@ -358,8 +375,8 @@ static void bp_remove_all(struct gdb_stub *s)
 	if (s->run != STUB_EXITED)
 		for (i = 0; i < s->nbps; i++)
 			s->target.ops->bp_remove(s->target.opaque,
-						 s->bps[i].type, s->bps[i].addr,
-						 s->bps[i].len);
+						 s->bps[i].vcpu, s->bps[i].type,
+						 s->bps[i].addr, s->bps[i].len);
 	s->nbps = 0;
 }
 
@@ -731,6 +748,10 @@ static int cmd_g(struct gdb_stub *s, struct cur *a)
 	if (vcpu < 0)
 		return -ESRCH;
 	err = gdb_x86_fetch(&s->target, vcpu, &s->regs);
+	if (err == -EBUSY) {
+		reply_unavailable(s, gdb_x86_g_size(s->arch));
+		return 0;
+	}
 	if (err)
 		return err;
 	for (i = 0; i < n; i++)
@@ -782,6 +803,11 @@ static int cmd_p(struct gdb_stub *s, struct cur *a)
 	if (vcpu < 0)
 		return -ESRCH;
 	err = gdb_x86_fetch(&s->target, vcpu, &s->regs);
+	if (err == -EBUSY) {
+		reply_unavailable(
+			s, gdb_x86_reg_size(s->arch, (unsigned int)regno));
+		return 0;
+	}
 	if (err)
 		return err;
 	n = gdb_x86_reg_encode(s->arch, &s->regs, (unsigned int)regno, buf);
@@ -1026,7 +1052,7 @@ static int cmd_Z(struct gdb_stub *s, struct cur *a)
 	enum gdb_bp_type type;
 	uint64_t addr, len;
 	struct gdb_bp *bp;
-	int err;
+	int err, vcpu;
 
 	err = parse_bp(a, &type, &addr, &len);
 	if (err == -EOPNOTSUPP)
@@ -1048,12 +1074,15 @@ static int cmd_Z(struct gdb_stub *s, struct cur *a)
 		s->bps = bp;
 		s->bps_cap = cap;
 	}
-	err = s->target.ops->bp_insert(s->target.opaque, type, addr, len);
+	vcpu = stub_gcpu(s);
+	if (vcpu < 0)
+		return -ESRCH;
+	err = s->target.ops->bp_insert(s->target.opaque, vcpu, type, addr, len);
 	if (err == -EOPNOTSUPP || err == -ENOSYS)
 		return 0;
 	if (err)
 		return err;
-	s->bps[s->nbps++] = (struct gdb_bp){ type, addr, len };
+	s->bps[s->nbps++] = (struct gdb_bp){ type, addr, len, vcpu };
 	reply_str(s, "OK");
 	return 0;
 }
@@ -1072,8 +1101,8 @@ static int cmd_z(struct gdb_stub *s, struct cur *a)
 		return err;
 	bp = bp_find(s, type, addr, len);
 	if (bp) {
-		err = s->target.ops->bp_remove(s->target.opaque, type, addr,
-					       len);
+		err = s->target.ops->bp_remove(s->target.opaque, bp->vcpu, type,
+					       addr, len);
 		if (err)
 			return err;
 		*bp = s->bps[--s->nbps];
@@ -1703,6 +1732,11 @@ void gdb_stub_detach(struct gdb_stub *s)
 bool gdb_stub_active(const struct gdb_stub *s)
 {
 	return s->active;
+}
+
+bool gdb_stub_running(const struct gdb_stub *s)
+{
+	return s->active && s->run == STUB_RUNNING;
 }
 
 struct gdb_stub *gdb_stub_create(const struct gdb_target *t,

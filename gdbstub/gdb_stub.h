@@ -65,6 +65,8 @@ int gdb_stub_attach(struct gdb_stub *s);
 void gdb_stub_detach(struct gdb_stub *s);
 /* Whether a session is open. */
 bool gdb_stub_active(const struct gdb_stub *s);
+/* Whether gdb has resumed the target and waits for a stop reply. */
+bool gdb_stub_running(const struct gdb_stub *s);
 
 /* Bytes from the debugger, in pieces of any size.  Ignored with no session. */
 void gdb_stub_input(struct gdb_stub *s, const void *buf, size_t len);

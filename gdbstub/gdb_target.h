@@ -15,8 +15,11 @@
  * the queue's eventfd becomes readable.
  *
  * The stop protocol (all-stop):
- * - stop_all() returns only once every vCPU is parked outside guest
+ * - stop_all() returns once every vCPU is parked outside guest
  *   execution, so registers and memory may be read.  It is idempotent.
+ *   A target whose stop is bounded may return 0 with a vCPU that did not
+ *   park in time (it says so on its own): the operations on that vCPU
+ *   then fail with -EBUSY.
  * - A vCPU that stops on its own (breakpoint, watchpoint, step done)
  *   parks itself, then reports the event.  It stays parked until a
  *   resume() lets it run.  The stub calls stop_all() before it tells gdb,
@@ -127,6 +130,13 @@ struct gdb_target_ops {
 	 * e.g. "vCPU 1, halted, long mode, CPL 0", NUL-terminated in buf.
 	 */
 	int (*cpu_describe)(void *opaque, int vcpu, char *buf, size_t len);
+	/*
+	 * Optional: whether vCPU's registers can be read now.  A target
+	 * whose stop is bounded may leave a vCPU running (see stop_all);
+	 * the stub then reports stops in, and defaults to, a vCPU that is
+	 * ready.  NULL: every vCPU is.
+	 */
+	bool (*cpu_ready)(void *opaque, int vcpu);
 
 	/* Park every vCPU; return once all are parked. */
 	int (*stop_all)(void *opaque);
@@ -141,7 +151,12 @@ struct gdb_target_ops {
 	/* Optional: the GDB_SSTEP_* bits supported (ENABLE if NULL). */
 	unsigned int (*step_flags)(void *opaque);
 
-	/* Registers by enum vm_reg_name, as vm_get_register_set() does. */
+	/*
+	 * Registers by enum vm_reg_name, as vm_get_register_set() does.
+	 * -EBUSY from regs_get: the vCPU cannot be read now (a bounded stop
+	 * left it running); the stub tells gdb the registers are
+	 * unavailable rather than failing its request.
+	 */
 	int (*regs_get)(void *opaque, int vcpu, unsigned int count,
 			const int *regnums, uint64_t *vals);
 	int (*regs_set)(void *opaque, int vcpu, unsigned int count,
@@ -160,16 +175,19 @@ struct gdb_target_ops {
 
 	/*
 	 * Breakpoints and watchpoints, for every vCPU.  len is gdb's kind:
-	 * 1 for x86 breakpoints, the watched length for watchpoints.  The
-	 * target decides what it can do: -EOPNOTSUPP for a kind it never
-	 * supports, -ENOSPC when it is out of resources, -EINVAL for an
-	 * address or length it cannot watch.  The stub keeps the list and
-	 * never inserts the same breakpoint twice.
+	 * 1 for x86 breakpoints, the watched length for watchpoints.  vcpu
+	 * is the thread gdb selected (Hg) when it inserted the breakpoint:
+	 * the target translates addr through that vCPU's paging; a removal
+	 * passes the same vCPU as the insertion.  The target decides what
+	 * it can do: -EOPNOTSUPP for a kind it never supports, -ENOSPC when
+	 * it is out of resources, -EINVAL for an address or length it cannot
+	 * watch.  The stub keeps the list and never inserts the same
+	 * breakpoint twice.
 	 */
-	int (*bp_insert)(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			 uint64_t len);
-	int (*bp_remove)(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			 uint64_t len);
+	int (*bp_insert)(void *opaque, int vcpu, enum gdb_bp_type type,
+			 uint64_t addr, uint64_t len);
+	int (*bp_remove)(void *opaque, int vcpu, enum gdb_bp_type type,
+			 uint64_t addr, uint64_t len);
 
 	/*
 	 * Optional: run a monitor command line (qRcmd).  On success *out

@@ -179,6 +179,8 @@ struct vm_dbg_stop {
 struct vm_dbg_cpu {
 	int32_t cpuid;
 	uint32_t flags; /* VM_DBG_STEP: VM_DBG_STEP_* */
+	int32_t owner; /* set by the server for a socket client; -1 local */
+	uint32_t pad;
 };
 
 #define VM_DBG_STEP_NOIRQ 1 /* no interrupt injection during the step */
@@ -215,7 +217,7 @@ VMM_CHECK_SIZE(struct vm_ctl_hello, 48 + VM_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_event, 48 + 120);
 VMM_CHECK_SIZE(struct vm_dbg_subscribe, 8);
 VMM_CHECK_SIZE(struct vm_dbg_stop, 8 + 64 + VM_MAXCPU);
-VMM_CHECK_SIZE(struct vm_dbg_cpu, 8);
+VMM_CHECK_SIZE(struct vm_dbg_cpu, 16);
 VMM_CHECK_SIZE(struct vm_dbg_bp, 32);
 
 /* Transport and services: numbers 96 and up. */

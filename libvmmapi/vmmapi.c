@@ -811,14 +811,16 @@ int vm_debug_stop(struct vmctx *ctx, int cpuid, unsigned int timeout_ms,
 
 int vm_debug_resume(struct vmctx *ctx, int cpuid)
 {
-	struct vm_dbg_cpu c = { .cpuid = cpuid };
+	struct vm_dbg_cpu c = { .cpuid = cpuid, .owner = -1 };
 
 	return ctl(ctx, VM_DBG_RESUME, &c);
 }
 
 int vm_debug_step(struct vcpu *vcpu, unsigned int flags)
 {
-	struct vm_dbg_cpu c = { .cpuid = vcpu->id, .flags = flags };
+	struct vm_dbg_cpu c = { .cpuid = vcpu->id,
+				.flags = flags,
+				.owner = -1 };
 
 	return ctl(vcpu->ctx, VM_DBG_STEP, &c);
 }

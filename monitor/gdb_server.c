@@ -8,6 +8,11 @@
  * with a log line.  Writes to the debugger are blocking with a timeout; a
  * debugger that stops reading is dropped, and the guest resumes.
  *
+ * The debugger is the VM's debug core (monitor/debug/), which main
+ * created; gdb is one of its owners, through the target adapter
+ * (debug/gdb_target.h), whose bus subscription is watched here and
+ * pumped into the stub.
+ *
  * Threads: the main thread only (event-loop callbacks and set-up).
  */
 #include <arpa/inet.h>
@@ -25,7 +30,7 @@
 
 #include "gdbstub/gdb_stub.h"
 #include "monitor/ctl/unix_socket.h"
-#include "monitor/debug.h"
+#include "monitor/debug/gdb_target.h"
 #include "monitor/gdb_server.h"
 #include "monitor/mevent.h"
 #include "monitor/vitro.h"
@@ -39,13 +44,14 @@ struct gdb_server {
 	struct vitro *vm;
 	struct gdb_server_config cfg;
 	struct gdb_events *events;
-	struct vitro_debug *dbg;
+	struct dbg_gdb *dbg; /* gdb's side of the debug core */
 	struct gdb_stub *stub;
 	char where[300]; /* what we listen on, for messages */
 	int lfd; /* listening socket, or -1 */
 	struct mevent *lev; /* its registration */
 	struct mevent *retry; /* the retry timer while the port is busy */
 	struct mevent *qev; /* the stop-event queue */
+	struct mevent *bev; /* the debug core's events for gdb */
 	int cfd; /* the debugger's connection, or -1 */
 	struct mevent *cev;
 	struct mevent *greet; /* GREET_TIMEOUT_S after the last accept */
@@ -434,14 +440,22 @@ static void on_events(struct mevent *ev, int fd, enum mevent_type type,
 		client_close(gs, "lost the debugger at");
 }
 
+/* The core's bus: its events become the stub's. */
+static void on_bus(struct mevent *ev, int fd, enum mevent_type type, void *arg)
+{
+	struct gdb_server *gs = arg;
+
+	dbg_gdb_pump(gs->dbg, gdb_stub_active(gs->stub),
+		     gdb_stub_running(gs->stub));
+	on_events(ev, fd, type, arg);
+}
+
 struct gdb_server *gdb_server_start(struct vitro *vm,
 				    const struct gdb_server_config *cfg,
 				    char *err, size_t errlen)
 {
 	struct gdb_server *gs = calloc(1, sizeof(*gs));
-	struct dbg_host host;
 	struct gdb_target t;
-	int r;
 
 	if (!gs) {
 		snprintf(err, errlen, "out of memory");
@@ -450,16 +464,15 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 	gs->vm = vm;
 	gs->cfg = *cfg;
 	gs->lfd = gs->cfd = -1;
-	if ((r = dbg_probe_host(&host)) < 0) {
-		snprintf(err, errlen, "cannot probe breakpoints: %s",
-			 strerror(-r));
+	if (!vm->dbg) {
+		snprintf(err, errlen, "the VM has no debug core");
 		goto fail;
 	}
 	gs->events = gdb_events_create();
 	if (gs->events)
-		gs->dbg = dbg_create(vm, &host, gs->events, cfg->wait);
+		gs->dbg = dbg_gdb_create(vm->dbg, gs->events);
 	if (gs->dbg) {
-		t = dbg_target(gs->dbg);
+		t = dbg_gdb_target(gs->dbg);
 		gs->stub = gdb_stub_create(&t, gs->events, cfg->layout,
 					   stub_write, gs);
 	}
@@ -470,17 +483,13 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 	}
 	gs->qev = mevent_add(vm->loop, gdb_events_fd(gs->events), MEVENT_READ,
 			     on_events, gs);
-	if (!gs->qev) {
+	gs->bev = mevent_add(vm->loop, dbg_gdb_fd(gs->dbg), MEVENT_READ, on_bus,
+			     gs);
+	if (!gs->qev || !gs->bev) {
 		snprintf(err, errlen, "cannot watch stop events: %s",
 			 strerror(errno));
 		goto fail;
 	}
-	vm->dbg = gs->dbg;
-	if (vm->opt.verbose)
-		vitro_log("gdb: breakpoints trap through %s; single-step "
-			  "%s user mode",
-			  dbg_bp_mode_name(host.bp_mode),
-			  host.user_step ? "works in" : "cannot enter");
 	try_listen(gs);
 	return gs;
 fail:
@@ -492,7 +501,8 @@ void gdb_server_vm_ended(struct gdb_server *gs, int status)
 {
 	if (!gs || !gdb_stub_active(gs->stub))
 		return;
-	gdb_events_exit(gs->events, status);
+	/* The core published the end; the loop that would pump it is over. */
+	dbg_gdb_pump(gs->dbg, true, gdb_stub_running(gs->stub));
 	gdb_stub_poll(gs->stub);
 }
 
@@ -514,11 +524,11 @@ void gdb_server_stop(struct gdb_server *gs)
 		mevent_delete(gs->greet);
 	if (gs->qev)
 		mevent_delete(gs->qev);
+	if (gs->bev)
+		mevent_delete(gs->bev);
 	if (gs->stub)
 		gdb_stub_destroy(gs->stub);
-	if (gs->vm->dbg == gs->dbg)
-		gs->vm->dbg = NULL;
-	dbg_destroy(gs->dbg);
+	dbg_gdb_destroy(gs->dbg);
 	if (gs->events)
 		gdb_events_destroy(gs->events);
 	free(gs);

@@ -1,7 +1,7 @@
 /*
  * gdb_server.h: the gdb stub's transport in the monitor: `-G` parsing, the
  * listening socket (TCP or unix) in the event loop, one debugger at a
- * time, and the debugger (debug.h) it drives.
+ * time, driving the VM's debug core (monitor/debug/) as one of its owners.
  *
  * Threads: everything here runs in the main thread, which also runs the
  * event loop, except gdb_server_parse, which is pure.
@@ -36,10 +36,11 @@ int gdb_server_parse(const char *spec, struct gdb_server_config *cfg, char *err,
 		     size_t errlen);
 
 /*
- * Probe how breakpoints trap on this host, create the debugger and stub,
- * and listen.  A port in use is retried every second with the VM running
- * (or held, with wait), as a message says.  NULL with a message in err.
- * Call before the vCPU threads start.
+ * Create the stub on the VM's debug core (vm->dbg, which must exist; with
+ * wait, main created it holding every vCPU) and listen.  A port in use is
+ * retried every second with the VM running (or held, with wait), as a
+ * message says.  NULL with a message in err.  Call before the vCPU
+ * threads start.
  */
 struct gdb_server *gdb_server_start(struct vitro *vm,
 				    const struct gdb_server_config *cfg,

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "monitor/ctl/ctl_server.h"
+#include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
 #include "monitor/loader.h"
 #include "monitor/mevent.h"
@@ -32,10 +33,6 @@
 #define VITRO_VERSION "0.1"
 #define MAX_IMAGE (1ULL << 30)
 #define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
-
-/* dbg_stub: the debug core's stand-in until it lands (ctl/dbg_stub.c). */
-struct dbg_core *dbg_stub_create(struct vitro *vm);
-void dbg_stub_destroy(struct dbg_core *d);
 
 /* For the fatal-signal handler and atexit: the terminal to restore. */
 static const struct uart_backend *volatile restore_be;
@@ -258,6 +255,15 @@ static void on_signal(struct mevent *ev, int fd, enum mevent_type type,
 				  "?");
 }
 
+/* A vCPU thread waits for the host to take guest output, or stops. */
+static void on_output_wait(void *arg, bool waiting)
+{
+	struct vitro *vm = arg;
+
+	dbg_vcpu_set_state(vm->dbg, vitro_vcpu_self(),
+			   waiting ? VM_DBG_CPU_OUTPUT : VM_DBG_CPU_EXIT);
+}
+
 /* KVM runs HLT in the kernel: ask now and then whether the guest stopped. */
 static void on_halt_timer(struct mevent *ev, int fd, enum mevent_type type,
 			  void *arg)
@@ -334,6 +340,8 @@ static void print_memory_figures(struct vitro *vm, double startup_ms)
 int main(int argc, char **argv)
 {
 	struct vitro vm = { .end_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct gdb_server_config gcfg;
+	bool gdb_ok = false;
 	struct boot_files bf = { 0 };
 	struct loader_image img;
 	char err[512], msg[LOADER_MSG_MAX];
@@ -371,6 +379,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vitro: -l %s: %s\n", vm.opt.com1, err);
 		return VITRO_EXIT_ERROR;
 	}
+	/* A bad -G costs the debugger, not the VM (vitro.8). */
+	if (vm.opt.gdb) {
+		if (gdb_server_parse(vm.opt.gdb, &gcfg, err, sizeof(err)) < 0)
+			vitro_log("-G %s; going on without a debugger", err);
+		else
+			gdb_ok = true;
+	}
 	if (read_boot_files(&vm.opt, &bf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vitro: %s\n", err);
 		goto out_files;
@@ -383,6 +398,13 @@ int main(int argc, char **argv)
 
 	if (vm_build(&vm, &img, &bf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vitro: %s\n", err);
+		goto out_vm;
+	}
+	/* Always there, with or without -G; -G w holds every vCPU. */
+	vm.dbg = dbg_create(&vm, gdb_ok && gcfg.wait);
+	if (!vm.dbg) {
+		fprintf(stderr, "vitro: cannot create the debug core: %s\n",
+			strerror(errno));
 		goto out_vm;
 	}
 	vm.pio = region_map_create("pio");
@@ -409,17 +431,15 @@ int main(int argc, char **argv)
 		goto out_devices;
 	}
 	restore_be = vm.com1_be;
-	if (vm.opt.gdb) {
-		struct gdb_server_config gcfg;
-
-		/* A bad -G costs the debugger, not the VM (vitro.8). */
-		if (gdb_server_parse(vm.opt.gdb, &gcfg, err, sizeof(err)) < 0)
-			vitro_log("-G %s; going on without a debugger", err);
-		else if (!(vm.gdb = gdb_server_start(&vm, &gcfg, err,
-						     sizeof(err))))
-			vitro_log("gdb: %s; going on without a debugger", err);
+	if (vm.com1_be)
+		uart_backend_set_wait_hook(vm.com1_be, on_output_wait, &vm);
+	if (gdb_ok &&
+	    !(vm.gdb = gdb_server_start(&vm, &gcfg, err, sizeof(err)))) {
+		vitro_log("gdb: %s; going on without a debugger", err);
+		/* Nobody would ever resume a guest held for gdb. */
+		if (gcfg.wait)
+			dbg_resume(vm.dbg, -1, -1);
 	}
-	vm.core = dbg_stub_create(&vm); /* dbg_stub: goes with the core */
 	/* Like -G, a control socket that cannot be served costs only itself. */
 	vm.ctl = ctl_server_start(&vm, &ctl_fatal, err, sizeof(err));
 	if (!vm.ctl && ctl_fatal) {
@@ -446,8 +466,6 @@ out_devices:
 	vm.ctl = NULL;
 	gdb_server_stop(vm.gdb);
 	vm.gdb = NULL;
-	dbg_stub_destroy(vm.core); /* dbg_stub: goes with the core */
-	vm.core = NULL;
 	restore_be = NULL;
 	vitro_devices_fini(&vm);
 	if (vm.end_msg[0])
@@ -455,6 +473,8 @@ out_devices:
 	if (vm.opt.verbose && vm.ctx)
 		print_memory_figures(&vm, startup_ms);
 out_vm:
+	dbg_destroy(vm.dbg);
+	vm.dbg = NULL;
 	if (vm.loop)
 		mevent_destroy(vm.loop);
 	if (vm.pio)

@@ -1,7 +1,8 @@
 # monitor/: the vitro program.  Everything but main.c also goes into
-# libmonitor.a, which tests link to reach device models and loaders.
+# libmonitor.a, which tests link to reach device models, loaders, the
+# debug core (monitor/debug/) and the control socket (monitor/ctl/).
 MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c)) \
-	$(wildcard monitor/ctl/*.c)
+	$(wildcard monitor/debug/*.c) $(wildcard monitor/ctl/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
 
 $(O)/lib/libmonitor.a: $(MONITOR_OBJS)

@@ -17,6 +17,14 @@
  * ends write straight through and wait for a slow fd; the pty and unix
  * back ends never wait: what the fd does not take goes to the ring, which
  * the write watch drains and which keeps the newest bytes when it is full.
+ *
+ * Waiting.  stdio and file never write to an fd that is not ready: they
+ * poll it, with the end eventfd beside it, so a wait is interrupted the
+ * moment the VM starts ending (uart_backend_end, any thread); from then
+ * on every wait ends by end_ns, and what the fd still refuses is dropped
+ * and counted in `lost`.  The wait hook tells the debug core that the
+ * vCPU thread is blocked on output (also while it waits for out_mtx,
+ * which another vCPU thread holds while it waits).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +35,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "monitor/mevent.h"
@@ -88,6 +98,13 @@ struct uart_backend {
 	uint8_t *ring; /* UART_BACKEND_BUFSIZE bytes */
 	size_t ring_head, ring_len;
 	_Atomic uint64_t dropped; /* bytes the full ring discarded */
+
+	/* The VM's end: bounded waits from then on. */
+	int end_fd; /* eventfd, readable once ending */
+	_Atomic uint64_t end_ns; /* CLOCK_MONOTONIC deadline; 0 running */
+	_Atomic uint64_t lost; /* bytes dropped at the end */
+	uart_backend_wait_fn *wait; /* the wait hook, and its argument */
+	void *wait_arg;
 };
 
 static void seterr(char *err, size_t errlen, const char *fmt, ...)
@@ -214,22 +231,82 @@ static void out_report(struct uart_backend *be, int err)
 		strerror(err));
 }
 
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void wait_hook(struct uart_backend *be, bool waiting)
+{
+	if (be->wait)
+		be->wait(be->wait_arg, waiting);
+}
+
+/*
+ * Wait until the output fd takes bytes: true, or false when the VM is
+ * ending and its deadline passed.  A wait that the end interrupts goes
+ * on with the deadline.
+ */
+static bool out_wait_ready(struct uart_backend *be)
+{
+	struct pollfd pfd[2] = { { .fd = be->out_fd, .events = POLLOUT },
+				 { .fd = be->end_fd, .events = POLLIN } };
+	bool hooked = false, ready = false;
+
+	for (;;) {
+		uint64_t end = atomic_load(&be->end_ns), now;
+		int timeout = -1, r;
+
+		if (end) {
+			now = now_ns();
+			timeout = now >= end ?
+					  0 :
+					  (int)((end - now + 999999) / 1000000);
+		}
+		r = poll(pfd, end ? 1 : 2, hooked ? timeout : 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0 ||
+		    (pfd[0].revents & (POLLERR | POLLHUP | POLLNVAL))) {
+			ready = true; /* the write says what is wrong */
+			break;
+		}
+		if (pfd[0].revents & POLLOUT) {
+			ready = true;
+			break;
+		}
+		if (r == 0 && hooked && end)
+			break; /* the end's deadline */
+		if (!hooked) {
+			wait_hook(be, true);
+			hooked = true;
+		}
+	}
+	if (hooked)
+		wait_hook(be, false);
+	return ready;
+}
+
 /* stdio, file: write everything, waiting while the fd is full. */
 static void out_write_all(struct uart_backend *be, const uint8_t *buf, size_t n)
 {
-	struct pollfd pfd = { .fd = be->out_fd, .events = POLLOUT };
 	ssize_t r;
 
 	while (n > 0) {
+		if (!out_wait_ready(be)) {
+			atomic_fetch_add(&be->lost, n);
+			return;
+		}
 		r = out_write(be, buf, n);
 		if (r > 0) {
 			buf += r;
 			n -= r;
-		} else if (r < 0 && errno == EINTR) {
+		} else if (r < 0 && (errno == EINTR || errno == EAGAIN ||
+				     errno == EWOULDBLOCK)) {
 			continue;
-		} else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			/* Someone made the fd non-blocking: wait here. */
-			poll(&pfd, 1, -1);
 		} else {
 			out_report(be, r < 0 ? errno : EIO);
 			return;
@@ -288,7 +365,12 @@ static void be_tx(void *arg, uint8_t b)
 	struct uart_backend *be = arg;
 	ssize_t r;
 
-	pthread_mutex_lock(&be->out_mtx);
+	if (pthread_mutex_trylock(&be->out_mtx) != 0) {
+		/* Another vCPU's output holds it, maybe waiting itself. */
+		wait_hook(be, true);
+		pthread_mutex_lock(&be->out_mtx);
+		wait_hook(be, false);
+	}
 	if (be->out_wait) {
 		if (be->out_fd >= 0)
 			out_write_all(be, &b, 1);
@@ -769,6 +851,19 @@ struct uart_backend *uart_backend_open(const struct uart_backend_config *cfg,
 	be->file_fd = be->listen_fd = be->client_fd = -1;
 	be->out_fd = -1;
 	atomic_init(&be->dropped, 0);
+	atomic_init(&be->end_ns, 0);
+	atomic_init(&be->lost, 0);
+	be->end_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (be->end_fd < 0) {
+		ret = -errno;
+		seterr(err, errlen, "cannot create an eventfd: %s",
+		       strerror(errno));
+		pthread_mutex_destroy(&be->out_mtx);
+		free(be->ring);
+		free(be);
+		errno = -ret;
+		return NULL;
+	}
 
 	/* Fires once at once: starts reading input that cannot be polled. */
 	be->kick_ev = mevent_add_timer(loop, 0, 0, on_kick, be);
@@ -839,9 +934,41 @@ void uart_backend_close(struct uart_backend *be)
 	if (be->file_fd >= 0)
 		close(be->file_fd);
 	uart_backend_restore_terminal(be);
+	if (atomic_load(&be->lost) && !be->quiet)
+		fprintf(stderr,
+			"vitro: %s output: %llu bytes dropped: the host did "
+			"not take them within %d ms of the VM's end\n",
+			be->device, (unsigned long long)atomic_load(&be->lost),
+			UART_BACKEND_END_MS);
+	close(be->end_fd);
 	pthread_mutex_destroy(&be->out_mtx);
 	free(be->ring);
 	free(be);
+}
+
+void uart_backend_set_wait_hook(struct uart_backend *be,
+				uart_backend_wait_fn *wait, void *arg)
+{
+	be->wait = wait;
+	be->wait_arg = arg;
+}
+
+void uart_backend_end(struct uart_backend *be)
+{
+	uint64_t one = 1, zero = 0;
+
+	if (!be)
+		return;
+	atomic_compare_exchange_strong(&be->end_ns, &zero,
+				       now_ns() + UART_BACKEND_END_MS *
+							  1000000ULL);
+	if (write(be->end_fd, &one, sizeof(one)) < 0)
+		return; /* EAGAIN: readable already */
+}
+
+uint64_t uart_backend_lost(const struct uart_backend *be)
+{
+	return atomic_load(&be->lost);
 }
 
 const char *uart_backend_path(const struct uart_backend *be)

@@ -28,7 +28,11 @@
  * honouring its flow control: when the receive FIFO is full the back end
  * stops reading until the uart reports room.  Output arrives on vCPU
  * threads (the uart's tx callback) and is written without holding the
- * uart's lock; the buffered back ends never block there.
+ * uart's lock; the buffered back ends never block there.  stdio and file
+ * wait for a slow host while the VM runs (no output is lost, and the
+ * guest is slowed to the host's pace); once the VM is ending
+ * (uart_backend_end) a wait lasts UART_BACKEND_END_MS at most in all,
+ * after which output is dropped and counted, and closing says how much.
  *
  * Wiring, in main (error handling left out):
  *
@@ -133,6 +137,28 @@ const char *uart_backend_path(const struct uart_backend *be);
 
 /* Output bytes dropped so far because the buffer was full. */
 uint64_t uart_backend_dropped(const struct uart_backend *be);
+
+/*
+ * wait(arg, true) is called on a vCPU thread before it waits for the host
+ * to take output (or for another vCPU's output to be taken), and
+ * wait(arg, false) after.  Set before the VM runs.
+ */
+typedef void uart_backend_wait_fn(void *arg, bool waiting);
+void uart_backend_set_wait_hook(struct uart_backend *be,
+				uart_backend_wait_fn *wait, void *arg);
+
+/* How long output may still wait for the host once the VM is ending. */
+#define UART_BACKEND_END_MS 1000
+
+/*
+ * The VM is ending: from now on output waits for the host at most
+ * UART_BACKEND_END_MS in all, also a wait already under way; what the
+ * host does not take is dropped and counted.  Any thread, async-safe
+ * enough for vitro_end (an atomic and an eventfd write).
+ */
+void uart_backend_end(struct uart_backend *be);
+/* Output bytes dropped because the host did not take them at the end. */
+uint64_t uart_backend_lost(const struct uart_backend *be);
 
 /*
  * The terminal escape parser, a pure state machine.  Feed it each byte

@@ -1,18 +1,22 @@
 /*
  * vcpu.c: the vCPU threads: VM_RUN, and one switch on the exit code that
- * sends port I/O and MMIO to the named regions and turns the ends of the
- * VM (suspend, triple fault, an instruction KVM cannot emulate) into
- * vitro_end() with a message that says where the guest was.
+ * sends port I/O and MMIO to the named regions, debug exits to the debug
+ * core (always there: a debug exit nobody asked for goes back to the
+ * guest, never ends the VM), and turns the ends of the VM (suspend,
+ * triple fault, an instruction KVM cannot emulate) into vitro_end() with
+ * a message that says where the guest was.
  *
  * Threads.  Each vitro_vcpu is used by its own thread only (its region
- * caches included); the region maps and vitro_end() are thread-safe.
+ * caches included); the region maps, the debug core and vitro_end() are
+ * thread-safe.  Each thread tells the core what it is doing (in the
+ * guest, handling an exit), so that a stop that cannot catch it can say.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/debug.h"
+#include "monitor/debug/debug.h"
 #include "monitor/vitro.h"
 
 /* Decode "where the guest was" for an error message: cs:rip and bytes. */
@@ -91,7 +95,7 @@ static void handle_mmio(struct vitro_vcpu *vc, const struct vm_exit *vme)
 	r = region_dispatch(vm->mmio, &vc->mmio_cache, vc->id,
 			    vme->u.mmio.write, vme->u.mmio.gpa, bytes, &val);
 	/* Memory the debugger protects (a watched page) exits too. */
-	if (r == -ENOENT && vm->dbg && dbg_vcpu_memory_access(vm->dbg, vc, vme))
+	if (r == -ENOENT && dbg_vcpu_memory_access(vm->dbg, vc, vme))
 		return;
 	if (r < 0)
 		val = ~0ULL;
@@ -185,18 +189,32 @@ static void handle_unexpected(struct vitro_vcpu *vc, const struct vm_exit *vme)
 	}
 }
 
+static __thread struct vitro_vcpu *vcpu_self;
+
+struct vitro_vcpu *vitro_vcpu_self(void)
+{
+	return vcpu_self;
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vitro_vcpu *vc = arg;
 	struct vitro *vm = vc->vm;
+	struct dbg_core *dbg = vm->dbg;
 	struct vm_exit vme;
 	char name[16];
 
+	vcpu_self = vc;
 	snprintf(name, sizeof(name), "vcpu %d", vc->id);
 	pthread_setname_np(pthread_self(), name);
 	for (;;) {
-		int r = vm_run(vc->vcpu, &vme);
+		int r;
 
+		dbg_vcpu_set_state(dbg, vc, VM_DBG_CPU_GUEST);
+		r = vm_run(vc->vcpu, &vme);
+		/* A debug setting KVM refused stops the VM, not ends it. */
+		if (dbg_vcpu_ran(dbg, vc, r, &vme))
+			continue;
 		if (r < 0) {
 			vitro_end(vc->vm, VITRO_EXIT_ERROR,
 				  "vCPU %d: VM_RUN failed: %s", vc->id,
@@ -216,23 +234,22 @@ static void *vcpu_thread(void *arg)
 			handle_suspended(vc, &vme);
 			goto out;
 		case VM_EXITCODE_DEBUG:
-			if (!vm->dbg)
-				break;
-			dbg_vcpu_park(vm->dbg, vc);
+			dbg_vcpu_park(dbg, vc);
 			continue;
 		case VM_EXITCODE_MTRAP:
 		case VM_EXITCODE_BPT:
 		case VM_EXITCODE_HWBP:
-			if (vm->dbg && dbg_vcpu_exit(vm->dbg, vc, &vme))
-				continue;
-			/* A guest's own int3, with no debugger. */
-			if (dbg_deliver_guest_int3(vc->vcpu, &vme))
+			/* A client's stop, or given back to the guest. */
+			if (dbg_vcpu_exit(dbg, vc, &vme))
 				continue;
 			break;
 		case VM_EXITCODE_INST_EMUL:
-			/* On a KVM that cannot emulate int3, a breakpoint. */
-			if (vm->dbg ? dbg_vcpu_exit(vm->dbg, vc, &vme) :
-				      dbg_deliver_guest_int3(vc->vcpu, &vme))
+			/*
+			 * On a KVM that cannot emulate int3 or icebp, a
+			 * breakpoint or the guest's own trap; a fetch from a
+			 * watched page, a stop.
+			 */
+			if (dbg_vcpu_exit(dbg, vc, &vme))
 				continue;
 			handle_inst_emul(vc, &vme);
 			continue;
@@ -242,8 +259,7 @@ static void *vcpu_thread(void *arg)
 		handle_unexpected(vc, &vme);
 	}
 out:
-	if (vm->dbg)
-		dbg_vcpu_exited(vm->dbg, vc);
+	dbg_vcpu_exited(dbg, vc);
 	region_cache_release(&vc->pio_cache);
 	region_cache_release(&vc->mmio_cache);
 	return NULL;

@@ -9,7 +9,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-#include "monitor/debug.h"
+#include "monitor/debug/debug.h"
 #include "monitor/mevent.h"
 #include "monitor/vitro.h"
 
@@ -39,8 +39,9 @@ void vitro_end(struct vitro *vm, int status, const char *msg_fmt, ...)
 	 * status is decided) and the event loop; main does the rest.
 	 */
 	vm_suspend(vm->ctx, VM_SUSPEND_POWEROFF);
-	if (vm->dbg)
-		dbg_release(vm->dbg);
+	dbg_vm_ending(vm->dbg, status);
+	if (vm->com1_be)
+		uart_backend_end(vm->com1_be);
 	if (vm->loop)
 		mevent_stop(vm->loop);
 }

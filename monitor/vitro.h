@@ -9,7 +9,9 @@
  * first call decides the exit status and message, suspends every vCPU and
  * stops the event loop; the main thread then joins the vCPU threads, tears
  * the devices down in reverse order and prints the message, after the
- * terminal is restored.
+ * terminal is restored.  vitro_end() also tells the debug core (which
+ * lets parked vCPUs go) and the serial back end (whose waits for a slow
+ * host become bounded), so no vCPU thread waits forever on the way out.
  */
 #ifndef MONITOR_VITRO_H
 #define MONITOR_VITRO_H
@@ -32,6 +34,7 @@ enum vitro_status {
 };
 
 struct vitro;
+struct dbg_core;
 
 struct vitro_vcpu {
 	struct vitro *vm;
@@ -54,9 +57,8 @@ struct vitro {
 	struct region_map *mmio; /* MMIO regions */
 	struct mevent_loop *loop;
 
+	struct dbg_core *dbg; /* the debug core, before vCPUs run */
 	struct gdb_server *gdb; /* -G */
-	struct vitro_debug *dbg; /* its debugger, set before vCPUs run */
-	struct dbg_core *core; /* the debug core (debug/debug.h) */
 	struct ctl_server *ctl; /* the control socket (ctl/ctl_server.h) */
 
 	struct uart *com1;
@@ -78,6 +80,8 @@ void vitro_devices_fini(struct vitro *vm);
 /* vCPU threads: start them all, and join them after vitro_end(). */
 int vitro_vcpus_start(struct vitro *vm);
 void vitro_vcpus_join(struct vitro *vm);
+/* The vCPU the calling thread runs, or NULL on other threads. */
+struct vitro_vcpu *vitro_vcpu_self(void);
 
 /*
  * End the VM with an exit status and, if msg_fmt is not NULL, a message

@@ -144,7 +144,6 @@ size_t ctl_error_reply(const struct ctl_request *req, int err, void *buf)
 int ctl_needs_owner(const struct ctl_request *req)
 {
 	switch (req->cmd ? req->cmd->policy : CTL_ANY) {
-	case CTL_CPU:
 	case CTL_STOP:
 	case CTL_RESUME:
 	case CTL_CORE:
@@ -154,43 +153,27 @@ int ctl_needs_owner(const struct ctl_request *req)
 	}
 }
 
-static int running(int state)
-{
-	return state == VM_DBG_CPU_GUEST || state == VM_DBG_CPU_EXIT ||
-	       state == VM_DBG_CPU_OUTPUT;
-}
-
 /*
- * A command on a vCPU's state: a running vCPU is stopped for it and
- * resumed after; one stopped already stays so.
+ * A command on a vCPU's state: a running vCPU is borrowed for it (stopped
+ * quietly, then let go); one stopped already stays so.
  */
-static int cpu_command(const struct ctl_ops *ops, void *vm, int owner,
+static int cpu_command(const struct ctl_ops *ops, void *vm,
 		       const struct ctl_request *req, void *arg)
 {
 	uint32_t cmd = req->cmd->cmd;
-	int cpuid = req->cpuid, state = VM_DBG_CPU_PARKED, r;
+	bool held;
+	int r;
 
 	/* A walk over a paging state given in full reads memory only. */
-	if (cmd != VM_GLA2GPA_NOFAULT ||
-	    ((struct vm_gla2gpa *)arg)->use_current) {
-		if ((state = ops->cpu_state(vm, cpuid)) < 0)
-			return state;
-	}
-	if (!running(state))
+	if (cmd == VM_GLA2GPA_NOFAULT &&
+	    !((struct vm_gla2gpa *)arg)->use_current)
 		return ops->command(vm, cmd, arg);
-	if (owner < 0)
-		return -EUSERS;
-	r = ops->stop(vm, owner, cpuid, CTL_CMD_STOP_MS, NULL);
-	if (r < 0) {
-		/* A late vCPU would park later and stay: undo the stop. */
-		if (r == -ETIMEDOUT) {
-			ops->resume(vm, owner, cpuid);
-			r = -EBUSY;
-		}
-		return r;
-	}
+	r = ops->borrow(vm, req->cpuid, CTL_CMD_STOP_MS, &held);
+	if (r < 0)
+		return r == -ETIMEDOUT ? -EBUSY : r;
 	r = ops->command(vm, cmd, arg);
-	ops->resume(vm, owner, cpuid);
+	if (held)
+		ops->unborrow(vm, req->cpuid);
 	return r;
 }
 
@@ -202,13 +185,13 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 
 	if (!c)
 		return -ENOTTY;
-	if (ctl_needs_owner(req) && c->policy != CTL_CPU && owner < 0)
+	if (ctl_needs_owner(req) && owner < 0)
 		return -EUSERS;
 	switch (c->policy) {
 	case CTL_ANY:
 		return ops->command(vm, c->cmd, arg);
 	case CTL_CPU:
-		return cpu_command(ops, vm, owner, req, arg);
+		return cpu_command(ops, vm, req, arg);
 	case CTL_MONITOR:
 		return -EPERM;
 	case CTL_LOCAL:
@@ -230,6 +213,8 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 	case CTL_CORE:
 		if (c->cmd == VM_DBG_BREAKPOINT)
 			((struct vm_dbg_bp *)arg)->owner = owner;
+		else if (c->cmd == VM_DBG_STEP)
+			((struct vm_dbg_cpu *)arg)->owner = owner;
 		return ops->command(vm, c->cmd, arg);
 	default:
 		return -ENOTTY;

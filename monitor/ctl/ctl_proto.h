@@ -11,6 +11,7 @@
 #ifndef MONITOR_CTL_CTL_PROTO_H
 #define MONITOR_CTL_CTL_PROTO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,8 +69,13 @@ size_t ctl_error_reply(const struct ctl_request *req, int err, void *buf);
 struct ctl_ops {
 	/* One command in-process (vm_command): 0 or -errno. */
 	int (*command)(void *vm, uint32_t cmd, void *arg);
-	/* enum vm_dbg_cpu_state of a vCPU, or -errno. */
-	int (*cpu_state)(void *vm, int cpuid);
+	/*
+	 * Stop a vCPU quietly for one command, waiting up to timeout_ms,
+	 * unless it is stopped already (*held false): 0, -ETIMEDOUT (then
+	 * it runs on), or -errno.  unborrow lets a held one go again.
+	 */
+	int (*borrow)(void *vm, int cpuid, unsigned int timeout_ms, bool *held);
+	void (*unborrow)(void *vm, int cpuid);
 	/* The core's bounded stop (out may be NULL) and its resume. */
 	int (*stop)(void *vm, int owner, int cpuid, unsigned int timeout_ms,
 		    struct vm_dbg_stop *out);

@@ -89,11 +89,20 @@ static int core_command(void *p, uint32_t cmd, void *arg)
 	return vm_command(s->vm->ctx, cmd, arg);
 }
 
-static int core_cpu_state(void *p, int cpuid)
+static int core_borrow(void *p, int cpuid, unsigned int timeout_ms, bool *held)
 {
 	struct ctl_server *s = p;
 
-	return s->core ? dbg_cpu_state(s->core, cpuid) : -EOPNOTSUPP;
+	return s->core ? dbg_borrow(s->core, cpuid, timeout_ms, held) :
+			 -EOPNOTSUPP;
+}
+
+static void core_unborrow(void *p, int cpuid)
+{
+	struct ctl_server *s = p;
+
+	if (s->core)
+		dbg_unborrow(s->core, cpuid);
 }
 
 static int core_stop(void *p, int owner, int cpuid, unsigned int timeout_ms,
@@ -115,7 +124,8 @@ static int core_resume(void *p, int owner, int cpuid)
 
 static const struct ctl_ops core_ops = {
 	.command = core_command,
-	.cpu_state = core_cpu_state,
+	.borrow = core_borrow,
+	.unborrow = core_unborrow,
 	.stop = core_stop,
 	.resume = core_resume,
 };
@@ -288,7 +298,7 @@ static int conn_hello(struct ctl_conn *c, struct vm_ctl_hello *h)
 		h->state = VM_CTL_ENDING;
 	} else {
 		for (unsigned int i = 0; i < s->vm->ncpus; i++) {
-			if (core_cpu_state(s, i) == VM_DBG_CPU_PARKED)
+			if (s->core && dbg_cpu_stopped(s->core, i))
 				h->state = VM_CTL_STOPPED;
 		}
 	}
@@ -458,7 +468,7 @@ struct ctl_server *ctl_server_start(struct vitro *vm, bool *fatal, char *err,
 		return NULL;
 	}
 	s->vm = vm;
-	s->core = vm->core;
+	s->core = vm->dbg;
 	s->lfd = -1;
 	if ((r = vm_ctl_socket_path(vm->name, s->path, sizeof(s->path))) < 0) {
 		snprintf(err, errlen, "a socket path for VM '%s' is too long",

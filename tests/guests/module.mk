@@ -1,7 +1,7 @@
 # tests/guests/: freestanding guest programs for vitro, built with the host
 # gcc (no cross compiler), with DWARF kept for the debugger tests.
 #
-#   ELF64, 64-bit entry:     demo smp triple pio-loop dbgtest
+#   ELF64, 64-bit entry:     demo smp triple pio-loop dbgtest dbgtrap dbgrmw
 #   ELF32, Multiboot 1:      paging multiboot
 #
 # The runtime in lib/ is compiled twice, for each kind, under
@@ -32,7 +32,7 @@ GUEST_LIB32 := $(addprefix $(GO)/32/lib/,$(addsuffix .o,$(GUEST_LIB_COMMON) \
 	entry32 idt32))
 
 GUEST64_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,demo smp triple pio-loop \
-	dbgtest))
+	dbgtest dbgtrap dbgrmw))
 GUEST32_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,paging multiboot))
 
 $(GO)/64/%.o: $(GD)/%.c
@@ -73,6 +73,10 @@ $(GO)/64/demo.o: GUEST_OPT := -Og
 # The gdb tests' guest: -Og too, and its watched globals in the order its
 # source defines them (alone on their page).
 $(GO)/64/dbgtest.o: GUEST_OPT := -Og -fno-toplevel-reorder
+# The debug core's guests: their own debug exceptions, and locked updates
+# beside a watched variable (alone on their page, as dbgtest's).
+$(GO)/64/dbgtrap.o: GUEST_OPT := -Og
+$(GO)/64/dbgrmw.o: GUEST_OPT := -O2 -fno-toplevel-reorder
 
 # paging.elf's long-mode half: 64-bit code called from compatibility mode.
 $(GO)/paging.elf: $(GO)/32/paging-lm.o

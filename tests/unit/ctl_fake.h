@@ -60,15 +60,35 @@ static inline int ctl_fake_command(void *vm, uint32_t cmd, void *arg)
 	return 0;
 }
 
-static inline int ctl_fake_cpu_state(void *vm, int cpuid)
+/* A borrow counts as a stop, its end as a resume. */
+static inline int ctl_fake_borrow(void *vm, int cpuid, unsigned int timeout_ms,
+				  bool *held)
 {
 	struct ctl_fake *f = vm;
 
+	*held = false;
 	if (cpuid < 0 || (unsigned int)cpuid >= f->ncpus) {
 		f->breaches++;
 		return -EINVAL;
 	}
-	return f->state[cpuid];
+	if (!ctl_fake_runs(f, cpuid))
+		return 0;
+	f->stops++;
+	f->last_timeout = timeout_ms;
+	if (f->stop_result < 0)
+		return f->stop_result;
+	f->state[cpuid] = VM_DBG_CPU_PARKED;
+	*held = true;
+	return 0;
+}
+
+static inline void ctl_fake_unborrow(void *vm, int cpuid)
+{
+	struct ctl_fake *f = vm;
+
+	f->resumes++;
+	if (f->state[cpuid] == VM_DBG_CPU_PARKED)
+		f->state[cpuid] = VM_DBG_CPU_GUEST;
 }
 
 static inline int ctl_fake_stop(void *vm, int owner, int cpuid,
@@ -112,7 +132,8 @@ static inline int ctl_fake_resume(void *vm, int owner, int cpuid)
 
 static const struct ctl_ops ctl_fake_ops = {
 	.command = ctl_fake_command,
-	.cpu_state = ctl_fake_cpu_state,
+	.borrow = ctl_fake_borrow,
+	.unborrow = ctl_fake_unborrow,
 	.stop = ctl_fake_stop,
 	.resume = ctl_fake_resume,
 };

@@ -197,8 +197,8 @@ static ssize_t fake_mem_write(void *opaque, int vcpu, uint64_t addr,
 	return fake_mem(opaque, vcpu, addr, NULL, buf, len, flags);
 }
 
-static int fake_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			  uint64_t len)
+static int fake_bp_insert(void *opaque, int vcpu, enum gdb_bp_type type,
+			  uint64_t addr, uint64_t len)
 {
 	struct gdb_fake *f = opaque;
 	int i, hw = 0;
@@ -220,12 +220,15 @@ static int fake_bp_insert(void *opaque, enum gdb_bp_type type, uint64_t addr,
 		return -ENOSPC;
 	if (f->nbps == GDB_FAKE_MAX_BPS)
 		return -ENOSPC;
-	f->bps[f->nbps++] = (struct gdb_fake_bp){ type, addr, len };
+	if (vcpu < 0 || vcpu >= GDB_FAKE_NCPU ||
+	    !vm_cpuset_isset(&f->cpus, vcpu))
+		f->violations++; /* not a vCPU whose paging could translate */
+	f->bps[f->nbps++] = (struct gdb_fake_bp){ type, addr, len, vcpu };
 	return 0;
 }
 
-static int fake_bp_remove(void *opaque, enum gdb_bp_type type, uint64_t addr,
-			  uint64_t len)
+static int fake_bp_remove(void *opaque, int vcpu, enum gdb_bp_type type,
+			  uint64_t addr, uint64_t len)
 {
 	struct gdb_fake *f = opaque;
 	int i;
@@ -234,12 +237,21 @@ static int fake_bp_remove(void *opaque, enum gdb_bp_type type, uint64_t addr,
 	for (i = 0; i < f->nbps; i++) {
 		if (f->bps[i].type == type && f->bps[i].addr == addr &&
 		    f->bps[i].len == len) {
+			if (f->bps[i].vcpu != vcpu)
+				f->violations++; /* not the inserting vCPU */
 			f->bps[i] = f->bps[--f->nbps];
 			return 0;
 		}
 	}
 	f->violations++; /* removing what was never inserted */
 	return -ENOENT;
+}
+
+static bool fake_cpu_ready(void *opaque, int vcpu)
+{
+	struct gdb_fake *f = opaque;
+
+	return vcpu >= 0 && vcpu < GDB_FAKE_NCPU && !f->not_ready[vcpu];
 }
 
 static int fake_monitor(void *opaque, const char *line, char **out)
@@ -287,6 +299,7 @@ static const struct gdb_target_ops fake_ops = {
 	.regs_set = fake_regs_set,
 	.mem_read = fake_mem_read,
 	.mem_write = fake_mem_write,
+	.cpu_ready = fake_cpu_ready,
 	.bp_insert = fake_bp_insert,
 	.bp_remove = fake_bp_remove,
 	.monitor = fake_monitor,

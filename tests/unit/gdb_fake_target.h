@@ -30,6 +30,7 @@ struct gdb_fake_bp {
 	enum gdb_bp_type type;
 	uint64_t addr;
 	uint64_t len;
+	int vcpu; /* whose paging translates addr (gdb's Hg) */
 };
 
 struct gdb_fake {
@@ -45,6 +46,7 @@ struct gdb_fake {
 	unsigned int step_caps; /* GDB_SSTEP_* bits offered */
 	int fail_regs; /* when nonzero, register ops return it */
 	bool auto_stop; /* every resume reports a stop at once */
+	bool not_ready[GDB_FAKE_NCPU]; /* a stop left it running (cpu_ready) */
 
 	/* what happened */
 	int stop_all_calls;

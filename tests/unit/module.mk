@@ -8,3 +8,10 @@ $(UNIT_BINS): $(O)/tests/unit/%: $(O)/tests/unit/%.o $$(TEST_LIBS)
 
 TEST_PROGRAMS += $(UNIT_BINS)
 TESTS += $(UNIT_BINS)
+
+# The debug core's test links a fake libvmmapi instead of the real one.
+DBG_FAKE_OBJ := $(O)/tests/unit/dbg_fake_vmm.o
+
+$(O)/tests/unit/test-debug-core: $(DBG_FAKE_OBJ)
+$(O)/tests/unit/test-debug-core: TEST_LIBS = $(DBG_FAKE_OBJ) \
+	$(O)/lib/libmonitor.a $(VITRO_LIBS)

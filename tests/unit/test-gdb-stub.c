@@ -241,6 +241,29 @@ static void test_session_basics(void)
 	h_fini(&h);
 }
 
+/* A vCPU a bounded stop left running: the session starts elsewhere. */
+static void test_not_ready(void)
+{
+	struct harness h;
+	const char *r;
+
+	h_init(&h, 2, GDB_X86_64);
+	h.fake->not_ready[0] = true;
+	h_attach(&h);
+	r = h_cmd(&h, "?");
+	ok(!strncmp(r, "T05thread:2;", 12),
+	   "vCPU 0 not ready: the stop is reported in thread 2: %s", r);
+	is_str(h_cmd(&h, "qC"), "QC2", "and gdb's default thread is it");
+	h.fake->fail_regs = -EBUSY;
+	r = h_cmd(&h, "g");
+	ok(strlen(r) > 100 && strspn(r, "x") == strlen(r),
+	   "registers the target cannot read now: all unavailable (x)");
+	is_str(h_cmd(&h, "p0"), "xxxxxxxxxxxxxxxx", "one register too");
+	h.fake->fail_regs = -EIO;
+	is_str(h_cmd(&h, "p0"), "E05", "another error stays an error");
+	h_fini(&h);
+}
+
 /* The registers target.xml lists: their bit sizes and regnums 0..n-1. */
 static void xml_check(const char *xml, size_t g_bytes, unsigned int nregs,
 		      const char *what)
@@ -643,6 +666,13 @@ static void test_breakpoints_and_detach(void)
 	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0");
 	is_int(h.fake->nbps, 0, "removed from the target");
 	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0 again is OK");
+	/* Translated through the Hg thread's paging, removed with it. */
+	is_str(h_cmd(&h, "Hg2"), "OK", "Hg2");
+	is_str(h_cmd(&h, "Z0,ffffffff81000000,1"), "OK", "Z0 with Hg2");
+	is_int(h.fake->bps[0].vcpu, 1, "the target got the Hg vCPU");
+	is_str(h_cmd(&h, "Hg1"), "OK", "Hg1");
+	is_str(h_cmd(&h, "z0,ffffffff81000000,1"), "OK", "z0 with Hg1");
+	is_int(h.fake->nbps, 0, "removed, with the vCPU that inserted it");
 	for (i = 0; i < 10; i++) {
 		snprintf(cmd, sizeof(cmd), "Z0,%x,1", 0x1000 + i);
 		ok_count += !strcmp(h_cmd(&h, cmd), "OK");
@@ -1285,6 +1315,7 @@ int main(int argc, char **argv)
 		return serve(strcmp(argv[2], "32") == 0 ? GDB_X86_I386 :
 							  GDB_X86_64);
 	test_session_basics();
+	test_not_ready();
 	test_target_xml();
 	test_registers_64();
 	test_registers_i386_and_real_mode();
