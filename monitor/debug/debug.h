@@ -14,10 +14,12 @@
  * All-stop.  A stop puts vCPUs in vmm's debug set (VM_SUSPEND_CPU) and
  * waits, with a bound, until each vCPU thread has parked in
  * dbg_vcpu_park(); what a client then reads is final (pending port or MMIO
- * input was completed by vmm before the DEBUG exit).  A vCPU that stops in
- * an exit handler (a watchpoint hit, or one waiting for another vCPU's
- * locked instruction, see watch.c) parks with that access's instruction
- * unfinished: for a read, rip is still at it.  A vCPU that stops by
+ * input was completed by vmm before the DEBUG exit).  A watchpoint hit
+ * found in an MMIO handler is published at that DEBUG exit too, so rip is
+ * past the access and a read's register holds its value.  One case parks
+ * inside a handler, with its access unfinished: a vCPU that waits for
+ * another vCPU's locked instruction when a stop comes (watch.c).  A vCPU
+ * that stops by
  * itself (a breakpoint, a watchpoint, a finished step) stops the others,
  * publishes the events and parks: first one BREAKPOINT or WATCHPOINT per
  * breakpoint or watchpoint it hit (each with its owners), then exactly one
