@@ -11,5 +11,5 @@
 TESTS += tests/format.sh
 
 # A C test program links whatever it uses from the project's libraries.
-TEST_LIBS := $(MONITOR_LIBS)
+TEST_LIBS := $(KVM_PROBE_LIB) $(MONITOR_LIBS)
 TEST_LDLIBS := $(MONITOR_LDLIBS)

@@ -4,9 +4,17 @@
 # host's KVM can do, so that a test skips exactly what the KVM cannot.
 KVMTEST_SRCS := $(wildcard tests/kvm/test-*.c)
 KVMTEST_BINS := $(KVMTEST_SRCS:%.c=$(O)/%)
+KVMTEST_UTIL_OBJS := $(O)/tests/kvm/kvm_util.o
+
+# The probes, an archive that tests/module.mk puts in every test's
+# TEST_LIBS (tests/guests uses them too).
 KVM_PROBE_OBJS := $(addprefix $(O)/tests/kvm/,probe.o probe_vm.o \
 	probe-debug.o probe-cpu.o)
-KVMTEST_UTIL_OBJS := $(O)/tests/kvm/kvm_util.o $(KVM_PROBE_OBJS)
+KVM_PROBE_LIB := $(O)/tests/kvm/libkvmprobe.a
+
+$(KVM_PROBE_LIB): $(KVM_PROBE_OBJS)
+	$(call say,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
 $(KVMTEST_BINS): $(O)/tests/kvm/%: $(O)/tests/kvm/%.o $(KVMTEST_UTIL_OBJS) \
 		$$(TEST_LIBS)
@@ -15,7 +23,7 @@ $(KVMTEST_BINS): $(O)/tests/kvm/%: $(O)/tests/kvm/%.o $(KVMTEST_UTIL_OBJS) \
 		$(TEST_LDLIBS)
 
 # kvm-probe: the probes for shell tests (tests/gdb, vitro-cli.sh...).
-$(O)/tests/kvm/kvm-probe: $(O)/tests/kvm/kvm-probe.o $(KVM_PROBE_OBJS)
+$(O)/tests/kvm/kvm-probe: $(O)/tests/kvm/kvm-probe.o $(KVM_PROBE_LIB)
 	$(call say,LD,$@)
 	$(Q)$(CC) $(LDFLAGS) -o $@ $^
 
