@@ -8,7 +8,7 @@
 -include tests/fuzz/module.mk
 -include tests/bench/module.mk
 
-TESTS += tests/format.sh
+TESTS += tests/format.sh tests/test-tap-strict.sh
 
 # A C test program links whatever it uses from the project's libraries.
 TEST_LIBS := $(KVM_PROBE_LIB) $(MONITOR_LIBS)
