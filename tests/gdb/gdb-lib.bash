@@ -346,7 +346,7 @@ gdb_done() {
 	done
 	errs=("$T"/*.err)
 	if [ -e "${errs[0]}" ]; then
-		! grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+		! grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer\|runtime error:" \
 			"${errs[@]}" >"$T/sanitizer"
 		ok $? "no sanitizer report from vitro" $(cat "$T/sanitizer")
 	fi
