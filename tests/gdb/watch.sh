@@ -106,7 +106,7 @@ has "the guest's last line" "$VOUT" "^dbgtest: stopped after [0-9]+ rounds, sum 
 # dbg_w3 only, and must stop there, not at dbg_w0.
 vitro_start pages -k "$elf" || gdb_done
 wait_for "$VOUT" "^dbgtest: running" 30
-gdb_run pages "$elf" < <(
+{
 	for i in $(seq 0 63); do
 		echo "watch *(long *)$((0x300000 + i * 4096))"
 	done
@@ -116,7 +116,8 @@ gdb_run pages "$elf" < <(
 	echo "p/x &dbg_w0"
 	echo "p/x &dbg_w3"
 	echo "p/x (unsigned long)dbg_round"
-)
+} >"$T/pages.in"
+gdb_run pages "$elf" <"$T/pages.in"
 like "65 watchpoints on 65 pages: dbg_w0's is hit" hit "^Hardware watchpoint 65: dbg_w0$"
 unlike "... none refused" "" "Could not insert"
 w0=$(val hit 1) w3=$(val hit 2) round=$(val hit 3)
@@ -157,20 +158,25 @@ ok $? "by hand: ${#inserted[@]} pages watched, then Z2 refused ($refused)"
 [[ "$refused_w0" =~ ^E[0-9a-f]{2}$ ]]
 ok $? "Z2 on dbg_w0's page refused near the limit, with $w0_at pages watched ($refused_w0)"
 wait_for "$VERR" "debugger detached" 30
-# From dbg_round's entry, where dbg_w0 is the next write.
-rsp_open
-rsp "Z0,${round:-0},1"
-rsp c
-rsp "z0,${round:-0},1"
-rsp "Z2,${w3:-0},8"
-rsp c
-stop=$RSP
-rsp D
-rsp_close
+# From dbg_round's entry, where dbg_w0 is the next write: reached with a
+# breakpoint.
+gl_skipping "$BP_GAP"
+[ -n "$BP_GAP" ] || rsp_open
+if [ -z "$BP_GAP" ]; then
+	rsp "Z0,${round:-0},1"
+	rsp c
+	rsp "z0,${round:-0},1"
+	rsp "Z2,${w3:-0},8"
+	rsp c
+	stop=$RSP
+	rsp D
+	rsp_close
+fi
 # A refused watchpoint must not outlive its refusal and stop the guest
 # once its page is protected again.
 [[ "$stop" =~ watch:0*${w3:-x}\; ]]
-ok $? "a refused watchpoint leaves nothing behind: the next session stops at dbg_w3 ($stop)"
+ok $? "a refused watchpoint leaves nothing behind: the next session stops at dbg_w3 (${stop:-})"
+gl_skipping ""
 vitro_stop
 
 elf=$GUESTS/demo.elf
