@@ -17,9 +17,11 @@
 #       the script @T@, @PORT@, @VOUT@ and @VERR@ stand for those values.
 #       gdb_start runs it in the background (GPID); gdb_finish waits.
 #       With GDB_INT=SECONDS, gdb gets a SIGINT (as from Ctrl-C) that
-#       long after it printed "Continuing." (so a slow start cannot take
-#       the signal in its place), and is killed GDB_TIMEOUT seconds later
-#       if still running.
+#       long after it started its first `continue` (each `continue` line
+#       of the script is preceded by "echo gl: continue\n" to say so: gdb
+#       in batch mode prints no "Continuing."), so that a slow start
+#       cannot take the signal in its place; gdb is killed GDB_TIMEOUT
+#       seconds later if still running.
 #   like NAME SECTION REGEX / unlike NAME SECTION REGEX
 #       a TAP line: whether the section of the last gdb output (the lines
 #       after "echo @@SECTION\n" up to the next "@@" marker; "" for all of
@@ -39,7 +41,8 @@
 #   BP_GAP, HWBP_GAP      set by gdb_init: why gdb's breakpoints (Z0) or
 #                         hardware breakpoints (Z1) cannot stop a guest on
 #                         this KVM, as probes on a bare VM found
-#                         (tests/kvm/probe.h), or empty where they can
+#                         (tests/kvm/probe.h), or empty where they can;
+#                         SWBP_GAP why vitro uses debug registers for Z0
 #   gl_probe NAME         run that probe: status 0 can, 1 cannot, 2
 #                         unknown; PROBE_WHY says what it saw
 #   gl_skipping REASON    from now on every check is "ok N - NAME # skip
@@ -112,17 +115,18 @@ gl_probe() { # gl_probe NAME: 0 can, 1 cannot, 2 unknown; PROBE_WHY
 # registers.  A KVM that intercepts neither (kvm_amd on QEMU's emulated
 # SVM) lets the guest run through them.
 gl_bp_gaps() {
-	local sw
+	local sw= hw=
 
-	BP_GAP= HWBP_GAP=
+	BP_GAP= HWBP_GAP= SWBP_GAP=
 	gl_probe hw-bp
-	[ $? = 1 ] && HWBP_GAP="hardware breakpoints do not stop the guest on this KVM: $PROBE_WHY (probe hw-bp)"
+	[ $? = 1 ] && hw=$PROBE_WHY
 	gl_probe sw-bp
 	[ $? = 1 ] && sw=$PROBE_WHY
-	if [ -n "${sw:-}" ] && [ -n "$HWBP_GAP" ]; then
-		BP_GAP="no breakpoint stops the guest on this KVM: $sw; and ${HWBP_GAP#hardware breakpoints do not stop the guest on this KVM: }"
+	HWBP_GAP=${hw:+hardware breakpoints cannot stop the guest here: $hw (probe hw-bp)}
+	SWBP_GAP=${sw:+int3 is not intercepted here, so vitro puts breakpoints in the debug registers: $sw (probe sw-bp)}
+	if [ -n "${sw:-}" ] && [ -n "$hw" ]; then
+		BP_GAP="no breakpoint can stop the guest here (probes sw-bp, hw-bp): $sw; $hw"
 	fi
-	SWBP_GAP=${sw:+int3 is not intercepted here, so vitro plants breakpoints in the debug registers: $sw (probe sw-bp)}
 }
 
 gl_skipping() {
@@ -261,7 +265,8 @@ gdb_start() { # gdb_start NAME ELF, script on stdin; GPID, GOUT
 		[ -n "${NOCONNECT:-}" ] ||
 			echo "target remote 127.0.0.1:$PORT"
 		sed -e "s|@VOUT@|$VOUT|g" -e "s|@VERR@|$VERR|g" -e "s|@T@|$T|g" \
-			-e "s|@PORT@|$PORT|g"
+			-e "s|@PORT@|$PORT|g" \
+			${GDB_INT:+-e 's/^continue$/echo gl: continue\\n\ncontinue/'}
 	} >"$script"
 	GOUT=$T/$name.gdb
 	: >"$GOUT"
@@ -279,7 +284,7 @@ gdb_start() { # gdb_start NAME ELF, script on stdin; GPID, GOUT
 	GPID=$!
 	gl_gdbs+=("$GPID")
 	if [ -n "${GDB_INT:-}" ]; then
-		(wait_for "$GOUT" '^Continuing\.$' "$GDB_TIMEOUT" &&
+		(wait_for "$GOUT" '^gl: continue$' "$GDB_TIMEOUT" &&
 			sleep "$GDB_INT" && kill -INT "$GPID" 2>/dev/null) &
 		gl_gdbs+=("$!")
 	fi
