@@ -102,8 +102,9 @@ has "the guest's last line" "$VOUT" "^dbgtest: stopped after [0-9]+ rounds, sum 
 # Z2 on dbg_w0's page tried (and removed again) before each, so that one
 # is refused too as the stub nears its limit (a page in the middle of
 # guest memory costs the stub more than one next to a page already
-# watched); all removed, D; a new session runs to dbg_round, watches
-# dbg_w3 only, and must stop there, not at dbg_w0.
+# watched); all removed, D; a new session watches dbg_w6 to stop after a
+# round's last write (dbg_w0 is the next write on the page), then watches
+# dbg_w3 only, and must stop there, not at dbg_w0.  No breakpoint needed.
 vitro_start pages -k "$elf" || gdb_done
 wait_for "$VOUT" "^dbgtest: running" 30
 {
@@ -115,13 +116,13 @@ wait_for "$VOUT" "^dbgtest: running" 30
 	echo "continue"
 	echo "p/x &dbg_w0"
 	echo "p/x &dbg_w3"
-	echo "p/x (unsigned long)dbg_round"
+	echo "p/x &dbg_w6"
 } >"$T/pages.in"
 gdb_run pages "$elf" <"$T/pages.in"
 like "65 watchpoints on 65 pages: dbg_w0's is hit" hit "^Hardware watchpoint 65: dbg_w0$"
 unlike "... none refused" "" "Could not insert"
-w0=$(val hit 1) w3=$(val hit 2) round=$(val hit 3)
-w0=${w0#0x} w3=${w3#0x} round=${round#0x}
+w0=$(val hit 1) w3=$(val hit 2) w6=$(val hit 3)
+w0=${w0#0x} w3=${w3#0x} w6=${w6#0x}
 rsp_open
 inserted=()
 refused= refused_w0= w0_at=
@@ -158,25 +159,22 @@ ok $? "by hand: ${#inserted[@]} pages watched, then Z2 refused ($refused)"
 [[ "$refused_w0" =~ ^E[0-9a-f]{2}$ ]]
 ok $? "Z2 on dbg_w0's page refused near the limit, with $w0_at pages watched ($refused_w0)"
 wait_for "$VERR" "debugger detached" 30
-# From dbg_round's entry, where dbg_w0 is the next write: reached with a
-# breakpoint.
-gl_skipping "$BP_GAP"
-[ -n "$BP_GAP" ] || rsp_open
-if [ -z "$BP_GAP" ]; then
-	rsp "Z0,${round:-0},1"
-	rsp c
-	rsp "z0,${round:-0},1"
-	rsp "Z2,${w3:-0},8"
-	rsp c
-	stop=$RSP
-	rsp D
-	rsp_close
-fi
+rsp_open
+rsp "Z2,${w6:-0},8"
+rsp c
+first=$RSP
+rsp "z2,${w6:-0},8"
+rsp "Z2,${w3:-0},8"
+rsp c
+stop=$RSP
+rsp D
+rsp_close
+[[ "$first" =~ watch:0*${w6:-x}\; ]]
+ok $? "a new session stops after dbg_w6's write, the end of a round ($first)"
 # A refused watchpoint must not outlive its refusal and stop the guest
 # once its page is protected again.
 [[ "$stop" =~ watch:0*${w3:-x}\; ]]
-ok $? "a refused watchpoint leaves nothing behind: the next session stops at dbg_w3 (${stop:-})"
-gl_skipping ""
+ok $? "a refused watchpoint leaves nothing behind: the next stop is at dbg_w3, not dbg_w0 ($stop)"
 vitro_stop
 
 elf=$GUESTS/demo.elf

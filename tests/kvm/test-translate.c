@@ -320,9 +320,29 @@ static void test_mode(const struct mode *m, const struct kp_result *legacy)
 	if (live) {
 		struct vm_guest_paging cur;
 
-		ok(vm_get_guest_paging(v, &cur) == 0 &&
-			   memcmp(&cur, &pg, sizeof(pg)) == 0,
-		   "%s: vm_get_guest_paging", mn);
+		/*
+		 * Field by field: vm_get_guest_paging leaves the struct's pad
+		 * bytes as the caller had them, so a memcmp compares stack
+		 * garbage.
+		 */
+		memset(&cur, 0xa5, sizeof(cur));
+		if (!ok(vm_get_guest_paging(v, &cur) == 0 &&
+				cur.cr3 == pg.cr3 && cur.cpl == pg.cpl &&
+				cur.cpu_mode == pg.cpu_mode &&
+				cur.paging_mode == pg.paging_mode &&
+				cur.wp == pg.wp && cur.nxe == pg.nxe &&
+				cur.smep == pg.smep && cur.smap == pg.smap &&
+				cur.ac == pg.ac && cur.pse == pg.pse,
+			"%s: vm_get_guest_paging", mn))
+			tap_diag(
+				"got cr3 %#llx cpl %d cpu_mode %u paging_mode %u "
+				"wp %u nxe %u smep %u smap %u ac %u pse %u, pad "
+				"%02x%02x%02x%02x%02x%02x",
+				(unsigned long long)cur.cr3, cur.cpl,
+				cur.cpu_mode, cur.paging_mode, cur.wp, cur.nxe,
+				cur.smep, cur.smap, cur.ac, cur.pse, cur.pad[0],
+				cur.pad[1], cur.pad[2], cur.pad[3], cur.pad[4],
+				cur.pad[5]);
 		cpg = NULL;
 	} else {
 		/* The vCPU stays in flat protected mode. */

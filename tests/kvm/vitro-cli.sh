@@ -191,7 +191,12 @@ _start:	jmp _start
 EOF
 "$vitro" -k "$tmp/spin.elf" clash-$$ </dev/null >/dev/null 2>&1 &
 pid=$!
-sleep 0.5
+# Until the first holds the name (an abstract socket, @vitro-vm:NAME), at
+# most 30 s; not a fixed delay, which a slow host can outlast.
+for _ in $(seq 300); do
+	grep -q "@vitro-vm:clash-$$\$" /proc/net/unix 2>/dev/null && break
+	sleep 0.1
+done
 run "a second VM with the same name" 4 "a VM named 'clash-$$' is already running" \
 	-k "$tmp/exit.elf" clash-$$
 kill -TERM $pid
