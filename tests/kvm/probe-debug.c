@@ -75,6 +75,41 @@ static int start(struct kpv *p, bool irqchip, uint64_t rip,
 	return 0;
 }
 
+int kp_guest_debug(struct kp_result *res)
+{
+	struct kpv p;
+
+	if (kpv_open(&p, false, res) == 0) {
+		if (ioctl(p.kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG) >
+		    0)
+			kp_say(res, KP_CAN, "KVM_CAP_SET_GUEST_DEBUG");
+		else
+			kp_say(res, KP_CANNOT,
+			       "KVM has no KVM_CAP_SET_GUEST_DEBUG");
+	}
+	kpv_close(&p);
+	return res->verdict;
+}
+
+int kp_blockirq(struct kp_result *res)
+{
+	struct kpv p;
+	int caps;
+
+	if (kpv_open(&p, false, res) == 0) {
+		caps = ioctl(p.kvm, KVM_CHECK_EXTENSION,
+			     KVM_CAP_SET_GUEST_DEBUG2);
+		if (caps > 0 && (caps & KVM_GUESTDBG_BLOCKIRQ))
+			kp_say(res, KP_CAN, "KVM_GUESTDBG_BLOCKIRQ");
+		else
+			kp_say(res, KP_CANNOT,
+			       "KVM has no KVM_GUESTDBG_BLOCKIRQ (in "
+			       "KVM_CAP_SET_GUEST_DEBUG2)");
+	}
+	kpv_close(&p);
+	return res->verdict;
+}
+
 int kp_sw_bp(struct kp_result *res)
 {
 	uint64_t at = KPD(kpd_bpt_int3);

@@ -25,6 +25,10 @@ static const struct {
 	{ "tsc-guest", kp_tsc_guest,
 	  "IA32_TSC written with KVM_SET_MSRS is what the guest's rdtsc "
 	  "continues from" },
+	{ "guest-debug", kp_guest_debug,
+	  "KVM has KVM_SET_GUEST_DEBUG (KVM_CAP_SET_GUEST_DEBUG)" },
+	{ "blockirq", kp_blockirq,
+	  "KVM_SET_GUEST_DEBUG takes KVM_GUESTDBG_BLOCKIRQ" },
 	{ "sw-bp", kp_sw_bp,
 	  "int3 at CPL 0 with KVM_GUESTDBG_USE_SW_BP comes back as "
 	  "KVM_EXIT_DEBUG (#BP) or as an emulation failure, not to the guest" },
@@ -56,13 +60,10 @@ static const struct {
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
 const char *const kp_names[] = {
-	"tsc-msr",	  "tsc-guest",
-	"sw-bp",	  "hw-bp",
-	"step",		  "step-blockirq",
-	"shutdown-state", "legacy-paging",
-	"pae-paging",	  "pae-pdpte",
-	"la57",		  "stats",
-	"stat-exits",	  NULL,
+	"guest-debug",	  "blockirq",	   "tsc-msr",	 "tsc-guest",
+	"sw-bp",	  "hw-bp",	   "step",	 "step-blockirq",
+	"shutdown-state", "legacy-paging", "pae-paging", "pae-pdpte",
+	"la57",		  "stats",	   "stat-exits", NULL,
 };
 _Static_assert(sizeof(kp_names) / sizeof(kp_names[0]) == NPROBES + 1,
 	       "kp_names lists every probe");

@@ -88,6 +88,8 @@ kp_say(struct kp_result *res, int verdict, const char *fmt, ...);
 /* The probes, one function each; see the table in probe.c. */
 int kp_tsc_msr(struct kp_result *res);
 int kp_tsc_guest(struct kp_result *res);
+int kp_guest_debug(struct kp_result *res);
+int kp_blockirq(struct kp_result *res);
 int kp_sw_bp(struct kp_result *res);
 int kp_hw_bp(struct kp_result *res);
 int kp_step(struct kp_result *res);

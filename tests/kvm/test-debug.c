@@ -340,13 +340,31 @@ static void test_caps(struct kt_vm *vm)
 	vm_vcpu_close(none);
 }
 
-static bool cap_on(struct vcpu *v, enum vm_cap_type cap, int on,
-		   const char *name)
+/*
+ * What the probes found on a bare VM; see probe.h.  guest_debug and
+ * blockirq_cap say whether the KVM has the interfaces behind the
+ * capabilities, so that vitro's ENOTSUP is a skip only where it has not;
+ * the others whether the features work.
+ */
+struct debug_probes {
+	struct kp_result guest_debug, blockirq_cap, blockirq, swbp, hwbp;
+};
+
+static bool cap_on(struct vcpu *v, const struct debug_probes *dp,
+		   enum vm_cap_type cap, int on, const char *name)
 {
+	const struct kp_result *p = cap == VM_CAP_MASK_HWINTR ?
+					    &dp->blockirq_cap :
+					    &dp->guest_debug;
 	int r = vm_set_capability(v, cap, on), val = -1;
 
+	if (r == -ENOTSUP && p->verdict == KP_CANNOT) {
+		tap_skip("%s: %s (probe)", name, p->why);
+		return false;
+	}
 	if (r == -ENOTSUP) {
-		tap_skip("%s not supported by this KVM", name);
+		ok(0, "%s: vitro says ENOTSUP, but this KVM has it (%s)", name,
+		   p->why);
 		return false;
 	}
 	return ok(r == 0 && vm_get_capability(v, cap, &val) == 0 && val == on,
@@ -368,20 +386,20 @@ static bool step_to(struct vcpu *v, uint64_t want, const char *what)
 	return false;
 }
 
-static void test_mtrap(struct kt_vm *vm)
+static void test_mtrap(struct kt_vm *vm, const struct debug_probes *dp)
 {
 	struct vcpu *v = vm->vcpu[0];
 	uint32_t val;
 
 	kt_vcpu_set_mode(v, KT_MODE_LONG64, GD(gd_step));
-	if (!cap_on(v, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
+	if (!cap_on(v, dp, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
 		return;
 	step_to(v, GD(gd_step1), "step 1: nop");
 	step_to(v, GD(gd_step2), "step 2: mov");
 	step_to(v, GD(gd_step3), "step 3: add");
 	step_to(v, GD(gd_step4), "step 4: jmp lands at its target");
 	step_to(v, GD(gd_step5), "step 5: xchg");
-	cap_on(v, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
+	cap_on(v, dp, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
 	ok(kt_run_out(v, KT_PORT_OUT, &val) == 0 && val == 1,
 	   "without MTRAP_EXIT the guest runs on to its out");
 }
@@ -391,14 +409,14 @@ static void test_mtrap(struct kt_vm *vm)
  * vCPU's rip (an offset in CS), as for every other exit, not the linear
  * address KVM reports in its debug exit.
  */
-static void test_mtrap_real(struct kt_vm *vm)
+static void test_mtrap_real(struct kt_vm *vm, const struct debug_probes *dp)
 {
 	struct vcpu *v = vm->vcpu[0];
 	uint64_t base = KT_CODE & ~0xffffULL, rip = ~0ULL;
 	struct vm_exit e;
 
 	kt_vcpu_set_mode(v, KT_MODE_REAL, GD(gd_real));
-	if (!cap_on(v, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
+	if (!cap_on(v, dp, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
 		return;
 	ok(kt_run(v, &e) == 0 && e.exitcode == VM_EXITCODE_MTRAP &&
 		   vm_get_register(v, VM_REG_GUEST_RIP, &rip) == 0 &&
@@ -406,17 +424,13 @@ static void test_mtrap_real(struct kt_vm *vm)
 	   "real mode: a step to rip %#llx", (unsigned long long)rip);
 	is_hex(e.rip, rip,
 	       "real mode: the MTRAP exit reports rip, not CS base + rip");
-	cap_on(v, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
+	cap_on(v, dp, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
 	ok(kt_run_out(v, KT_PORT_OUT, NULL) == 0, "real mode: runs on");
 }
 
-/* What the probes found on a bare VM; see probe.h. */
-struct debug_probes {
-	struct kp_result blockirq, swbp, hwbp;
-};
-
-static void test_mask_hwintr(struct kt_vm *vm, const struct kp_result *probe)
+static void test_mask_hwintr(struct kt_vm *vm, const struct debug_probes *dp)
 {
+	const struct kp_result *probe = &dp->blockirq;
 	struct vcpu *v = vm->vcpu[0];
 	struct kt_exc x;
 	uint64_t rip = GD(gd_intr_sti);
@@ -433,9 +447,9 @@ static void test_mask_hwintr(struct kt_vm *vm, const struct kp_result *probe)
 	/* A fixed interrupt, edge, to APIC ID 0: pending until sti. */
 	is_int(vm_lapic_msi(vm->ctx, 0xfee00000, MSI_VECTOR), 0,
 	       "MSI vector %#x to the vCPU", MSI_VECTOR);
-	if (!cap_on(v, VM_CAP_MASK_HWINTR, 1, "MASK_HWINTR"))
+	if (!cap_on(v, dp, VM_CAP_MASK_HWINTR, 1, "MASK_HWINTR"))
 		return;
-	if (!cap_on(v, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
+	if (!cap_on(v, dp, VM_CAP_MTRAP_EXIT, 1, "MTRAP_EXIT"))
 		return;
 	if (stepped) {
 		while (rip < GD(gd_intr_end)) {
@@ -451,8 +465,8 @@ static void test_mask_hwintr(struct kt_vm *vm, const struct kp_result *probe)
 		tap_skip("masked steps over sti and 4 nops: %s (probe)",
 			 probe->why);
 	}
-	cap_on(v, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
-	cap_on(v, VM_CAP_MASK_HWINTR, 0, "MASK_HWINTR");
+	cap_on(v, dp, VM_CAP_MTRAP_EXIT, 0, "MTRAP_EXIT");
+	cap_on(v, dp, VM_CAP_MASK_HWINTR, 0, "MASK_HWINTR");
 	ok(kt_run_out(v, KT_PORT_EXC, NULL) == 0,
 	   "unmasked, the interrupt is taken");
 	x = kt_exc_get(vm);
@@ -463,8 +477,9 @@ static void test_mask_hwintr(struct kt_vm *vm, const struct kp_result *probe)
 		       "at the rip where stepping stopped");
 }
 
-static void test_bpt(struct kt_vm *vm, const struct kp_result *probe)
+static void test_bpt(struct kt_vm *vm, const struct debug_probes *dp)
 {
+	const struct kp_result *probe = &dp->swbp;
 	struct vcpu *v = vm->vcpu[0];
 	uint64_t at = GD(gd_bpt_int3);
 	struct vm_exit e;
@@ -472,7 +487,7 @@ static void test_bpt(struct kt_vm *vm, const struct kp_result *probe)
 	char buf[160];
 
 	kt_vcpu_set_mode(v, KT_MODE_LONG64, GD(gd_bpt));
-	if (!cap_on(v, VM_CAP_BPT_EXIT, 1, "BPT_EXIT"))
+	if (!cap_on(v, dp, VM_CAP_BPT_EXIT, 1, "BPT_EXIT"))
 		return;
 	if (probe->verdict == KP_CANNOT) {
 		tap_skip("int3: BPT or INST_EMUL exit: %s (probe)", probe->why);
@@ -494,11 +509,12 @@ static void test_bpt(struct kt_vm *vm, const struct kp_result *probe)
 	vm_set_register(v, VM_REG_GUEST_RIP, at + 1);
 	ok(kt_run_out(v, KT_PORT_OUT, &val) == 0 && val == 0x33,
 	   "past the int3 the guest runs on");
-	cap_on(v, VM_CAP_BPT_EXIT, 0, "BPT_EXIT");
+	cap_on(v, dp, VM_CAP_BPT_EXIT, 0, "BPT_EXIT");
 }
 
-static void test_hwbp(struct kt_vm *vm, const struct kp_result *probe)
+static void test_hwbp(struct kt_vm *vm, const struct debug_probes *dp)
 {
+	const struct kp_result *probe = &dp->hwbp;
 	struct vcpu *v = vm->vcpu[0];
 	uint64_t dr[4] = { GD(gd_hwbp_target), 0, 0, 0 };
 	struct vm_exit e;
@@ -510,8 +526,9 @@ static void test_hwbp(struct kt_vm *vm, const struct kp_result *probe)
 	kt_vcpu_set_mode(v, KT_MODE_LONG64, GD(gd_hwbp));
 	/* DR7: L0, execution, 1 byte. */
 	r = vm_set_hw_debug(v, true, dr, 0x401);
-	if (r == -ENOTSUP) {
-		tap_skip("no hardware breakpoints on this KVM");
+	if (r == -ENOTSUP && dp->guest_debug.verdict == KP_CANNOT) {
+		tap_skip("hardware breakpoints: %s (probe)",
+			 dp->guest_debug.why);
 		return;
 	}
 	is_int(r, 0, "vm_set_hw_debug: DR0 at %#llx",
@@ -547,6 +564,8 @@ int main(void)
 	struct kt_vm *vm;
 
 	kt_require_kvm();
+	kp_probe("guest-debug", &dp.guest_debug);
+	kp_probe("blockirq", &dp.blockirq_cap);
 	kp_probe("step-blockirq", &dp.blockirq);
 	kp_probe("sw-bp", &dp.swbp);
 	kp_probe("hw-bp", &dp.hwbp);
@@ -556,11 +575,11 @@ int main(void)
 	vm = kt_vm_create("dbg-caps", KT_MEM_DEFAULT, 1);
 	kt_load(vm, KT_CODE, gd, gd_end);
 	test_caps(vm);
-	test_mtrap(vm);
-	test_mtrap_real(vm);
-	test_mask_hwintr(vm, &dp.blockirq);
-	test_bpt(vm, &dp.swbp);
-	test_hwbp(vm, &dp.hwbp);
+	test_mtrap(vm, &dp);
+	test_mtrap_real(vm, &dp);
+	test_mask_hwintr(vm, &dp);
+	test_bpt(vm, &dp);
+	test_hwbp(vm, &dp);
 	kt_vm_destroy(vm);
 	return tap_done();
 }
