@@ -48,6 +48,25 @@ static void describe_rip(struct vitro_vcpu *vc, uint64_t rip, char *buf,
 	}
 }
 
+/*
+ * Whether the vCPU sits at the reset vector (cs f000 based at ffff0000,
+ * rip fff0, CR0 as a reset leaves it: ET, CD and NW at most).  kvm_amd
+ * resets the vCPU on a shutdown intercept (the VMCB is undefined after
+ * one), so after a triple fault there the faulting state is gone.
+ */
+static bool at_reset_vector(struct vitro_vcpu *vc, uint64_t *cr0)
+{
+	static const int regs[] = { VM_REG_GUEST_CS, VM_REG_GUEST_CS_BASE,
+				    VM_REG_GUEST_RIP, VM_REG_GUEST_CR0 };
+	uint64_t v[4];
+
+	if (vm_get_register_set(vc->vcpu, 4, regs, v) < 0)
+		return false;
+	*cr0 = v[3];
+	return v[0] == 0xf000 && v[1] == 0xffff0000 && v[2] == 0xfff0 &&
+	       (v[3] & ~0x60000000ULL) == 0x10;
+}
+
 static void format_bytes(const uint8_t *b, unsigned n, char *buf, size_t len)
 {
 	size_t off = 0;
@@ -113,6 +132,7 @@ static void handle_suspended(struct vitro_vcpu *vc, const struct vm_exit *vme)
 	};
 	enum vm_suspend_how how = vme->u.suspended.how;
 	char where[160];
+	uint64_t cr0;
 
 	if (how <= VM_SUSPEND_NONE || how >= VM_SUSPEND_LAST) {
 		vitro_end(vc->vm, VITRO_EXIT_ERROR,
@@ -129,6 +149,16 @@ static void handle_suspended(struct vitro_vcpu *vc, const struct vm_exit *vme)
 	/* Only the vCPU that caused it reports it, with its own state. */
 	if (vme->u.suspended.cpuid != vc->id) {
 		vitro_end(vc->vm, status[how], NULL);
+		return;
+	}
+	if (how == VM_SUSPEND_TRIPLEFAULT && at_reset_vector(vc, &cr0)) {
+		vitro_end(vc->vm, status[how],
+			  "vCPU %d: triple fault: the guest hit an exception "
+			  "it could not handle; KVM reset the vCPU at the "
+			  "shutdown (it is at the reset vector, cs:rip "
+			  "f000:fff0, cr0 %#llx), so the faulting rip and "
+			  "instruction are lost",
+			  vc->id, (unsigned long long)cr0);
 		return;
 	}
 	describe_rip(vc, 0, where, sizeof(where));

@@ -9,13 +9,18 @@ gdb_init
 elf=$GUESTS/demo.elf
 vitro_start demo -G w0 -k "$elf" -a "interval=100" || gdb_done
 
-gdb_run break "$elf" <<'EOF'
+# Where no breakpoint stops the guest, the session ends after the entry
+# point, and what follows is skipped.
+{
+	cat <<'EOF'
 echo @@console\n
 shell wc -c <@VOUT@
 echo @@entry\n
 info files
 p/x $pc
 info symbol $pc
+EOF
+	[ -n "$BP_GAP" ] || cat <<'EOF'
 echo @@bps\n
 break guest_main
 break lapic_enable
@@ -74,6 +79,8 @@ set debug remote 0
 p n
 echo @@end\n
 EOF
+} >"$T/break.in"
+gdb_run break "$elf" <"$T/break.in"
 
 vitro_wait 0
 is "$VST" timeout "vitro runs while gdb is attached"
@@ -84,6 +91,7 @@ is "$(sect entry | sed -n 's/^\$1 = //p')" "${entry:-?}" \
 like "-G w: pc is _start" entry "^_start in section \.text"
 is "$(sect console)" 0 "-G w: the guest printed nothing before gdb attached"
 
+gl_skipping "$BP_GAP"
 bps=$(sect bps | sed -n 's/^Breakpoint \([0-9]*\), \([a-z_0-9]*\) .*/\1:\2/p' | tr '\n' ' ')
 is "$bps" "1:guest_main 2:lapic_enable 3:time_init 4:smp_start 5:demo_cpu_start 6:demo_task_loop 7:demo_task_step " \
 	"seven breakpoints at once, each hit in turn"
@@ -125,15 +133,19 @@ like "set var \$rdi = 27: the guest computes collatz(27) = 112" set-reg "^Value 
 is "$(val set-var)" 97 "set var demo_seed[0] = 97: the guest takes 97 next"
 like "break: inserted as Z0" set-var "Sending packet: \\\$Z0,[0-9a-f]+,1#"
 like "break: the stop reply says swbreak" set-var "Packet received: T05thread:0*1;.*swbreak:;"
+gl_skipping ""
 
 # Breakpoints that cannot be: at an address with no memory, and a fifth
 # hardware breakpoint.  gdb says so; the guest runs on.
-gdb_run badbp "$elf" <<'EOF'
+# (Only with int3: a debug register needs no memory at its address.)
+gl_skipping "$SWBP_GAP"
+[ -n "$SWBP_GAP" ] || gdb_run badbp "$elf" <<'EOF'
 break *0x100000000
 continue
 EOF
 like "a breakpoint where there is no memory: gdb cannot insert it" "" "^Cannot insert breakpoint 1\.$"
 like "... and says why" "" "^Cannot access memory at address 0x100000000$"
+gl_skipping ""
 gdb_run hbreak5 "$elf" <<'EOF'
 hbreak demo_timer_irq
 hbreak demo_ipi_irq
@@ -143,7 +155,8 @@ hbreak demo_fault
 continue
 EOF
 like "a fifth hardware breakpoint: gdb cannot insert it" "" "^Cannot insert hardware breakpoint 5\.$"
-gdb_run hbreak4 "$elf" <<'EOF'
+gl_skipping "$HWBP_GAP"
+[ -n "$HWBP_GAP" ] || gdb_run hbreak4 "$elf" <<'EOF'
 hbreak demo_timer_irq
 hbreak demo_ipi_irq
 hbreak demo_uart_irq
@@ -151,6 +164,7 @@ hbreak demo_collatz_len
 continue
 EOF
 like "after that session, four hardware breakpoints work again" "" "^Breakpoint [0-9], (demo_timer_irq|demo_collatz_len) \("
+gl_skipping ""
 
 # The end, once the guest is running free: kill powers it off.
 gdb_run kill "$elf" <<'EOF'

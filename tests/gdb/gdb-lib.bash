@@ -16,8 +16,12 @@
 #       GOUT (gdb's stdout and stderr) and GST (its exit status).  In
 #       the script @T@, @PORT@, @VOUT@ and @VERR@ stand for those values.
 #       gdb_start runs it in the background (GPID); gdb_finish waits.
-#       With GDB_INT=SECONDS, gdb gets a SIGINT (as from Ctrl-C) after that
-#       long, and is killed GDB_TIMEOUT seconds later if still running.
+#       With GDB_INT=SECONDS, gdb gets a SIGINT (as from Ctrl-C) that
+#       long after it started its first `continue` (each `continue` line
+#       of the script is preceded by "echo gl: continue\n" to say so: gdb
+#       in batch mode prints no "Continuing."), so that a slow start
+#       cannot take the signal in its place; gdb is killed GDB_TIMEOUT
+#       seconds later if still running.
 #   like NAME SECTION REGEX / unlike NAME SECTION REGEX
 #       a TAP line: whether the section of the last gdb output (the lines
 #       after "echo @@SECTION\n" up to the next "@@" marker; "" for all of
@@ -34,6 +38,17 @@
 #   vitro_wait SECONDS    wait for vitro to exit; VST is its status, or
 #                         "timeout"
 #   vitro_alive / vitro_stop  whether it still runs / SIGTERM it and wait
+#   BP_GAP, HWBP_GAP      set by gdb_init: why gdb's breakpoints (Z0) or
+#                         hardware breakpoints (Z1) cannot stop a guest on
+#                         this KVM, as probes on a bare VM found
+#                         (tests/kvm/probe.h), or empty where they can;
+#                         SWBP_GAP why vitro uses debug registers for Z0
+#   gl_probe NAME         run that probe: status 0 can, 1 cannot, 2
+#                         unknown; PROBE_WHY says what it saw
+#   gl_skipping REASON    from now on every check is "ok N - NAME # skip
+#                         REASON" (and not evaluated); gl_skipping "" ends
+#                         that.  For the checks of a session that cannot
+#                         run here, which the test then does not start.
 #   gdb_done              stops every vitro, checks their stderr for
 #                         sanitizer reports and every gdb output of the
 #                         test for "'g' packet reply is too long" and gdb
@@ -84,11 +99,48 @@ gl_skip() {
 	exit 0
 }
 
+gl_probe() { # gl_probe NAME: 0 can, 1 cannot, 2 unknown; PROBE_WHY
+	local st
+
+	PROBE_WHY=$("$VITRO_BUILD/tests/kvm/kvm-probe" "$1" 2>&1)
+	st=$?
+	PROBE_WHY=${PROBE_WHY#*: *: }
+	[ -x "$VITRO_BUILD/tests/kvm/kvm-probe" ] || st=2
+	return $st
+}
+
+# What breakpoints can do here.  vitro plants gdb's breakpoints (Z0) as
+# int3, which a KVM either intercepts or fails to emulate (kvm_pvm), or
+# else in the debug registers; hardware breakpoints (Z1) are the debug
+# registers.  A KVM that intercepts neither (kvm_amd on QEMU's emulated
+# SVM) lets the guest run through them.
+gl_bp_gaps() {
+	local sw= hw=
+
+	BP_GAP= HWBP_GAP= SWBP_GAP=
+	gl_probe hw-bp
+	[ $? = 1 ] && hw=$PROBE_WHY
+	gl_probe sw-bp
+	[ $? = 1 ] && sw=$PROBE_WHY
+	HWBP_GAP=${hw:+hardware breakpoints cannot stop the guest here: $hw (probe hw-bp)}
+	SWBP_GAP=${sw:+int3 is not intercepted here, so vitro puts breakpoints in the debug registers: $sw (probe sw-bp)}
+	if [ -n "${sw:-}" ] && [ -n "$hw" ]; then
+		BP_GAP="no breakpoint can stop the guest here (probes sw-bp, hw-bp): $sw; $hw"
+	fi
+}
+
+gl_skipping() {
+	GL_SKIP=$1
+}
+
 gdb_init() {
 	[ -x "$VITRO" ] || gl_skip "$VITRO not built"
 	[ -r /dev/kvm ] && [ -w /dev/kvm ] || gl_skip "no usable /dev/kvm"
 	command -v "$GDB" >/dev/null 2>&1 || gl_skip "no gdb"
 	command -v timeout >/dev/null 2>&1 || gl_skip "no timeout(1)"
+	gl_bp_gaps
+	[ -z "$BP_GAP" ] || echo "# $BP_GAP"
+	[ -z "$HWBP_GAP" ] || echo "# $HWBP_GAP"
 	T=$(mktemp -d "${TMPDIR:-/tmp}/vitro-gdb.XXXXXX")
 	trap gl_cleanup EXIT
 	trap 'exit 1' INT TERM
@@ -109,7 +161,9 @@ ok() { # ok STATUS NAME [FILE...]: a TAP line; the files shown on failure
 
 	shift 2
 	tap_n=$((tap_n + 1))
-	if [ "$st" = 0 ]; then
+	if [ -n "${GL_SKIP:-}" ]; then
+		echo "ok $tap_n - $name # skip $GL_SKIP"
+	elif [ "$st" = 0 ]; then
 		echo "ok $tap_n - $name"
 	else
 		echo "not ok $tap_n - $name"
@@ -122,6 +176,7 @@ is() { # is GOT WANT NAME [FILE...]
 	local got=$1 want=$2 name=$3
 
 	shift 3
+	if [ -n "${GL_SKIP:-}" ]; then ok 0 "$name"; return; fi
 	if [ "$got" = "$want" ]; then
 		ok 0 "$name"
 	else
@@ -210,14 +265,17 @@ gdb_start() { # gdb_start NAME ELF, script on stdin; GPID, GOUT
 		[ -n "${NOCONNECT:-}" ] ||
 			echo "target remote 127.0.0.1:$PORT"
 		sed -e "s|@VOUT@|$VOUT|g" -e "s|@VERR@|$VERR|g" -e "s|@T@|$T|g" \
-			-e "s|@PORT@|$PORT|g"
+			-e "s|@PORT@|$PORT|g" \
+			${GDB_INT:+-e 's/^continue$/echo gl: continue\\n\ncontinue/'}
 	} >"$script"
 	GOUT=$T/$name.gdb
+	: >"$GOUT"
 	if [ -n "${GDB_INT:-}" ]; then
 		# --foreground: without it timeout signals its process group
 		# as well, and a second SIGINT makes gdb give up waiting and
-		# disconnect.
-		set -- --foreground -s INT -k "$GDB_TIMEOUT" "$GDB_INT"
+		# disconnect.  timeout passes the SIGINT on to gdb and kills
+		# it GDB_TIMEOUT seconds later if it is still running.
+		set -- --foreground -k "$GDB_TIMEOUT" "$GDB_TIMEOUT"
 	else
 		set -- -k 5 "$GDB_TIMEOUT"
 	fi
@@ -225,12 +283,17 @@ gdb_start() { # gdb_start NAME ELF, script on stdin; GPID, GOUT
 		>"$GOUT" 2>&1 &
 	GPID=$!
 	gl_gdbs+=("$GPID")
+	if [ -n "${GDB_INT:-}" ]; then
+		(wait_for "$GOUT" '^gl: continue$' "$GDB_TIMEOUT" &&
+			sleep "$GDB_INT" && kill -INT "$GPID" 2>/dev/null) &
+		gl_gdbs+=("$!")
+	fi
 }
 
 gdb_finish() {
 	wait "$GPID" 2>/dev/null
 	GST=$?
-	if [ "$GST" = 124 ] && [ -z "${GDB_INT:-}" ]; then
+	if [ "$GST" = 124 ]; then
 		echo "# gdb timed out after ${GDB_TIMEOUT}s: $GOUT"
 	fi
 }
@@ -295,6 +358,7 @@ gl_show() { # the section, or all of GOUT when it is empty
 }
 
 like() { # like NAME SECTION REGEX
+	if [ -n "${GL_SKIP:-}" ]; then ok 0 "$1"; return; fi
 	if sect "$2" | grep -Eq -- "$3"; then
 		ok 0 "$1"
 	else
@@ -305,6 +369,7 @@ like() { # like NAME SECTION REGEX
 }
 
 has() { # has NAME FILE REGEX: a line of FILE matches
+	if [ -n "${GL_SKIP:-}" ]; then ok 0 "$1"; return; fi
 	if tr -d '\r' <"$2" | grep -Eq -- "$3"; then
 		ok 0 "$1"
 	else
@@ -314,6 +379,7 @@ has() { # has NAME FILE REGEX: a line of FILE matches
 }
 
 unlike() { # unlike NAME SECTION REGEX
+	if [ -n "${GL_SKIP:-}" ]; then ok 0 "$1"; return; fi
 	if ! sect "$2" | grep -Eq -- "$3"; then
 		ok 0 "$1"
 	else
@@ -334,6 +400,7 @@ val() {
 }
 
 gdb_done() {
+	GL_SKIP=
 	local outs=("$T"/*.gdb) errs p
 
 	# Stop every vitro now, so that their exit reports (LeakSanitizer's
@@ -346,7 +413,7 @@ gdb_done() {
 	done
 	errs=("$T"/*.err)
 	if [ -e "${errs[0]}" ]; then
-		! grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|runtime error:" \
+		! grep -l "ERROR: AddressSanitizer\|ERROR: LeakSanitizer\|WARNING: ThreadSanitizer\|runtime error:" \
 			"${errs[@]}" >"$T/sanitizer"
 		ok $? "no sanitizer report from vitro" $(cat "$T/sanitizer")
 	fi

@@ -12,7 +12,10 @@ elf=$GUESTS/dbgtest.elf
 vitro_start dbgtest -k "$elf" || gdb_done
 wait_for "$VOUT" "^dbgtest: running" 30
 
-gdb_run monitor "$elf" <<'EOF'
+# The stepi runs from dbg_add, reached with a breakpoint: where no
+# breakpoint stops the guest, that part is left out and its check skipped.
+{
+	cat <<'EOF'
 echo @@help\n
 monitor help
 echo @@vcpus\n
@@ -41,12 +44,16 @@ maintenance packet qqemu.sstepbits
 maintenance packet qqemu.sstep
 maintenance packet Qqemu.sstep=0x1
 maintenance packet qqemu.sstep
+EOF
+	[ -n "$BP_GAP" ] || cat <<'EOF'
 tbreak dbg_add
 continue
 echo @@sstep\n
 p/x $pc
 stepi
 p/x $pc
+EOF
+	cat <<'EOF'
 echo @@qemu2\n
 maintenance packet Qqemu.sstep=3
 maintenance packet qqemu.sstep
@@ -61,6 +68,8 @@ echo @@phys-fault\n
 monitor phys on
 x/gx dbg_alias + (unsigned long)&dbg_rounds
 EOF
+} >"$T/monitor.in"
+gdb_run monitor "$elf" <"$T/monitor.in"
 
 like "monitor help: phys" help "^phys \[on\|off\] +m/M/X use guest-physical addresses"
 like "monitor help: info vcpus" help "^info vcpus +"
@@ -96,7 +105,9 @@ is "$(sect "" | grep -A1 '^sending: qqemu.sstep$' | sed -n 's/^received: "\(.*\)
 is "$(reply Qqemu.sstep=0x1)" OK "Qqemu.sstep=0x1"
 pc0=$(val sstep 1) pc1=$(val sstep 2)
 [ -n "$pc0" ] && [ -n "$pc1" ] && [ $((pc1 - pc0)) -gt 0 ] && [ $((pc1 - pc0)) -le 15 ]
+gl_skipping "$BP_GAP"
 ok $? "stepi with Qqemu.sstep=0x1: one instruction ($pc0 -> $pc1)"
+gl_skipping ""
 is "$(reply Qqemu.sstep=3)" OK "Qqemu.sstep=3 (no 0x)"
 like "Qqemu.sstep=0x40 (unsupported bits): an error" qemu2 '^received: "E[0-9a-f][0-9a-f]"$'
 is "$(reply Qqemu.PhyMemMode:1)" OK "Qqemu.PhyMemMode:1"

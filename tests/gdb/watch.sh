@@ -98,12 +98,16 @@ has "the guest's last line" "$VOUT" "^dbgtest: stopped after [0-9]+ rounds, sum 
 
 # Many pages: gdb's watchpoints on 64 pages of free RAM (at 3 MiB) and
 # dbg_w0, all inserted at once.  Then by hand, as gdb cannot be made to
-# send them in this order: Z2 on pages until the stub refuses one, one
-# more refused on dbg_w0's page, all removed, D; a new session runs to
-# dbg_round, watches dbg_w3 only, and must stop there, not at dbg_w0.
+# send them in this order: Z2 on pages until the stub refuses one, with a
+# Z2 on dbg_w0's page tried (and removed again) before each, so that one
+# is refused too as the stub nears its limit (a page in the middle of
+# guest memory costs the stub more than one next to a page already
+# watched); all removed, D; a new session watches dbg_w6 to stop after a
+# round's last write (dbg_w0 is the next write on the page), then watches
+# dbg_w3 only, and must stop there, not at dbg_w0.  No breakpoint needed.
 vitro_start pages -k "$elf" || gdb_done
 wait_for "$VOUT" "^dbgtest: running" 30
-gdb_run pages "$elf" < <(
+{
 	for i in $(seq 0 63); do
 		echo "watch *(long *)$((0x300000 + i * 4096))"
 	done
@@ -112,23 +116,39 @@ gdb_run pages "$elf" < <(
 	echo "continue"
 	echo "p/x &dbg_w0"
 	echo "p/x &dbg_w3"
-	echo "p/x (unsigned long)dbg_round"
-)
+	echo "p/x &dbg_w6"
+} >"$T/pages.in"
+gdb_run pages "$elf" <"$T/pages.in"
 like "65 watchpoints on 65 pages: dbg_w0's is hit" hit "^Hardware watchpoint 65: dbg_w0$"
 unlike "... none refused" "" "Could not insert"
-w0=$(val hit 1) w3=$(val hit 2) round=$(val hit 3)
-w0=${w0#0x} w3=${w3#0x} round=${round#0x}
+w0=$(val hit 1) w3=$(val hit 2) w6=$(val hit 3)
+w0=${w0#0x} w3=${w3#0x} w6=${w6#0x}
 rsp_open
 inserted=()
+refused= refused_w0= w0_at=
 for i in $(seq 0 299); do
+	if [ -z "$refused_w0" ]; then
+		rsp "Z2,${w0:-0},8"
+		if [ "$RSP" = OK ]; then
+			rsp "z2,${w0:-0},8"
+		else
+			refused_w0=$RSP w0_at=${#inserted[@]}
+		fi
+	fi
 	a=$(printf %x $((0x300000 + i * 4096)))
 	rsp "Z2,$a,8"
-	[ "$RSP" = OK ] || break
+	if [ "$RSP" != OK ]; then
+		refused=$RSP
+		break
+	fi
 	inserted+=("$a")
 done
-refused=$RSP
-rsp "Z2,${w0:-0},8"
-refused_w0=$RSP
+if [ -z "$refused_w0" ]; then
+	# Not refused before the pages ran out: at the limit it must be.
+	rsp "Z2,${w0:-0},8"
+	refused_w0=$RSP w0_at=${#inserted[@]}
+	[ "$RSP" = OK ] && rsp "z2,${w0:-0},8"
+fi
 for a in "${inserted[@]}"; do
 	rsp "z2,$a,8"
 done
@@ -136,25 +156,25 @@ rsp D
 rsp_close
 [ ${#inserted[@]} -ge 100 ] && [[ "$refused" =~ ^E[0-9a-f]{2}$ ]]
 ok $? "by hand: ${#inserted[@]} pages watched, then Z2 refused ($refused)"
-if [[ "$refused_w0" =~ ^E ]]; then
-	wait_for "$VERR" "debugger detached" 30
-	# From dbg_round's entry, where dbg_w0 is the next write.
-	rsp_open
-	rsp "Z0,${round:-0},1"
-	rsp c
-	rsp "z0,${round:-0},1"
-	rsp "Z2,${w3:-0},8"
-	rsp c
-	stop=$RSP
-	rsp D
-	rsp_close
-	# A refused watchpoint must not outlive its refusal and stop the
-	# guest once its page is protected again.
-	[[ "$stop" =~ watch:0*${w3:-x}\; ]]
-	ok $? "a refused watchpoint leaves nothing behind: the next session stops at dbg_w3 ($stop)"
-else
-	ok 0 "a refused watchpoint leaves nothing behind # skip Z2 on dbg_w0 was not refused ($refused_w0)"
-fi
+[[ "$refused_w0" =~ ^E[0-9a-f]{2}$ ]]
+ok $? "Z2 on dbg_w0's page refused near the limit, with $w0_at pages watched ($refused_w0)"
+wait_for "$VERR" "debugger detached" 30
+rsp_open
+rsp "Z2,${w6:-0},8"
+rsp c
+first=$RSP
+rsp "z2,${w6:-0},8"
+rsp "Z2,${w3:-0},8"
+rsp c
+stop=$RSP
+rsp D
+rsp_close
+[[ "$first" =~ watch:0*${w6:-x}\; ]]
+ok $? "a new session stops after dbg_w6's write, the end of a round ($first)"
+# A refused watchpoint must not outlive its refusal and stop the guest
+# once its page is protected again.
+[[ "$stop" =~ watch:0*${w3:-x}\; ]]
+ok $? "a refused watchpoint leaves nothing behind: the next stop is at dbg_w3, not dbg_w0 ($stop)"
 vitro_stop
 
 elf=$GUESTS/demo.elf

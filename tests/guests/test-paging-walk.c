@@ -5,10 +5,16 @@
  * exit every mapping is translated on the live vCPU with
  * VM_GLA2GPA_NOFAULT: the accesses the guest says succeed must give its
  * physical address and page size, the others must fault, and a CPL 3 read
- * must succeed exactly on user pages.  A mode the virtual CPU cannot do
- * (GUEST_EXIT_UNSUPPORTED) is a skip; if the guest still built its tables
- * (GUEST_REQ_PAGING_TABLES: the CPU refused CR0.PG), they are walked with
- * the paging state its header gives.  Needs /dev/kvm and paging.elf.
+ * must succeed exactly on user pages.  Whether the virtual CPU can do a
+ * mode is measured first by a probe on a bare KVM VM (tests/kvm/probe.h):
+ * where it cannot (kvm_pvm refuses CR0.PG outside long mode; LA57 is
+ * rare) the guest must say so (GUEST_EXIT_UNSUPPORTED), and the tables it
+ * still built (GUEST_REQ_PAGING_TABLES) are walked with the paging state
+ * its header gives; elsewhere it must pass.  Where the probe finds the CPU
+ * writes a reserved bit into PAE PDPTEs in memory (QEMU's emulated SVM
+ * with nested paging sets the accessed bit there), the live PAE walks,
+ * which read the PDPTEs from memory, are skipped with that reason.  Needs
+ * /dev/kvm and paging.elf.
  *
  * Single-threaded: the test runs the guest's one vCPU itself.
  */
@@ -23,6 +29,7 @@
 #include "monitor/loader.h"
 #include "monitor/platform.h"
 #include "tests/guests/guest_abi.h"
+#include "tests/kvm/probe.h"
 #include "tests/tap.h"
 
 #define GUEST_MEM (256ull << 20)
@@ -33,6 +40,7 @@ struct run {
 	struct vmctx *ctx;
 	struct vcpu *vc;
 	const char *mode;
+	const struct kp_result *pdpte; /* the pae-pdpte probe */
 	char console[CONSOLE_MAX];
 	size_t console_len;
 	bool checked; /* the test request came */
@@ -63,6 +71,19 @@ static const int prots[] = { GUEST_PROT_READ, GUEST_PROT_WRITE,
 			     GUEST_PROT_EXEC };
 static const char *const prot_names[] = { "read", "write", "exec" };
 
+/* The walk behind an unexpected fault: state, then entries, top first. */
+static void show_walk(const struct vm_guest_paging *pg,
+		      const struct vm_gla2gpa *w)
+{
+	tap_diag("  walk of %#llx: cr3 %#llx mode %u nxe %u wp %u pse %u, "
+		 "fault at level %d",
+		 (unsigned long long)w->gla, (unsigned long long)pg->cr3,
+		 pg->paging_mode, pg->nxe, pg->wp, pg->pse, w->fault_level);
+	for (int l = 0; l < w->levels && l < VM_WALK_MAX_LEVELS; l++)
+		tap_diag("    entry %d: %#018llx", l,
+			 (unsigned long long)w->pte[l]);
+}
+
 /* One entry: every access as the guest describes it, and CPL 3. */
 static void check_entry(struct run *r, const struct vm_guest_paging *pg,
 			const uint8_t *e, uint32_t i)
@@ -89,11 +110,12 @@ static void check_entry(struct run *r, const struct vm_guest_paging *pg,
 				      prot_names[k]);
 			continue;
 		}
-		if ((okp & prots[k]) && w.fault)
+		if ((okp & prots[k]) && w.fault) {
 			n += snprintf(why + n, sizeof(why) - n,
 				      " %s faults (vector %d, error %#x);",
 				      prot_names[k], w.vector, w.error_code);
-		else if ((okp & prots[k]) && w.gpa != want)
+			show_walk(pg, &w);
+		} else if ((okp & prots[k]) && w.gpa != want)
 			n += snprintf(why + n, sizeof(why) - n,
 				      " %s gives %#llx;", prot_names[k],
 				      (unsigned long long)w.gpa);
@@ -183,6 +205,12 @@ static void check_table(struct run *r, bool live)
 			 "as the header says",
 			 r->mode, (unsigned long long)pg.cr3);
 	}
+	if (live && pg.paging_mode == PAGING_MODE_PAE &&
+	    r->pdpte->verdict == KP_CANNOT) {
+		tap_skip("mode %s live: %u entries: %s (probe)", r->mode, count,
+			 r->pdpte->why);
+		return;
+	}
 	for (uint32_t i = 0; i < count; i++)
 		check_entry(r, &pg,
 			    res + GUEST_PAGING_ENTRIES +
@@ -234,7 +262,13 @@ static int run_guest(struct run *r)
 	return -1;
 }
 
-static void test_mode(const char *mode, const void *image, size_t len)
+/*
+ * Boot paging.elf in `mode`.  `can` is the probe of whether the virtual
+ * CPU does the mode, `pdpte` the probe of what it writes into PDPTEs.
+ */
+static void test_mode(const char *mode, const struct kp_result *can,
+		      const struct kp_result *pdpte, const void *image,
+		      size_t len)
 {
 	char name[64], cmdline[32], msg[LOADER_MSG_MAX];
 	static struct run r;
@@ -244,6 +278,7 @@ static void test_mode(const char *mode, const void *image, size_t len)
 
 	memset(&r, 0, sizeof(r));
 	r.mode = mode;
+	r.pdpte = pdpte;
 	snprintf(name, sizeof(name), "test-paging-walk-%d-%s", (int)getpid(),
 		 mode);
 	snprintf(cmdline, sizeof(cmdline), "mode=%s", mode);
@@ -265,23 +300,27 @@ static void test_mode(const char *mode, const void *image, size_t len)
 		tap_bail("cannot set the boot registers");
 
 	code = run_guest(&r);
-	if (code == GUEST_EXIT_UNSUPPORTED) {
+	if (can->verdict == KP_CANNOT) {
 		const char *why = strstr(r.console, "support");
 
 		while (why && why > r.console && why[-1] != '\n')
 			why--;
-		tap_skip("mode %s live: %.*s", mode,
-			 why ? (int)strcspn(why, "\n") : 0, why ? why : "");
+		ok(code == GUEST_EXIT_UNSUPPORTED && r.checked,
+		   "mode %s: the guest finds the CPU cannot (exit %#x), as the "
+		   "probe did: %s",
+		   mode, code, can->why);
+		tap_diag("the guest: %.*s", why ? (int)strcspn(why, "\n") : 0,
+			 why ? why : "");
 	} else {
 		ok(code == GUEST_EXIT_PASS && r.checked,
 		   "mode %s: the guest passed (exit %#x) and asked for the "
 		   "check",
 		   mode, code);
-		if (code != GUEST_EXIT_PASS)
-			for (char *l = strtok(r.console, "\n"); l;
-			     l = strtok(NULL, "\n"))
-				tap_diag("  %s", l);
 	}
+	if (code != GUEST_EXIT_PASS && code != GUEST_EXIT_UNSUPPORTED)
+		for (char *l = strtok(r.console, "\n"); l;
+		     l = strtok(NULL, "\n"))
+			tap_diag("  %s", l);
 	vm_vcpu_close(r.vc);
 	vm_destroy(r.ctx);
 }
@@ -289,6 +328,10 @@ static void test_mode(const char *mode, const void *image, size_t len)
 int main(void)
 {
 	static const char *const modes[] = { "32", "pae", "64", "la57" };
+	/* Which probe says whether the CPU does each; 64-bit always works. */
+	static const char *const probes[] = { "legacy-paging", "pae-paging",
+					      NULL, "la57" };
+	struct kp_result can[4], pdpte;
 	const char *build = getenv("VITRO_BUILD");
 	char path[4096];
 	struct stat st;
@@ -308,7 +351,13 @@ int main(void)
 		tap_bail("cannot read %s", path);
 	close(fd);
 	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		test_mode(modes[i], image, st.st_size);
+		if (probes[i])
+			kp_probe(probes[i], &can[i]);
+		else
+			can[i] = (struct kp_result){ .verdict = KP_CAN };
+	kp_probe("pae-pdpte", &pdpte);
+	for (unsigned int i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+		test_mode(modes[i], &can[i], &pdpte, image, st.st_size);
 	free(image);
 	return tap_done();
 }

@@ -240,10 +240,13 @@ void kt_poke64(struct kt_vm *vm, uint64_t gpa, uint64_t val)
 
 struct kt_exc kt_exc_get(struct kt_vm *vm)
 {
+	const uint64_t *src = kt_gpa(vm, KT_EXC);
 	struct kt_exc e;
+	uint64_t *dst = (uint64_t *)&e;
 
-	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	memcpy(&e, kt_gpa(vm, KT_EXC), sizeof(e));
+	/* Written by a vCPU, maybe still running: one atomic load a field. */
+	for (size_t i = 0; i < sizeof(e) / sizeof(*dst); i++)
+		dst[i] = __atomic_load_n(&src[i], __ATOMIC_SEQ_CST);
 	return e;
 }
 

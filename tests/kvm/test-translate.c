@@ -9,8 +9,8 @@
  * a fault, injects it: the guest then takes it in its IDT stub, which
  * reports vector, error code and CR2.
  *
- * A KVM that cannot run legacy paging (this host's drops CR0.PG outside
- * long mode) still has its PAE and 32-bit walks checked, with the paging
+ * A KVM that cannot run legacy paging (kvm_pvm refuses CR0.PG outside
+ * long mode; the legacy-paging probe measures it on a bare VM) still has its PAE and 32-bit walks checked, with the paging
  * state passed in explicitly instead of taken from the vCPU; only what
  * needs the vCPU in that mode (guest copies, the PDPTE registers) is
  * skipped.  Single-threaded.
@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "tests/kvm/kvm_util.h"
+#include "tests/kvm/probe.h"
 #include "tests/tap.h"
 
 #define MEMSIZE (8u << 20)
@@ -227,26 +228,6 @@ static int enter(struct kt_vm *vm, struct pt *p)
 	return (vals[0] >> 31) & 1;
 }
 
-/*
- * Whether this KVM runs legacy (32-bit, PAE) paging.  This host's does
- * not: it drops CR0.PG outside long mode, and the vCPU then triple-faults
- * at its next exception, so the question is asked of a VM of its own.
- */
-static bool legacy_paging_works(void)
-{
-	struct kt_vm *vm = kt_vm_create("xlate-probe", KT_MEM_DEFAULT, 1);
-	struct vcpu *v = vm->vcpu[0];
-	uint64_t cr0 = 0;
-
-	kt_vcpu_set_mode(v, KT_MODE_PROT32, KT_CODE);
-	memset(kt_gpa(vm, PT_BASE), 0, 4096);
-	vm_set_register(v, VM_REG_GUEST_CR3, PT_BASE);
-	vm_set_register(v, VM_REG_GUEST_CR0, 0x80000033);
-	vm_get_register(v, VM_REG_GUEST_CR0, &cr0);
-	kt_vm_destroy(vm);
-	return cr0 >> 31;
-}
-
 /* A NOFAULT walk with the vCPU's paging, or with pg. */
 static struct vm_gla2gpa walk(struct vcpu *v, const struct vm_guest_paging *pg,
 			      uint64_t la, int prot, bool nofault)
@@ -302,7 +283,11 @@ static void check_fault(struct vcpu *v, const struct vm_guest_paging *pg,
 			 w.fault, w.vector, w.error_code, w.fault_level);
 }
 
-static void test_mode(const struct mode *m, bool legacy)
+/*
+ * legacy: the probe of whether this KVM runs legacy (32-bit, PAE) paging
+ * on a bare VM.  kvm_pvm does not: it refuses CR0.PG outside long mode.
+ */
+static void test_mode(const struct mode *m, const struct kp_result *legacy)
 {
 	struct kt_vm *vm = kt_vm_create("xlate", MEMSIZE, 1);
 	struct vcpu *v = vm->vcpu[0];
@@ -319,27 +304,51 @@ static void test_mode(const struct mode *m, bool legacy)
 	kt_load(vm, KT_CODE, gt, gt_end);
 	build(&p);
 	pg = expected_paging(&p);
-	if (m->pm == PAGING_MODE_64 || legacy)
-		live = enter(vm, &p);
-	else
+	if (m->pm == PAGING_MODE_64 || legacy->verdict != KP_CANNOT) {
+		/* The KVM can: the mode must take. */
+		if ((live = enter(vm, &p)) == 0)
+			live = -EIO;
+	} else {
 		live = kt_vcpu_set_mode(v, KT_MODE_PROT32, KT_CODE);
+	}
 	if (live < 0) {
-		ok(0, "%s: enter the mode: %s", mn, strerror(-live));
+		ok(0, "%s: enter the mode: %s", mn,
+		   live == -EIO ? "CR0.PG did not stay set" : strerror(-live));
 		kt_vm_destroy(vm);
 		return;
 	}
 	if (live) {
 		struct vm_guest_paging cur;
 
-		ok(vm_get_guest_paging(v, &cur) == 0 &&
-			   memcmp(&cur, &pg, sizeof(pg)) == 0,
-		   "%s: vm_get_guest_paging", mn);
+		/*
+		 * Field by field: vm_get_guest_paging leaves the struct's pad
+		 * bytes as the caller had them, so a memcmp compares stack
+		 * garbage.
+		 */
+		memset(&cur, 0xa5, sizeof(cur));
+		if (!ok(vm_get_guest_paging(v, &cur) == 0 &&
+				cur.cr3 == pg.cr3 && cur.cpl == pg.cpl &&
+				cur.cpu_mode == pg.cpu_mode &&
+				cur.paging_mode == pg.paging_mode &&
+				cur.wp == pg.wp && cur.nxe == pg.nxe &&
+				cur.smep == pg.smep && cur.smap == pg.smap &&
+				cur.ac == pg.ac && cur.pse == pg.pse,
+			"%s: vm_get_guest_paging", mn))
+			tap_diag(
+				"got cr3 %#llx cpl %d cpu_mode %u paging_mode %u "
+				"wp %u nxe %u smep %u smap %u ac %u pse %u, pad "
+				"%02x%02x%02x%02x%02x%02x",
+				(unsigned long long)cur.cr3, cur.cpl,
+				cur.cpu_mode, cur.paging_mode, cur.wp, cur.nxe,
+				cur.smep, cur.smap, cur.ac, cur.pse, cur.pad[0],
+				cur.pad[1], cur.pad[2], cur.pad[3], cur.pad[4],
+				cur.pad[5]);
 		cpg = NULL;
 	} else {
 		/* The vCPU stays in flat protected mode. */
-		tap_skip("%s: this KVM cannot run legacy paging; walks use "
-			 "an explicit paging state",
-			 mn);
+		tap_skip("%s: the vCPU in the mode, so walks use an explicit "
+			 "paging state: %s (probe)",
+			 mn, legacy->why);
 		cpg = &pg;
 	}
 
@@ -375,7 +384,9 @@ static void test_mode(const struct mode *m, bool legacy)
 			    PGEX_P | PGEX_I, 1, "fetch from an XD page");
 	}
 	if (m->pm == PAGING_MODE_PAE && !live) {
-		tap_skip("PAE: the PDPTE registers need the vCPU in PAE mode");
+		tap_skip("PAE: the PDPTE registers need the vCPU in PAE mode: "
+			 "%s (probe)",
+			 legacy->why);
 	} else if (m->pm == PAGING_MODE_PAE) {
 		bad = 0;
 		for (int i = 0; i < 4; i++) {
@@ -397,7 +408,9 @@ static void test_mode(const struct mode *m, bool legacy)
 	for (int i = 0; i < 32; i++)
 		buf[i] = 0x40 + i;
 	if (!live) {
-		tap_skip("%s: guest copies need the vCPU in the mode", mn);
+		tap_skip("%s: guest copies need the vCPU in the mode: %s "
+			 "(probe)",
+			 mn, legacy->why);
 		goto copied;
 	}
 	is_int(vm_copyout(v, buf, m->la_a + 0xff8, 16), 16,
@@ -536,12 +549,12 @@ static void test_flat(void)
 
 int main(void)
 {
-	bool legacy;
+	struct kp_result legacy;
 
 	kt_require_kvm();
-	legacy = legacy_paging_works();
+	kp_probe("legacy-paging", &legacy);
 	for (unsigned i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
-		test_mode(&modes[i], legacy);
+		test_mode(&modes[i], &legacy);
 	test_flat();
 	return tap_done();
 }

@@ -39,6 +39,18 @@ run() {
 	ok 0 "$name (status $st)"
 }
 
+# probe NAME: what a bare KVM VM can do (tests/kvm/probe.h): status 0
+# can, 1 cannot, 2 unknown; PROBE_WHY says what the probe saw.
+probe() {
+	local st
+
+	PROBE_WHY=$("$VITRO_BUILD/tests/kvm/kvm-probe" "$1" 2>&1)
+	st=$?
+	PROBE_WHY=${PROBE_WHY#*: *: }
+	[ -x "$VITRO_BUILD/tests/kvm/kvm-probe" ] || st=2
+	return $st
+}
+
 # guest NAME: assemble $tmp/NAME.elf from the assembly on stdin.
 guest() {
 	cat >"$tmp/$1.S"
@@ -121,9 +133,19 @@ _start:	lidt idt(%rip)
 idt:	.word 0
 	.quad 0
 EOF
-run "triple fault" 3 "triple fault at rip 0x" -k "$tmp/triple.elf"
-grep -q "bytes 0f 0b" "$tmp/err"
-ok $? "the triple-fault message shows the faulting instruction"
+# kvm_amd resets the vCPU on a shutdown intercept: where a bare VM shows
+# that (the probe), vitro must say the state was lost instead.
+if probe shutdown-state; [ $? = 1 ]; then
+	echo "# probe shutdown-state: $PROBE_WHY"
+	run "triple fault" 3 "triple fault: " -k "$tmp/triple.elf"
+	grep -q "KVM reset the vCPU at the shutdown (it is at the reset vector, cs:rip f000:fff0" "$tmp/err"
+	ok $? "the triple-fault message says KVM reset the vCPU, so the rip is lost"
+else
+	run "triple fault" 3 "triple fault at rip 0x" -k "$tmp/triple.elf"
+	grep -q "bytes 0f 0b" "$tmp/err"
+	ok $? "the triple-fault message shows the faulting instruction"
+fi
+sed 's/^/#   /' "$tmp/err"
 
 guest halt <<'EOF'
 	.globl _start
@@ -169,7 +191,12 @@ _start:	jmp _start
 EOF
 "$vitro" -k "$tmp/spin.elf" clash-$$ </dev/null >/dev/null 2>&1 &
 pid=$!
-sleep 0.5
+# Until the first holds the name (an abstract socket, @vitro-vm:NAME), at
+# most 30 s; not a fixed delay, which a slow host can outlast.
+for _ in $(seq 300); do
+	grep -q "@vitro-vm:clash-$$\$" /proc/net/unix 2>/dev/null && break
+	sleep 0.1
+done
 run "a second VM with the same name" 4 "a VM named 'clash-$$' is already running" \
 	-k "$tmp/exit.elf" clash-$$
 kill -TERM $pid
