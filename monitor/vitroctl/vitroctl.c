@@ -340,6 +340,8 @@ static int report_memseg(struct vmctx *ctx, struct json *j)
 		size_t len;
 		int r = vm_get_memseg(ctx, id, &len, name, sizeof(name));
 
+		if (r == -ENOENT) /* not allocated */
+			continue;
 		if (r < 0) {
 			err_msg("reading memory segment %d: %s", id,
 				strerror(-r));
@@ -735,16 +737,37 @@ static int report_vm(struct vmctx *ctx, const struct request *rq,
 }
 
 /* Wait until the VM's socket no longer answers: it is gone. */
-static int wait_gone(const char *name)
+/* Whether process pid has ended (a zombie has; one we cannot see too). */
+static bool process_gone(pid_t pid)
+{
+	char path[64], buf[512], *p;
+	FILE *f;
+	bool gone;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (!(f = fopen(path, "r")))
+		return true;
+	gone = !fgets(buf, sizeof(buf), f) || !(p = strrchr(buf, ')')) ||
+	       p[1] != ' ' || p[2] == 'Z' || p[2] == 'X';
+	fclose(f);
+	return gone;
+}
+
+/*
+ * Wait until the VM no longer answers and its monitor has exited, which
+ * frees its name: the socket goes a little before the process does.
+ */
+static int wait_gone(const char *name, pid_t pid)
 {
 	struct timespec ts = { 0, 20 * 1000 * 1000 };
 
 	for (int waited = 0; waited < DESTROY_WAIT_MS; waited += 20) {
 		struct vmctx *c = vm_open(name);
 
-		if (!c)
+		if (c)
+			vm_destroy(c);
+		else if (pid <= 0 || process_gone(pid))
 			return 0;
-		vm_destroy(c);
 		nanosleep(&ts, NULL);
 	}
 	err_msg("VM '%s' was asked to power off but still answers after %d s",
@@ -1168,6 +1191,7 @@ static int run(struct vmctx *ctx, const struct request *rq)
 int main(int argc, char **argv)
 {
 	struct request rq = { 0 };
+	struct vm_ctl_hello hi;
 	struct vmctx *ctx;
 	int r;
 
@@ -1179,10 +1203,12 @@ int main(int argc, char **argv)
 		open_failed(rq.vm, errno);
 		return 1;
 	}
+	if (vm_get_info(ctx, &hi) < 0)
+		hi.pid = 0;
 	r = run(ctx, &rq);
 	vm_destroy(ctx);
 	if (r == 0 && rq.destroy)
-		r = wait_gone(rq.vm);
+		r = wait_gone(rq.vm, hi.pid);
 	fflush(stdout);
 	return r < 0;
 }
