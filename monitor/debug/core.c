@@ -1080,6 +1080,23 @@ static void publish_pending(struct dbg_core *d, struct vitro_vcpu *vc)
 }
 
 /*
+ * The vCPU stopped on breakpoints at linear pc (n hits in evs): it
+ * resumes by stepping over them.  d->lock held; returns with it released.
+ */
+static void stop_at_bp(struct dbg_core *d, struct vitro_vcpu *vc, uint64_t pc,
+		       const struct vm_event *evs, int n)
+{
+	struct dbg_cpu *c = cpu_of(d, vc->id);
+	struct vm_event ev;
+
+	c->at_bp = true;
+	c->bp_pc = pc;
+	dbg_event_init(&ev, VM_EVENT_STOP, vc->id, -1);
+	ev.addr = pc;
+	dbg_self_stop(d, vc, evs, n, &ev);
+}
+
+/*
  * A step of hlt is done here rather than by KVM: a KVM that emulates the
  * hlt under single-step can apply the halt late, after the next
  * instruction, and leave the vCPU halted with interrupts off (seen on
@@ -1278,8 +1295,7 @@ static bool exit_mtrap(struct dbg_core *d, struct vitro_vcpu *vc)
 
 static bool exit_int3(struct dbg_core *d, struct vitro_vcpu *vc)
 {
-	struct dbg_cpu *c = cpu_of(d, vc->id);
-	struct vm_event evs[MAX_HITS], ev;
+	struct vm_event evs[MAX_HITS];
 	uint64_t pc, gpa;
 	uint8_t *p;
 	int n, r;
@@ -1290,11 +1306,7 @@ static bool exit_int3(struct dbg_core *d, struct vitro_vcpu *vc)
 	pthread_mutex_lock(&d->lock);
 	n = dbg_bp_int3_hits(d, vc->id, gpa, pc, evs, MAX_HITS);
 	if (n > 0) {
-		c->at_bp = true;
-		c->bp_pc = pc;
-		dbg_event_init(&ev, VM_EVENT_STOP, vc->id, -1);
-		ev.addr = pc;
-		dbg_self_stop(d, vc, evs, n, &ev);
+		stop_at_bp(d, vc, pc, evs, n);
 		return true;
 	}
 	/* Ours until just now (removed or lifted): run the real byte. */
@@ -1322,7 +1334,7 @@ static bool exit_hwbp(struct dbg_core *d, struct vitro_vcpu *vc,
 {
 	struct dbg_cpu *c = cpu_of(d, vc->id);
 	uint64_t dr6 = vme->u.hwbp.dr6, ours = 0, why, pc = 0;
-	struct vm_event evs[MAX_HITS], ev;
+	struct vm_event evs[MAX_HITS];
 	int n;
 
 	pthread_mutex_lock(&d->lock);
@@ -1351,11 +1363,7 @@ static bool exit_hwbp(struct dbg_core *d, struct vitro_vcpu *vc,
 			pthread_mutex_unlock(&d->lock);
 			return true;
 		}
-		c->at_bp = true;
-		c->bp_pc = pc;
-		dbg_event_init(&ev, VM_EVENT_STOP, vc->id, -1);
-		ev.addr = pc;
-		dbg_self_stop(d, vc, evs, n, &ev);
+		stop_at_bp(d, vc, pc, evs, n);
 		return true;
 	}
 	pthread_mutex_unlock(&d->lock);

@@ -1,49 +1,6 @@
 #!/bin/sh
-# fuzz-gdb-stub.sh: a bounded libFuzzer run of the GDB stub, as one TAP
-# test for `make test`.  Builds the fuzzer (make's rule in
-# tests/fuzz/module.mk), runs it for FUZZ_SECONDS (default 15) from the
-# seed corpus, and says ok unless it found a crash, hang or leak.  Skips
-# when clang or its libFuzzer runtime (libclang-rt-14-dev) is missing.
-set -u
+# fuzz-gdb-stub.sh: the GDB stub (fuzz-gdb-stub.c), fuzzed for a bounded
+# time by fuzz-run.sh, with the protocol's words as a dictionary.
 src=${VITRO_SRC:-$(cd "$(dirname "$0")/../.." && pwd)}
-build=${VITRO_BUILD:-$src/build}
-cc=${FUZZ_CC:-clang}
-seconds=${FUZZ_SECONDS:-15}
-bin=$build/tests/fuzz/fuzz-gdb-stub
-
-if ! command -v "$cc" >/dev/null 2>&1; then
-	echo "1..0 # skip $cc is not installed"
-	exit 0
-fi
-tmp=$(mktemp -d) || exit 1
-trap 'rm -rf "$tmp"' EXIT
-printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ return 0; }\n' \
-	>"$tmp/probe.c"
-if ! "$cc" -fsanitize=fuzzer,address,undefined -o "$tmp/probe" \
-	"$tmp/probe.c" >/dev/null 2>&1; then
-	echo "1..0 # skip $cc cannot link libFuzzer (libclang-rt-14-dev missing?)"
-	exit 0
-fi
-
-echo "1..2"
-if make -s -C "$src" BUILD="$build" "$bin" >"$tmp/build.log" 2>&1; then
-	echo "ok 1 - build the fuzzer"
-else
-	echo "not ok 1 - build the fuzzer"
-	sed 's/^/# /' "$tmp/build.log"
-	echo "not ok 2 - fuzz the stub # not built"
-	exit 1
-fi
-
-mkdir -p "$tmp/corpus"
-if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=1024 \
-	-dict="$src/tests/fuzz/gdb-stub.dict" \
-	-artifact_prefix="$build/tests/fuzz/" \
-	"$tmp/corpus" "$src/tests/fuzz/corpus/gdb-stub" >"$tmp/run.log" 2>&1; then
-	runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$tmp/run.log")
-	echo "ok 2 - fuzz the stub for ${seconds}s (${runs:-?} inputs)"
-else
-	echo "not ok 2 - fuzz the stub: the input is in $build/tests/fuzz/"
-	tail -40 "$tmp/run.log" | sed 's/^/# /'
-	exit 1
-fi
+exec "$(dirname "$0")/fuzz-run.sh" fuzz-gdb-stub "the stub" \
+	-dict="$src/tests/fuzz/gdb-stub.dict"

@@ -43,7 +43,8 @@
 #                         this KVM, as probes on a bare VM found
 #                         (tests/kvm/probe.h), or empty where they can;
 #                         SWBP_GAP why vitro uses debug registers for Z0
-#   gl_probe NAME         run that probe: status 0 can, 1 cannot, 2
+#   kvm_probe NAME        run that probe (tests/kvm/kvm-probe.bash):
+#                         status 0 can, 1 cannot, 2
 #                         unknown; PROBE_WHY says what it saw
 #   gl_skipping REASON    from now on every check is "ok N - NAME # skip
 #                         REASON" (and not evaluated); gl_skipping "" ends
@@ -60,6 +61,7 @@
 # vitro is slower still.  No check depends on how long something took
 # beyond them, except where a test says so.
 
+. "$(dirname "${BASH_SOURCE[0]}")/../kvm/kvm-probe.bash"
 : "${VITRO_BUILD:=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/build}"
 VITRO=$VITRO_BUILD/bin/vitro
 GUESTS=$VITRO_BUILD/tests/guests
@@ -99,15 +101,6 @@ gl_skip() {
 	exit 0
 }
 
-gl_probe() { # gl_probe NAME: 0 can, 1 cannot, 2 unknown; PROBE_WHY
-	local st
-
-	PROBE_WHY=$("$VITRO_BUILD/tests/kvm/kvm-probe" "$1" 2>&1)
-	st=$?
-	PROBE_WHY=${PROBE_WHY#*: *: }
-	[ -x "$VITRO_BUILD/tests/kvm/kvm-probe" ] || st=2
-	return $st
-}
 
 # What breakpoints can do here.  vitro plants gdb's breakpoints (Z0) as
 # int3, which a KVM either intercepts or fails to emulate (kvm_pvm), or
@@ -118,9 +111,9 @@ gl_bp_gaps() {
 	local sw= hw=
 
 	BP_GAP= HWBP_GAP= SWBP_GAP=
-	gl_probe hw-bp
+	kvm_probe hw-bp
 	[ $? = 1 ] && hw=$PROBE_WHY
-	gl_probe sw-bp
+	kvm_probe sw-bp
 	[ $? = 1 ] && sw=$PROBE_WHY
 	HWBP_GAP=${hw:+hardware breakpoints cannot stop the guest here: $hw (probe hw-bp)}
 	SWBP_GAP=${sw:+int3 is not intercepted here, so vitro puts breakpoints in the debug registers: $sw (probe sw-bp)}

@@ -12,6 +12,7 @@ set -u
 : "${VITRO_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
 vitro=$VITRO_BUILD/bin/vitro
 g=$VITRO_BUILD/tests/guests
+. "$(dirname "$0")/../kvm/kvm-probe.bash"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -36,17 +37,6 @@ boot() {
 	ok $? "$name: status $st, want $want"
 }
 
-# probe NAME: what a bare KVM VM can do: status 0 can, 1 cannot, 2 unknown;
-# PROBE_WHY says what the probe saw.
-probe() {
-	local st
-
-	PROBE_WHY=$("$VITRO_BUILD/tests/kvm/kvm-probe" "$1" 2>&1)
-	st=$?
-	PROBE_WHY=${PROBE_WHY#*: *: }
-	[ -x "$VITRO_BUILD/tests/kvm/kvm-probe" ] || st=2
-	return $st
-}
 
 # has NAME PATTERN: the last run's console has a line matching PATTERN.
 has() {
@@ -87,9 +77,9 @@ has "smp: both vCPUs counting" "^smp: 2 CPUs counting at 0x90200"
 
 for mode in 64 32 pae la57; do
 	case $mode in
-	32) probe legacy-paging ;;
-	pae) probe pae-paging ;;
-	la57) probe la57 ;;
+	32) kvm_probe legacy-paging ;;
+	pae) kvm_probe pae-paging ;;
+	la57) kvm_probe la57 ;;
 	*) true ;;
 	esac
 	if [ $? = 1 ]; then

@@ -5,6 +5,7 @@ set -u
 
 : "${VITRO_BUILD:=$(cd "$(dirname "$0")/../.." && pwd)/build}"
 vitro=$VITRO_BUILD/bin/vitro
+. "$(dirname "$0")/kvm-probe.bash"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
@@ -39,17 +40,6 @@ run() {
 	ok 0 "$name (status $st)"
 }
 
-# probe NAME: what a bare KVM VM can do (tests/kvm/probe.h): status 0
-# can, 1 cannot, 2 unknown; PROBE_WHY says what the probe saw.
-probe() {
-	local st
-
-	PROBE_WHY=$("$VITRO_BUILD/tests/kvm/kvm-probe" "$1" 2>&1)
-	st=$?
-	PROBE_WHY=${PROBE_WHY#*: *: }
-	[ -x "$VITRO_BUILD/tests/kvm/kvm-probe" ] || st=2
-	return $st
-}
 
 # guest NAME: assemble $tmp/NAME.elf from the assembly on stdin.
 guest() {
@@ -135,7 +125,7 @@ idt:	.word 0
 EOF
 # kvm_amd resets the vCPU on a shutdown intercept: where a bare VM shows
 # that (the probe), vitro must say the state was lost instead.
-if probe shutdown-state; [ $? = 1 ]; then
+if kvm_probe shutdown-state; [ $? = 1 ]; then
 	echo "# probe shutdown-state: $PROBE_WHY"
 	run "triple fault" 3 "triple fault: " -k "$tmp/triple.elf"
 	grep -q "KVM reset the vCPU at the shutdown (it is at the reset vector, cs:rip f000:fff0" "$tmp/err"
