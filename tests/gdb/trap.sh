@@ -40,8 +40,12 @@ vitro_start alone -k "$elf" -a "$args" || gdb_done
 vitro_wait 60
 is "$VST" 33 "-G, no debugger attached: the same" "$VOUT" "$VERR"
 
-vitro_start gdb -G w0 -k "$elf" -a "$args" || gdb_done
-gdb_run trap "$elf" <<'EOF'
+# The session needs gdb's breakpoints and a hardware breakpoint to stop
+# the guest; where probes found this KVM cannot, its checks are skipped.
+gap=${BP_GAP:-$HWBP_GAP}
+gl_skipping "$gap"
+[ -n "$gap" ] || vitro_start gdb -G w0 -k "$elf" -a "$args" || gdb_done
+[ -n "$gap" ] || gdb_run trap "$elf" <<'EOF'
 break dbgtrap_int3_run
 hbreak *dbgtrap_tf_mid
 break dbgtrap_done
@@ -84,6 +88,7 @@ is "$(val done 5)" "$icebps" "its icebps, each past the icebp"
 is "$(val done 6)" 0 "no stray #DB"
 like "the guest passes" end \
 	"^\[Inferior 1 \(Remote target\) exited with code 041\]$"
-vitro_wait 30
+[ -n "$gap" ] || vitro_wait 30
 is "$VST" 33 "vitro exits with the guest's pass status"
+gl_skipping ""
 gdb_done

@@ -714,13 +714,15 @@ static void two_clients(const char *name)
 {
 	struct reader rd = { .name = name, .n = 100 };
 	struct vmctx *ctx = vm_open(name);
+	struct vcpu *v;
 	struct vm_event ev;
+	struct vm_ctl_hello hi;
 	pthread_t th;
-	int stops = 0, resumes = 0, fd, r;
+	int stops = 0, resumes = 0, theirs = 0, fd, r;
 	uint64_t last = 0;
 	bool ordered = true;
 
-	if (!ctx)
+	if (!ctx || !(v = vm_vcpu_open(ctx, 0)) || vm_get_info(ctx, &hi) < 0)
 		tap_bail("vm_open: %s", strerror(errno));
 	is_int(vm_events_subscribe(ctx, VM_EVENT_MASK_ALL), 0,
 	       "events: subscribe");
@@ -733,20 +735,31 @@ static void two_clients(const char *name)
 	{
 		struct pollfd p = { .fd = fd, .events = POLLIN };
 
+		/* A read borrows a running vCPU quietly. */
+		is_int(poll(&p, 1, 300), 0,
+		       "events: reading a running vCPU published nothing");
+		for (int i = 0; i < 3; i++) {
+			vm_suspend_cpu(v);
+			vm_resume_cpu(v);
+		}
 		ok(poll(&p, 1, WAIT_MS) == 1, "events: the fd is readable");
 	}
 	while ((r = vm_event_next(ctx, &ev, 500)) == 0) {
 		stops += ev.type == VM_EVENT_STOP;
 		resumes += ev.type == VM_EVENT_RESUME;
+		theirs += ev.owner != hi.owner;
 		ordered &= ev.seq > last;
 		last = ev.seq;
 	}
 	is_int(r, -ETIMEDOUT, "events: then none");
-	ok(stops > 0 && resumes > 0,
-	   "events: its stops and resumes were seen (%d, %d)", stops, resumes);
+	ok(stops == 3 && resumes == 3 && theirs == 0,
+	   "events: its three stops and resumes were seen, as ours "
+	   "(%d, %d, %d of another owner)",
+	   stops, resumes, theirs);
 	ok(ordered, "events: in order");
 	is_int(vm_events_subscribe(ctx, 1u << 31), -EINVAL,
 	       "events: an unknown event type: -EINVAL");
+	vm_vcpu_close(v);
 	vm_destroy(ctx);
 }
 
