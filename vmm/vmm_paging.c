@@ -27,6 +27,7 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <string.h>
 #include <stdint.h>
 
 #include "vmm/vmm_paging.h"
@@ -384,6 +385,8 @@ void vmm_paging_from_regs(uint64_t cr0, uint64_t cr3, uint64_t cr4,
 {
 	bool lma = efer & EFER_LMA;
 
+	/* A wire-format struct: its padding goes out too, as zeros. */
+	memset(paging, 0, sizeof(*paging));
 	paging->cr3 = cr3;
 	if (!(cr0 & CR0_PG))
 		paging->paging_mode = PAGING_MODE_FLAT;
