@@ -3,7 +3,8 @@
  * (vm_open) and the monitor that owns the VM (monitor/ctl/).
  *
  * Transport.  One unix socket per VM, SOCK_SEQPACKET, at
- * $XDG_RUNTIME_DIR/vitro/NAME.sock (/run/vitro/NAME.sock for root; see
+ * $XDG_RUNTIME_DIR/vitro/NAME.sock (/run/vitro/NAME.sock for root,
+ * /tmp/vitro-UID/NAME.sock without XDG_RUNTIME_DIR; see
  * vm_ctl_socket_path() in vmmapi.h).  Message boundaries are kept, so
  * every message is one request, reply or event, and a malformed one never
  * puts the stream out of step.

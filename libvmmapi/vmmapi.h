@@ -89,9 +89,9 @@ void vm_set_ctl_timeout(struct vmctx *ctx, unsigned int ms);
 int vm_command(struct vmctx *ctx, uint32_t cmd, void *arg);
 /*
  * Where the control socket of VM `name` lives: $XDG_RUNTIME_DIR/vitro/ (or
- * /run/vitro/ for root) followed by NAME.sock.  vm_ctl_runtime_dir gives
- * the directory alone.  -ENAMETOOLONG if buf is too small, -ENOENT when
- * neither is known (a user without XDG_RUNTIME_DIR).
+ * /run/vitro/ for root, /tmp/vitro-UID/ for a user without
+ * XDG_RUNTIME_DIR) followed by NAME.sock.  vm_ctl_runtime_dir gives the
+ * directory alone.  -ENAMETOOLONG if buf is too small.
  */
 int vm_ctl_runtime_dir(char *buf, size_t len);
 int vm_ctl_socket_path(const char *name, char *buf, size_t len);

@@ -1,6 +1,9 @@
 /*
  * vmmapi_path.c: where a VM's control socket lives, for the monitor that
- * serves it and the clients that open it.
+ * serves it and the clients that open it.  A user without
+ * XDG_RUNTIME_DIR (a container, a cron job) gets /tmp/vitro-UID, as tmux
+ * does; the monitor creates it 0700 and refuses one that is not the
+ * user's own or is open to others (monitor/ctl/unix_socket.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,7 +22,7 @@ int vm_ctl_runtime_dir(char *buf, size_t len)
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(buf, len, "%s/vitro", xdg);
 	else
-		return -ENOENT;
+		n = snprintf(buf, len, "/tmp/vitro-%u", (unsigned)geteuid());
 	return n < 0 || (size_t)n >= len ? -ENAMETOOLONG : 0;
 }
 

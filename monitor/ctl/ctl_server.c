@@ -456,9 +456,7 @@ struct ctl_server *ctl_server_start(struct vitro *vm, bool *fatal, char *err,
 	*fatal = false;
 	if ((r = vm_ctl_runtime_dir(dir, sizeof(dir))) < 0) {
 		snprintf(err, errlen,
-			 r == -ENOENT ?
-				 "XDG_RUNTIME_DIR is not set" :
-				 "the runtime directory's path is too long");
+			 "the runtime directory's path is too long");
 		return NULL;
 	}
 	if (unix_socket_private_dir(dir, err, errlen) < 0)

@@ -833,7 +833,7 @@ static int list_vms(bool json)
 	int r;
 
 	if ((r = vm_ctl_runtime_dir(dir, sizeof(dir))) < 0) {
-		err_msg("no runtime directory: set XDG_RUNTIME_DIR");
+		err_msg("no runtime directory: its path is too long");
 		return r;
 	}
 	if (json)
