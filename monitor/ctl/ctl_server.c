@@ -85,8 +85,13 @@ static bool vm_ending(struct vitro *vm)
 static int core_command(void *p, uint32_t cmd, void *arg)
 {
 	struct ctl_server *s = p;
+	int r = vm_command(s->vm->ctx, cmd, arg);
 
-	return vm_command(s->vm->ctx, cmd, arg);
+	/* Other clients' cached view of that vCPU's paging is stale now. */
+	if (r == 0 && s->core &&
+	    (cmd == VM_SET_REGISTER || cmd == VM_SET_REGISTER_SET))
+		dbg_cpu_regs_changed(s->core, *(int32_t *)arg);
+	return r;
 }
 
 static int core_borrow(void *p, int cpuid, unsigned int timeout_ms, bool *held)

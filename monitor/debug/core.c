@@ -127,7 +127,15 @@ struct dbg_core *dbg_create(struct vitro *vm, bool hold)
 	d->ncpus = vm->ncpus;
 	d->rmw_cpu = -1;
 	pthread_mutex_init(&d->lock, NULL);
-	pthread_cond_init(&d->cond, NULL);
+	{
+		/* Bounded waits must not stretch when the wall clock moves. */
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&d->cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	dbg_bus_init(d);
 	for (unsigned int i = 0; i < d->ncpus; i++) {
 		struct dbg_cpu *c = cpu_of(d, i);
@@ -365,6 +373,8 @@ static void hold_cpu(struct dbg_core *d, int i, bool internal)
 	c->hold = true;
 	c->hold_internal = internal;
 	vm_suspend_cpu(dbg_vcpu(d, i));
+	/* A thread waiting in the core (watch.c's slot) is not kicked. */
+	pthread_cond_broadcast(&d->cond);
 }
 
 static void release_cpu(struct dbg_core *d, int i)
@@ -376,6 +386,8 @@ static void release_cpu(struct dbg_core *d, int i)
 	c->deferred = false;
 	c->late = false;
 	c->injected = false;
+	c->npend = 0; /* a kept stop a resume overtook is not replayed */
+	c->pend_stop = false;
 	if (!c->hold)
 		return;
 	vm_resume_cpu(dbg_vcpu(d, i));
@@ -389,7 +401,7 @@ static bool wait_stopped(struct dbg_core *d, const bool *want,
 {
 	struct timespec dl;
 
-	clock_gettime(CLOCK_REALTIME, &dl);
+	clock_gettime(CLOCK_MONOTONIC, &dl);
 	dl.tv_sec += timeout_ms / 1000;
 	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
 	if (dl.tv_nsec >= 1000000000L) {
@@ -501,12 +513,43 @@ static void unquiesce(struct dbg_core *d, const bool *held)
 	pthread_mutex_unlock(&d->lock);
 }
 
+/* Whether an owner left a breakpoint, watchpoint or step; d->lock held. */
+static bool owner_left_anything(struct dbg_core *d, int owner)
+{
+	uint64_t bit = 1ULL << owner;
+
+	for (int i = 0; i < DBG_MAX_BP; i++) {
+		if (d->bp[i].used && (d->bp[i].owners & bit))
+			return true;
+	}
+	for (int i = 0; i < DBG_MAX_WATCH; i++) {
+		if (d->watch[i].used && (d->watch[i].owners & bit))
+			return true;
+	}
+	for (unsigned int i = 0; i < d->ncpus; i++) {
+		if (cpu_of(d, i)->step_owner == owner)
+			return true;
+	}
+	return false;
+}
+
 void dbg_owner_free(struct dbg_core *d, int owner)
 {
 	bool held[VM_MAXCPU];
 
 	if (owner < 0 || owner >= VM_DBG_OWNER_MAX || owner == d->local)
 		return;
+	/*
+	 * Most owners (a vitroctl run) leave nothing: free them without
+	 * stopping every vCPU for it.
+	 */
+	pthread_mutex_lock(&d->lock);
+	if (!owner_left_anything(d, owner)) {
+		d->owner[owner].used = false;
+		pthread_mutex_unlock(&d->lock);
+		return;
+	}
+	pthread_mutex_unlock(&d->lock);
 	quiesce(d, held);
 	pthread_mutex_lock(&d->lock);
 	if (d->owner[owner].used) {
@@ -757,9 +800,10 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 
 	/* Which vCPUs need a look at their state before they go. */
 	pthread_mutex_lock(&d->lock);
-	if (d->ending) {
+	if (d->ending || !valid_owner(d, owner)) {
+		r = d->ending ? -ESHUTDOWN : -EINVAL;
 		pthread_mutex_unlock(&d->lock);
-		return -ESHUTDOWN;
+		return r;
 	}
 	for (unsigned int i = 0; i < d->ncpus; i++) {
 		const struct dbg_cpu *c = cpu_of(d, i);
@@ -1021,14 +1065,23 @@ static void hold_all(struct dbg_core *d)
 		hold_cpu(d, i, false);
 }
 
-/* Hold every vCPU and publish the stop; d->lock held. */
+/*
+ * Hold every vCPU and publish the stop; d->lock held.  Hits kept by
+ * dbg_self_stop_after() go first: the exit that ends their instruction
+ * may be a stop of its own (a finished step), which then reports them.
+ */
 static void stop_locked(struct dbg_core *d, struct vitro_vcpu *vc,
 			const struct vm_event *evs, int n,
 			struct vm_event *term)
 {
+	struct dbg_cpu *c = cpu_of(d, vc->id);
 	uint64_t pc;
 
 	hold_all(d);
+	for (int k = 0; k < c->npend; k++)
+		dbg_publish(d, &c->pend[k]);
+	c->npend = 0;
+	c->pend_stop = false;
 	for (int k = 0; k < n; k++)
 		dbg_publish(d, &evs[k]);
 	if (!term->addr && dbg_pc(vc->vcpu, &pc) == 0)
@@ -1073,8 +1126,11 @@ static void publish_pending(struct dbg_core *d, struct vitro_vcpu *vc)
 {
 	struct dbg_cpu *c = cpu_of(d, vc->id);
 
-	if (c->pend_stop && c->hold && !d->ending)
-		stop_locked(d, vc, c->pend, c->npend, &c->pend_term);
+	if (c->pend_stop && c->hold && !c->hold_internal && !d->ending) {
+		struct vm_event term = c->pend_term;
+
+		stop_locked(d, vc, NULL, 0, &term);
+	}
 	c->npend = 0;
 	c->pend_stop = false;
 }
@@ -1472,8 +1528,13 @@ bool dbg_vcpu_ran(struct dbg_core *d, struct vitro_vcpu *vc, int r,
 	 * ran: undo the core's record of the change and tell its owners.
 	 */
 	if (r == 0 && vme->exitcode == VM_EXITCODE_DEBUG_REFUSED) {
+		/*
+		 * Every one, not only the first: vmm is back on settings KVM
+		 * took, so this cannot repeat without a new change, and a
+		 * change swallowed here would leave the core's record wrong.
+		 */
 		pthread_mutex_lock(&d->lock);
-		if (!c->refused && !d->ending) {
+		if (!d->ending) {
 			refused(d, vc, vme->u.debug_refused.error);
 			return true;
 		}

@@ -14,7 +14,9 @@
  * Threads.  Requests come from the control thread, one at a time; it may
  * drop d->lock in the middle of one (to read a parked vCPU's registers,
  * to run the probes) because no other request can start meanwhile and a
- * held vCPU stays parked.  vCPU threads take d->lock in their hooks.
+ * held vCPU stays parked - but for one waiting on a step-over of another
+ * vCPU (c->deferred), which that vCPU's thread lets go when its step is
+ * done.  vCPU threads take d->lock in their hooks.
  */
 #ifndef MONITOR_DEBUG_DEBUG_INT_H
 #define MONITOR_DEBUG_DEBUG_INT_H
@@ -106,7 +108,8 @@ struct dbg_cpu {
 	struct dbg_settings good;
 	atomic_bool unproven; /* set is not yet known to be applied */
 	bool force; /* record every setting again, the next sync */
-	bool refused; /* KVM refused settings; once more ends the VM */
+	/* KVM refused settings; a failed vm_run after that ends the VM */
+	bool refused;
 
 	/*
 	 * A stop found in an exit handler, reported once vmm finished the

@@ -32,7 +32,6 @@
 
 struct gdb_hit {
 	bool own; /* one of gdb's breakpoints or watchpoints */
-	bool foreign; /* another owner's */
 	struct gdb_stop_event ev; /* gdb's, when own */
 };
 
@@ -120,6 +119,7 @@ void dbg_gdb_pump(struct dbg_gdb *g, bool active, bool running)
 		switch (ev.type) {
 		case VM_EVENT_BREAKPOINT:
 		case VM_EVENT_WATCHPOINT:
+			/* Another owner's hit is told as a plain stop. */
 			if (mine && !g->hit[cpu].own) {
 				g->hit[cpu].own = true;
 				g->hit[cpu].ev = (struct gdb_stop_event){
@@ -127,8 +127,6 @@ void dbg_gdb_pump(struct dbg_gdb *g, bool active, bool running)
 					.vcpu = cpu,
 					.addr = ev.addr,
 				};
-			} else if (!mine) {
-				g->hit[cpu].foreign = true;
 			}
 			break;
 		case VM_EVENT_STEP:

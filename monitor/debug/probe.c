@@ -93,8 +93,14 @@ static int probe_int3(enum dbg_bp_mode *mode)
 	if (r == 0 && !(mem = vm_map_gpa(ctx, 0x1000, 16)))
 		r = -EFAULT;
 	if (r == 0) {
+		/*
+		 * ud2 should int3 fall through: with no IDT that is a triple
+		 * fault, an exit, where hlt with interrupts off would keep
+		 * the probe (and the control thread) waiting for good.
+		 */
 		mem[0] = DBG_INT3;
-		mem[1] = DBG_HLT; /* hlt, should int3 fall through */
+		mem[1] = 0x0f;
+		mem[2] = 0x0b;
 		*mode = DBG_BP_DEBUGREG;
 		if (vm_set_capability(vc, VM_CAP_BPT_EXIT, 1) == 0 &&
 		    vm_run(vc, &vme) == 0) {
@@ -133,9 +139,12 @@ static int probe_user_step(bool *ok)
 		0x2,	    0x1b,	0,	0xffffffff, 0xa0fb, 0x23,
 		0,	    0xffffffff, 0xc0f3, 0xc0f3,	    0,
 	};
-	/* inc %rax; inc %rax; jmp . */
+	/*
+	 * inc %rax; inc %rax; ud2: a KVM that takes the capability but does
+	 * not step ends in a triple fault (no IDT), never in a loop.
+	 */
 	static const uint8_t code[] = { 0x48, 0xff, 0xc0, 0x48,
-					0xff, 0xc0, 0xeb, 0xfe };
+					0xff, 0xc0, 0x0f, 0x0b };
 	struct vmctx *ctx;
 	struct vcpu *vc;
 	struct vm_exit vme;

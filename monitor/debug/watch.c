@@ -48,12 +48,13 @@
  *   instead of ending it.  Pages the CPU reads by itself (GDT, IDT, TSS,
  *   running code, page tables) are refused for read watchpoints.
  *
- * A read or write exit reports the watchpoints it hits with the vCPU
- * stopped in the middle of the instruction: for a read, rip is still at
- * the instruction and the value read is delivered when it resumes; for a
- * write, KVM has moved rip past it.  For a locked read-modify-write on an
- * inaccessible page, access watchpoints report at the write only, so the
- * instruction stops once.
+ * A read or write exit that hits watchpoints holds every vCPU and keeps
+ * the hits (dbg_self_stop_after): the vCPU goes back to vm_run, vmm
+ * finishes the instruction before the DEBUG exit, and the hits are
+ * published then, with rip past the access and a read's value in its
+ * register.  For a locked read-modify-write on an inaccessible page,
+ * access watchpoints report at the write only, so the instruction stops
+ * once.
  *
  * Locking: d->lock (debug_int.h); the RMW slot is an atomic so that the
  * vCPU that holds it can tell without the lock.
