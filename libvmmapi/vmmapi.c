@@ -11,6 +11,7 @@
  * called from any thread (vmmapi.h gives the rules on vCPU state).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,6 +47,11 @@ struct vmctx *vm_create(const char *name)
 	return ctx;
 }
 
+bool vm_name_valid(const char *name)
+{
+	return vmm_name_valid(name);
+}
+
 struct vmctx *vm_open(const char *name)
 {
 	struct vmctx *ctx = calloc(1, sizeof(*ctx));
@@ -62,6 +68,8 @@ struct vmctx *vm_open(const char *name)
 	}
 	ctx->hello = hello;
 	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
+	if (ctx->hello.ncpus > VM_MAXCPU)
+		ctx->hello.ncpus = VM_MAXCPU;
 	ctx->lowmem = hello.lowmem;
 	ctx->highmem = hello.highmem;
 	return ctx;
@@ -279,6 +287,7 @@ int vm_get_memseg(struct vmctx *ctx, int segid, size_t *len, char *name,
 	int r = ctl(ctx, VM_GET_MEMSEG, &ms);
 
 	if (r == 0) {
+		ms.name[sizeof(ms.name) - 1] = 0; /* from a socket, maybe */
 		if (name && strlen(ms.name) >= namelen)
 			return -ENAMETOOLONG;
 		*len = ms.len;
@@ -420,6 +429,9 @@ static ssize_t gpa_copy(struct vmctx *ctx, uint64_t gpa, void *buf, size_t len,
 			if (write)
 				memcpy(rw.data, (uint8_t *)buf + done, n);
 			r = ctl(ctx, write ? VM_WRITE_GPA : VM_READ_GPA, &rw);
+			/* A reply is input: never more than was asked. */
+			if (r == 0 && (rw.len == 0 || rw.len > n))
+				r = -EPROTO;
 			if (r < 0)
 				break;
 			if (!write)
@@ -854,6 +866,9 @@ int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count)
 		st.index = n;
 		if ((r = ctl(vcpu->ctx, VM_STATS, &st)) < 0)
 			return r;
+		if (st.num_entries < 0 || st.num_entries > VM_STATS_BATCH ||
+		    n > INT_MAX - VM_STATS_BATCH)
+			return -EPROTO;
 		for (int i = 0; i < st.num_entries && n + i < max; i++)
 			buf[n + i] = st.statbuf[i];
 		n += st.num_entries;
@@ -870,6 +885,7 @@ int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len)
 	int r = ctl(ctx, VM_STAT_DESC, &d);
 
 	if (r == 0) {
+		d.desc[sizeof(d.desc) - 1] = 0; /* from a socket, maybe */
 		if (strlen(d.desc) >= len)
 			return -ENAMETOOLONG;
 		strcpy(buf, d.desc);

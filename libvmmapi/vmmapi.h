@@ -50,6 +50,11 @@ struct vmctx;
 struct vcpu;
 
 /* Lifecycle. */
+/*
+ * Whether name may name a VM: 1 to VM_NAME_MAX-1 printable characters,
+ * no '/' or space, not starting with '.'.  vm_create refuses others.
+ */
+bool vm_name_valid(const char *name);
 struct vmctx *vm_create(const char *name);
 /*
  * Attach to the running VM `name` through its control socket.  NULL with

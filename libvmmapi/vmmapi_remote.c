@@ -24,6 +24,7 @@
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -253,12 +254,44 @@ out:
 	return ret;
 }
 
+/*
+ * The runtime directory must be ours (or root's) and closed to others, as
+ * the monitor requires of it: otherwise another user could have put a
+ * socket there to listen to what we send and feed us what we read.
+ */
+static int dir_trusted(void)
+{
+	char dir[256];
+	struct stat st;
+	int r;
+
+	if ((r = vm_ctl_runtime_dir(dir, sizeof(dir))) < 0)
+		return r;
+	if (lstat(dir, &st) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode) || (st.st_mode & 077) ||
+	    (st.st_uid != geteuid() && st.st_uid != 0))
+		return -EACCES;
+	return 0;
+}
+
+/* The peer must be the same user or root, as the monitor requires. */
+static int peer_trusted(int fd)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cr, &len) < 0)
+		return -errno;
+	return cr.uid == geteuid() || cr.uid == 0 ? 0 : -EACCES;
+}
+
 static int remote_connect(const char *name, int *fdp)
 {
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
 	int fd, r;
 
-	if (!name[0] || strchr(name, '/') || strlen(name) >= VM_NAME_MAX)
+	if (!vm_name_valid(name))
 		return -EINVAL;
 	r = vm_ctl_socket_path(name, sun.sun_path, sizeof(sun.sun_path));
 	if (r < 0)
@@ -268,6 +301,10 @@ static int remote_connect(const char *name, int *fdp)
 		return -errno;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0) {
 		r = -errno;
+		close(fd);
+		return r;
+	}
+	if ((r = dir_trusted()) < 0 || (r = peer_trusted(fd)) < 0) {
 		close(fd);
 		return r;
 	}

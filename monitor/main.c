@@ -371,6 +371,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vitro: VM name '%s' is longer than %d bytes\n",
 			vm.opt.name, VM_NAME_MAX - 1);
 		return VITRO_EXIT_ERROR;
+	} else if (!vm_name_valid(vm.opt.name)) {
+		/* It names a file in the runtime directory, and nothing else. */
+		fprintf(stderr,
+			"vitro: VM name '%s': expected printable characters "
+			"other than '/' and spaces, not starting with '.'\n",
+			vm.opt.name);
+		return VITRO_EXIT_ERROR;
 	}
 
 	/* Check all the user gave before creating anything. */

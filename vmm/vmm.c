@@ -55,11 +55,12 @@ static int name_claim(const char *name)
 	return fd;
 }
 
-static bool name_valid(const char *name)
+bool vmm_name_valid(const char *name)
 {
 	size_t len = strlen(name);
 
-	if (len == 0 || len >= VM_NAME_MAX)
+	/* The name is a file name too: the control socket's. */
+	if (len == 0 || len >= VM_NAME_MAX || name[0] == '.')
 		return false;
 	for (const char *p = name; *p; p++) {
 		if (*p == '/' || *p < 0x21 || *p > 0x7e)
@@ -131,7 +132,7 @@ struct vmm *vmm_create(const char *name)
 	struct vmm *vm;
 	int r;
 
-	if (!name_valid(name)) {
+	if (!vmm_name_valid(name)) {
 		errno = EINVAL;
 		return NULL;
 	}

@@ -14,6 +14,12 @@
 
 struct vmm;
 
+/*
+ * Whether name may name a VM: 1 to VM_NAME_MAX-1 printable characters,
+ * no '/' or space, not starting with '.' (it names a socket file too).
+ */
+bool vmm_name_valid(const char *name);
+
 /* Create a VM; NULL with errno set (EEXIST for a name in use). */
 struct vmm *vmm_create(const char *name);
 

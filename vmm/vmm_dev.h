@@ -620,8 +620,11 @@ struct vm_stat_desc {
 };
 
 /* The wire format's sizes, checked where they are defined. */
-#define VMM_CHECK_SIZE(type, size) \
-	_Static_assert(sizeof(type) == (size), #type " changed size")
+#define VMM_CMD_SIZE_MAX 0x1fff /* the largest struct a command can carry */
+#define VMM_CHECK_SIZE(type, size)                               \
+	_Static_assert(sizeof(type) == (size) &&                 \
+			       sizeof(type) <= VMM_CMD_SIZE_MAX, \
+		       #type " changed size")
 VMM_CHECK_SIZE(struct vm_cpuset, 32);
 VMM_CHECK_SIZE(struct vm_guest_paging, 32);
 VMM_CHECK_SIZE(struct vm_gla2gpa, 128);
@@ -656,7 +659,6 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
  * meaning does.
  */
 #define VMM_ABI_VERSION 2
-#define VMM_CMD_SIZE_MAX 0x1fff
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
 	((uint32_t)(nr) | (uint32_t)VMM_ABI_VERSION << 8 | \

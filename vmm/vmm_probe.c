@@ -114,12 +114,28 @@ static int probe_inject_bp(struct vmm_vcpu *v)
 	return 0;
 }
 
+/*
+ * Run to the next exit that means something: a signal that interrupts
+ * KVM_RUN (an empty BOGUS exit) is not an answer of the probe's.
+ */
+static int probe_vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
+{
+	int r;
+
+	for (int i = 0; i < 100; i++) {
+		if ((r = vmm_run(v, vme)) < 0 ||
+		    vme->exitcode != VM_EXITCODE_BOGUS)
+			return r;
+	}
+	return -EINTR;
+}
+
 /* The eip the #BP handler reported, or -EPROTO for any other exit. */
 static int64_t probe_reported(struct vmm_vcpu *v)
 {
 	struct vm_exit vme;
 	uint32_t eip = 0;
-	int r = vmm_run(v, &vme);
+	int r = probe_vmm_run(v, &vme);
 
 	if (r < 0)
 		return r;
@@ -171,9 +187,9 @@ static int probe_run(struct vmm *vm, int *mode)
 		return r;
 	/* Where int3 cannot exit, the guest takes it through its IDT. */
 	(void)vmm_set_capability(v, &cap);
-	if ((r = vmm_run(v, &vme)) == 0 &&
+	if ((r = probe_vmm_run(v, &vme)) == 0 &&
 	    vme.exitcode == VM_EXITCODE_DEBUG_REFUSED)
-		r = vmm_run(v, &vme);
+		r = probe_vmm_run(v, &vme);
 	if (r < 0)
 		return r;
 	int3_exit = is_int3_exit(&vme);

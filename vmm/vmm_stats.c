@@ -8,6 +8,7 @@
  * KVM's are read with one pread, so statistics are readable at any time.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,7 +109,8 @@ int vmm_get_stats(struct vmm_vcpu *v, struct vm_stats *st)
 	struct timespec ts;
 	int total, n = 0;
 
-	if (st->index < 0)
+	/* From a socket, maybe: keep index + VM_STATS_BATCH in range. */
+	if (st->index < 0 || st->index > INT_MAX - VM_STATS_BATCH)
 		return -EINVAL;
 	pthread_mutex_lock(&vm->lock);
 	total = stat_count(vm);

@@ -25,7 +25,7 @@
 static const struct ctl_cmd cmds[] = {
 	/* lifecycle */
 	CMD(VM_REINIT, CTL_MONITOR, NONE, 0),
-	CMD(VM_SUSPEND, CTL_ANY, NONE, 0),
+	CMD(VM_SUSPEND, CTL_SUSPEND, NONE, 0),
 	CMD(VM_CHECK_HALT, CTL_ANY, NONE, 0),
 	CMD(VM_ACTIVATE_CPU, CTL_MONITOR, NONE, 0),
 	CMD(VM_GET_CPUS, CTL_ANY, NONE, 0),
@@ -54,6 +54,7 @@ static const struct ctl_cmd cmds[] = {
 	CMD(VM_GET_CAPABILITY, CTL_ANY, 0, 0),
 	CMD(VM_SET_CAPABILITY, CTL_MONITOR, NONE, 0),
 	CMD(VM_SET_HW_DEBUG, CTL_MONITOR, NONE, 0),
+	CMD(VM_GET_HW_DEBUG, CTL_ANY, 0, 0), /* vmm's record */
 	CMD(VM_GET_RUN_STATE, CTL_CPU, 0, 0),
 	/* translation */
 	CMD(VM_GLA2GPA, CTL_CPU, 0, 0),
@@ -210,6 +211,14 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 		return r == -ETIMEDOUT ? 0 : r;
 	case CTL_RESUME:
 		return ops->resume(vm, owner, req->cpuid);
+	case CTL_SUSPEND: {
+		uint32_t how = ((struct vm_suspend *)arg)->how;
+
+		/* A client resets or powers off; halts and faults are the guest's. */
+		if (how != VM_SUSPEND_RESET && how != VM_SUSPEND_POWEROFF)
+			return -EINVAL;
+		return ops->suspend(vm, owner, how);
+	}
 	case CTL_CORE:
 		if (c->cmd == VM_DBG_BREAKPOINT)
 			((struct vm_dbg_bp *)arg)->owner = owner;

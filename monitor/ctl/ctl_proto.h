@@ -26,6 +26,7 @@ enum ctl_policy {
 	CTL_STOP, /* VM_SUSPEND_CPU, VM_DBG_STOP: the core's stop */
 	CTL_RESUME, /* VM_RESUME_CPU, VM_DBG_RESUME: the core's resume */
 	CTL_CORE, /* VM_DBG_STEP, VM_DBG_BREAKPOINT: the core's services */
+	CTL_SUSPEND, /* VM_SUSPEND: reset or power off, through the monitor */
 	CTL_HELLO, /* the server answers */
 	CTL_SUBSCRIBE, /* the server subscribes the connection */
 };
@@ -80,6 +81,12 @@ struct ctl_ops {
 	int (*stop)(void *vm, int owner, int cpuid, unsigned int timeout_ms,
 		    struct vm_dbg_stop *out);
 	int (*resume)(void *vm, int owner, int cpuid);
+	/*
+	 * End the VM as the guest would by resetting or powering off
+	 * (VM_SUSPEND_RESET or _POWEROFF): the monitor's way out, which
+	 * also lets go vCPUs that a debugger holds.
+	 */
+	int (*suspend)(void *vm, int owner, uint32_t how);
 };
 
 /* How long a vCPU may take to stop for one command. */

@@ -3,11 +3,13 @@
  * is vmm_ctl.h, decoding and policy are ctl_proto.c).
  *
  * Each connection is a peer of the same user or root (SO_PEERCRED),
- * handled one message at a time in the event loop.  Nothing here blocks:
- * a reply the client's socket cannot take yet waits in the connection,
- * which is not read until it went out; events from the debug core are
- * sent only when the socket takes them at once, and counted as dropped
- * otherwise.  A connection that closes (or whose client dies in the
+ * handled one message at a time in the event loop.  Nothing here blocks
+ * on a client: a reply the client's socket cannot take yet waits in the
+ * connection, which is not read until it went out; events from the debug
+ * core are sent only when the socket takes them at once, and counted as
+ * dropped otherwise.  Waits on the VM are bounded, not absent: a stop
+ * waits up to VM_CTL_STOP_MAX_MS and a command on a running vCPU up to
+ * CTL_CMD_STOP_MS for it to stop, with the event loop held meanwhile.  A connection that closes (or whose client dies in the
  * middle of anything) gives back its owner id, which removes its
  * breakpoints, and its subscription; the VM goes on.
  *
@@ -85,8 +87,18 @@ static bool vm_ending(struct vitro *vm)
 static int core_command(void *p, uint32_t cmd, void *arg)
 {
 	struct ctl_server *s = p;
+	struct vm_gpa_rw *rw = arg;
 	int r = vm_command(s->vm->ctx, cmd, arg);
 
+	/*
+	 * Guest memory as the guest has it: a client reads the bytes under
+	 * the core's int3s, and what it writes over one goes under it (the
+	 * int3 is planted again at once, as gdb's writes are).
+	 */
+	if (r == 0 && s->core && (cmd == VM_READ_GPA || cmd == VM_WRITE_GPA) &&
+	    dbg_mem_shadowed(s->core))
+		dbg_mem_shadow(s->core, rw->gpa, rw->data, rw->len,
+			       cmd == VM_WRITE_GPA);
 	/* Other clients' cached view of that vCPU's paging is stale now. */
 	if (r == 0 && s->core &&
 	    (cmd == VM_SET_REGISTER || cmd == VM_SET_REGISTER_SET))
@@ -127,10 +139,23 @@ static int core_resume(void *p, int owner, int cpuid)
 	return s->core ? dbg_resume(s->core, owner, cpuid) : -EOPNOTSUPP;
 }
 
+static int core_suspend(void *p, int owner, uint32_t how)
+{
+	struct ctl_server *s = p;
+
+	vitro_end(s->vm,
+		  how == VM_SUSPEND_RESET ? VITRO_EXIT_RESET :
+					    VITRO_EXIT_POWEROFF,
+		  "%s by a control client (owner %d)",
+		  how == VM_SUSPEND_RESET ? "reset" : "powered off", owner);
+	return 0;
+}
+
 static const struct ctl_ops core_ops = {
 	.command = core_command,
 	.borrow = core_borrow,
 	.unborrow = core_unborrow,
+	.suspend = core_suspend,
 	.stop = core_stop,
 	.resume = core_resume,
 };
@@ -320,7 +345,8 @@ static void conn_handle(struct ctl_conn *c, size_t len)
 	int r;
 
 	r = ctl_request_decode(s->rx.b, len, s->vm->ncpus, &req);
-	if (r == 0 && vm_ending(s->vm))
+	/* A hello still says so, with the state ENDING. */
+	if (r == 0 && vm_ending(s->vm) && req.hdr.cmd != VM_CTL_HELLO)
 		r = -ESHUTDOWN;
 	if (r < 0) {
 		conn_reply(c, s->reply.b, ctl_error_reply(&req, r, s->reply.b));

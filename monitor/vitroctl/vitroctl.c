@@ -14,6 +14,7 @@
  * Exit status: 0 when everything was done, 1 when something failed (the
  * message says what), 2 for a bad command line.
  */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
@@ -199,7 +200,8 @@ static bool parse_u64(const char *s, uint64_t *out)
 {
 	char *end;
 
-	if (!*s || *s == '-')
+	/* strtoull would take leading spaces and a minus sign. */
+	if (!isdigit((unsigned char)*s))
 		return false;
 	errno = 0;
 	*out = strtoull(s, &end, 0);
@@ -269,6 +271,12 @@ static void json_num(struct json *j, const char *key, int64_t v)
 {
 	json_key(j, key);
 	printf("%" PRId64, v);
+}
+
+static void json_u64(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	printf("%" PRIu64, v);
 }
 
 static void json_text(struct json *j, const char *key, const char *s)
@@ -448,7 +456,7 @@ static int report_stats(struct vmctx *ctx, struct vcpu *v, struct json *j)
 			return r;
 		}
 		if (j->on)
-			json_num(j, desc, (int64_t)vals[i]);
+			json_u64(j, desc, vals[i]);
 		else
 			printf("%-40s\t%" PRIu64 "\n", desc, vals[i]);
 	}
@@ -518,10 +526,11 @@ static int report_regs(const struct request *rq, struct vcpu *v, struct json *j)
 			json_open(j, "descriptors", '{');
 	}
 	for (unsigned i = 0; i < NDESCS; i++) {
-		const uint64_t *d = &vals[didx[i]];
+		const uint64_t *d;
 
 		if (didx[i] < 0)
 			continue;
+		d = &vals[didx[i]];
 		if (j->on) {
 			json_open(j, descs[i].name, '{');
 			json_hex(j, "base", d[0]);
@@ -736,7 +745,6 @@ static int report_vm(struct vmctx *ctx, const struct request *rq,
 	return r;
 }
 
-/* Wait until the VM's socket no longer answers: it is gone. */
 /* Whether process pid has ended (a zombie has; one we cannot see too). */
 static bool process_gone(pid_t pid)
 {
@@ -1129,6 +1137,11 @@ static int parse_args(int argc, char **argv, struct request *rq)
 	}
 	if (rq->suspend_cpu && rq->resume_cpu) {
 		err_msg("--suspend-cpu and --resume-cpu together: choose one");
+		return -1;
+	}
+	if (rq->force_reset + rq->force_poweroff + rq->destroy > 1) {
+		err_msg("--force-reset, --force-poweroff and --destroy are ways "
+			"to end the VM: choose one");
 		return -1;
 	}
 	for (unsigned i = 0; i < NDESCS; i++) {

@@ -67,6 +67,10 @@ run "too little memory" 4 "from 2M to 1T" -m 1M -k x
 run "bad cpu count" 4 "-c: '0' is not a number" -c 0 -k x
 run "bad serial back end" 4 "-l com1,tty" -l com1,tty -k x
 run "missing kernel" 4 "kernel '$tmp/none': No such file" -k "$tmp/none"
+run "a VM name with a slash" 4 "VM name '../x': expected printable" \
+	-k "$tmp/none" ../x
+run "a VM name starting with a dot" 4 "VM name '.x': expected printable" \
+	-k "$tmp/none" .x
 run "kernel is a directory" 4 "not a regular file" -k "$tmp"
 head -c 4096 /dev/urandom >"$tmp/random.bin"
 printf 'garbage' >>"$tmp/random.bin"

@@ -18,7 +18,7 @@ struct ctl_fake {
 	unsigned int ncpus;
 	uint8_t state[VM_MAXCPU]; /* enum vm_dbg_cpu_state */
 	int stop_result; /* what a stop returns: 0, -ETIMEDOUT... */
-	unsigned int stops, resumes, commands;
+	unsigned int stops, resumes, commands, suspends;
 	uint32_t last_cmd; /* the last command carried out */
 	int last_owner; /* the owner of the last stop or resume */
 	unsigned int last_timeout; /* of the last stop */
@@ -130,10 +130,21 @@ static inline int ctl_fake_resume(void *vm, int owner, int cpuid)
 	return 0;
 }
 
+static inline int ctl_fake_suspend(void *vm, int owner, uint32_t how)
+{
+	struct ctl_fake *f = vm;
+
+	f->suspends++;
+	if (how != VM_SUSPEND_RESET && how != VM_SUSPEND_POWEROFF)
+		f->breaches++;
+	return 0;
+}
+
 static const struct ctl_ops ctl_fake_ops = {
 	.command = ctl_fake_command,
 	.borrow = ctl_fake_borrow,
 	.unborrow = ctl_fake_unborrow,
+	.suspend = ctl_fake_suspend,
 	.stop = ctl_fake_stop,
 	.resume = ctl_fake_resume,
 };

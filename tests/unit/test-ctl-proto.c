@@ -193,6 +193,17 @@ static void test_execute(void)
 	       "VM_ALLOC_MEMSEG: -EPERM");
 	is_int(exec(&f, 3, VM_REINIT, NULL), -EPERM, "VM_REINIT: -EPERM");
 	is_int(f.breaches, 0, "and neither was carried out");
+	{
+		struct vm_suspend sp = { VM_SUSPEND_HALT };
+		unsigned int cmds = f.commands;
+
+		is_int(exec(&f, 3, VM_SUSPEND, &sp), -EINVAL,
+		       "VM_SUSPEND halt: -EINVAL (the guest's to say)");
+		sp.how = VM_SUSPEND_POWEROFF;
+		is_int(exec(&f, 3, VM_SUSPEND, &sp), 0, "VM_SUSPEND poweroff");
+		ok(f.suspends == 1 && f.commands == cmds,
+		   "goes through the monitor's way out, not to vmm");
+	}
 	is_int(exec(&f, 5, VM_DBG_STOP, &st), 0, "VM_DBG_STOP");
 	ok(f.last_timeout == VM_CTL_STOP_MAX_MS && f.last_owner == 5,
 	   "waits at most VM_CTL_STOP_MAX_MS, for the connection's owner");
