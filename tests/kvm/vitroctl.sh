@@ -246,8 +246,11 @@ has "unexpected NMI \(vector 2\).* cpu 1" "$tmp/$vm.console" \
 # The VM's end, and a request against a VM that has ended.
 vm2=vctl-off-$$
 if start "$vm2"; then
+	# Held in the debug set, as a debugger would leave it.
+	vctl --vm="$vm2" --cpu=all --suspend-cpu
+	ok $st "--suspend-cpu --cpu=all" "$tmp/err"
 	vctl --vm="$vm2" --force-poweroff
-	ok $st "--force-poweroff" "$tmp/err"
+	ok $st "--force-poweroff of the stopped VM" "$tmp/err"
 	wait_exit "$vm_pid"
 	st=$?
 	[ $st = 1 ]
