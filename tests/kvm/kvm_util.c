@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "tests/kvm/kvm_util.h"
+#include "tests/kvm/x86_bits.h"
 #include "tests/tap.h"
 
 #ifndef sigev_notify_thread_id
@@ -351,18 +352,6 @@ void kt_vm_destroy(struct kt_vm *vm)
 #define AR_UDATA32 0xc0f3
 #define AR_CODE16 0x9b
 #define AR_DATA16 0x93
-
-#define CR0_PE 0x1ULL
-#define CR0_MP 0x2ULL
-#define CR0_ET 0x10ULL
-#define CR0_NE 0x20ULL
-#define CR0_WP 0x10000ULL
-#define CR0_PG 0x80000000ULL
-#define CR4_PAE 0x20ULL
-#define CR4_OSFXSR 0x200ULL
-#define CR4_OSXMMEXCPT 0x400ULL
-#define EFER_LME 0x100ULL
-#define EFER_LMA 0x400ULL
 
 int kt_vcpu_set_mode(struct vcpu *v, enum kt_mode mode, uint64_t rip)
 {
