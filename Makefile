@@ -118,9 +118,11 @@ check-tsan: deps
 # (../shared/tools/nested-kvm; its README lists that KVM's gaps, which
 # the tests' probes find and skip).  Built here first; every test under
 # tests/tap-strict, which fails a test that skips as a whole, and under a
-# timeout of its own.  With /dev/kvm they simply run here.
+# timeout of its own; one guest per test directory, and a guest that
+# wedges as a whole is tried once more (tests/nested-check).  With
+# /dev/kvm they simply run here.
 NESTED_KVM ?= ../shared/tools/nested-kvm/run
-NESTED_KVM_FLAGS ?= --mem 2G --timeout 3000
+NESTED_KVM_TIMEOUT ?= 1200
 NESTED_PROVE_FLAGS ?= -f --timer --exec tests/tap-strict\ timeout\ -k\ 5\ 300
 
 .PHONY: check-nested
@@ -130,8 +132,8 @@ check-nested: deps
 		echo "check-nested: /dev/kvm is here; the KVM tests run on it"; \
 		$(PROVE) $(NESTED_PROVE_FLAGS) $(KVM_TESTS); \
 	elif [ -x "$(NESTED_KVM)" ]; then \
-		$(NESTED_KVM) $(NESTED_KVM_FLAGS) -- \
-			$(PROVE) $(NESTED_PROVE_FLAGS) $(KVM_TESTS); \
+		tests/nested-check $(NESTED_KVM) $(NESTED_KVM_TIMEOUT) \
+			$(PROVE) $(NESTED_PROVE_FLAGS) -- $(KVM_TESTS); \
 	else \
 		echo "check-nested: no /dev/kvm, and no $(NESTED_KVM) to" \
 			"make one (set NESTED_KVM=)" >&2; \

@@ -19,10 +19,18 @@
 #include "vmm/vmm.h"
 #include "vmm/vmm_paging.h"
 
+/* Remote semantics: a control socket, or a transport of the caller's. */
+static bool is_remote(const struct vmctx *ctx)
+{
+	return ctx->remote || ctx->tops;
+}
+
 static int ctl(struct vmctx *ctx, uint32_t cmd, void *arg)
 {
 	if (ctx->remote)
 		return vm_remote_call(ctx->remote, cmd, arg);
+	if (ctx->tops)
+		return ctx->tops->call(ctx->targ, cmd, arg);
 	if (VMM_CMD_NR(cmd) >= VM_CTL_FIRST_NR)
 		return ctx->services ?
 			       ctx->services(ctx->services_arg, cmd, arg) :
@@ -75,20 +83,48 @@ struct vmctx *vm_open(const char *name)
 	return ctx;
 }
 
+struct vmctx *vm_open_transport(const struct vm_transport_ops *ops, void *arg)
+{
+	struct vmctx *ctx = calloc(1, sizeof(*ctx));
+	struct vm_ctl_hello hello = { .abi = VMM_ABI_VERSION };
+	int r;
+
+	if (!ctx)
+		return NULL;
+	ctx->tops = ops;
+	ctx->targ = arg;
+	r = ops->call(arg, VM_CTL_HELLO, &hello);
+	if (r < 0) {
+		free(ctx);
+		errno = -r;
+		return NULL;
+	}
+	ctx->hello = hello;
+	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
+	if (ctx->hello.ncpus > VM_MAXCPU)
+		ctx->hello.ncpus = VM_MAXCPU;
+	ctx->lowmem = hello.lowmem;
+	ctx->highmem = hello.highmem;
+	return ctx;
+}
+
 void vm_destroy(struct vmctx *ctx)
 {
 	if (!ctx)
 		return;
 	if (ctx->remote)
 		vm_remote_close(ctx->remote);
-	else
+	else if (ctx->tops) {
+		if (ctx->tops->close)
+			ctx->tops->close(ctx->targ);
+	} else
 		vmm_destroy(ctx->vmm);
 	free(ctx);
 }
 
 int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info)
 {
-	if (!ctx->remote)
+	if (!is_remote(ctx))
 		return -EOPNOTSUPP;
 	*info = ctx->hello;
 	return 0;
@@ -96,12 +132,12 @@ int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info)
 
 bool vm_is_remote(const struct vmctx *ctx)
 {
-	return ctx->remote != NULL;
+	return is_remote(ctx);
 }
 
 const char *vm_get_name(const struct vmctx *ctx)
 {
-	return ctx->remote ? ctx->hello.name : vmm_name(ctx->vmm);
+	return is_remote(ctx) ? ctx->hello.name : vmm_name(ctx->vmm);
 }
 
 void vm_set_services(struct vmctx *ctx, vm_services_fn *fn, void *arg)
@@ -115,7 +151,7 @@ int vm_get_ncpus(struct vmctx *ctx)
 	struct vm_cpuset cpus;
 	int r, n = 0;
 
-	if (ctx->remote)
+	if (is_remote(ctx))
 		return ctx->hello.ncpus;
 	if ((r = vm_active_cpus(ctx, &cpus)) < 0)
 		return r;
@@ -143,18 +179,26 @@ int vm_events_subscribe(struct vmctx *ctx, uint32_t mask)
 {
 	struct vm_dbg_subscribe s = { .mask = mask };
 
-	if (!ctx->remote)
+	if (!is_remote(ctx))
 		return -EOPNOTSUPP;
 	return ctl(ctx, VM_DBG_SUBSCRIBE, &s);
 }
 
 int vm_event_fd(struct vmctx *ctx)
 {
+	if (ctx->tops)
+		return ctx->tops->event_fd ? ctx->tops->event_fd(ctx->targ) :
+					     -EOPNOTSUPP;
 	return ctx->remote ? vm_remote_event_fd(ctx->remote) : -EOPNOTSUPP;
 }
 
 int vm_event_next(struct vmctx *ctx, struct vm_event *ev, int timeout_ms)
 {
+	if (ctx->tops)
+		return ctx->tops->event_next ?
+			       ctx->tops->event_next(ctx->targ, ev,
+						     timeout_ms) :
+			       -EOPNOTSUPP;
 	if (!ctx->remote)
 		return -EOPNOTSUPP;
 	return vm_remote_event_next(ctx->remote, ev, timeout_ms);
@@ -165,7 +209,7 @@ struct vcpu *vm_vcpu_open(struct vmctx *ctx, int vcpuid)
 	struct vcpu *v;
 
 	if (vcpuid < 0 || vcpuid >= VM_MAXCPU ||
-	    (ctx->remote && (unsigned)vcpuid >= ctx->hello.ncpus)) {
+	    (is_remote(ctx) && (unsigned)vcpuid >= ctx->hello.ncpus)) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -205,7 +249,7 @@ int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
 {
 	struct vm_cpu_topology t = ctx->hello.topo;
 	/* Remotely the monitor's hello said it; it cannot change there. */
-	int r = ctx->remote ? 0 : ctl(ctx, VM_GET_TOPOLOGY, &t);
+	int r = is_remote(ctx) ? 0 : ctl(ctx, VM_GET_TOPOLOGY, &t);
 
 	if (r == 0) {
 		*sockets = t.sockets;
@@ -397,7 +441,7 @@ void *vm_create_devmem(struct vmctx *ctx, int segid, const char *name,
 void *vm_map_gpa(struct vmctx *ctx, uint64_t gpa, size_t len)
 {
 	struct vm_gpa2hva a = { .gpa = gpa, .len = len };
-	int r = ctx->remote ? -EOPNOTSUPP : ctl(ctx, VM_GPA2HVA, &a);
+	int r = is_remote(ctx) ? -EOPNOTSUPP : ctl(ctx, VM_GPA2HVA, &a);
 
 	if (r < 0) {
 		errno = -r;
@@ -423,7 +467,7 @@ static ssize_t gpa_copy(struct vmctx *ctx, uint64_t gpa, void *buf, size_t len,
 
 		if (n > len - done)
 			n = len - done;
-		if (ctx->remote) {
+		if (is_remote(ctx)) {
 			struct vm_gpa_rw rw = { .gpa = a, .len = n };
 
 			if (write)

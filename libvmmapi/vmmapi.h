@@ -64,6 +64,23 @@ struct vmctx *vm_create(const char *name);
  * does not answer), EINVAL (not a VM name).
  */
 struct vmctx *vm_open(const char *name);
+/*
+ * A VM reached through the caller's own transport instead of a socket:
+ * how the monitor's console talks to the VM it runs, with exactly the
+ * semantics of a control-socket client (vmm_ctl.h).  call carries one
+ * request (a command of vmm_dev.h or vmm_ctl.h and its struct, which it
+ * updates as the reply would) and returns its error; VM_CTL_HELLO is the
+ * first.  event_fd and event_next serve vm_event_fd and vm_event_next
+ * (NULL: -EOPNOTSUPP); close runs at vm_destroy.  NULL with errno set
+ * when the hello fails.
+ */
+struct vm_transport_ops {
+	int (*call)(void *arg, uint32_t cmd, void *data);
+	int (*event_fd)(void *arg);
+	int (*event_next)(void *arg, struct vm_event *ev, int timeout_ms);
+	void (*close)(void *arg);
+};
+struct vmctx *vm_open_transport(const struct vm_transport_ops *ops, void *arg);
 /* Destroy a VM this process created, or close an opened one. */
 void vm_destroy(struct vmctx *ctx);
 bool vm_is_remote(const struct vmctx *ctx);

@@ -19,6 +19,9 @@ struct vmctx {
 	struct vm_ctl_hello hello;
 	size_t lowmem; /* system memory below the PCI hole */
 	size_t highmem; /* system memory from VM_HIGHMEM_BASE */
+	/* opened with vm_open_transport: the caller's transport */
+	const struct vm_transport_ops *tops;
+	void *targ;
 	vm_services_fn *services; /* in-process: the monitor's services */
 	void *services_arg;
 };

@@ -18,4 +18,4 @@ TEST_LDLIBS := $(MONITOR_LDLIBS)
 # check-nested runs, on a nested KVM where this machine has none.
 KVM_TESTS = $(filter $(O)/tests/kvm/test-% tests/kvm/% \
 	$(O)/tests/guests/test-paging-walk tests/guests/boot-guests.sh \
-	tests/gdb/%,$(TESTS))
+	tests/gdb/% tests/tcl/%,$(TESTS))

@@ -28,6 +28,7 @@
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
+#include "monitor/vitroctl/console.h"
 
 #define VITROCTL_VERSION "0.1"
 #define DESTROY_WAIT_MS 10000
@@ -114,6 +115,9 @@ enum {
 
 struct request {
 	const char *vm;
+	const char *console; /* "shell" or "eval": the Tcl console */
+	int console_argc; /* the words after it */
+	char **console_argv;
 	int cpu; /* -1: every vCPU */
 	bool json, list, all;
 	bool stats, active, suspended, debug, topology, memmap, memseg;
@@ -1126,8 +1130,18 @@ static int parse_args(int argc, char **argv, struct request *rq)
 	free_options(opts);
 	if (ret)
 		return ret;
-	if (optind < argc) {
-		err_msg("unexpected argument '%s' (options are --name[=value])",
+	if (optind < argc &&
+	    (!strcmp(argv[optind], "shell") || !strcmp(argv[optind], "eval"))) {
+		rq->console = argv[optind];
+		rq->console_argc = argc - optind - 1;
+		rq->console_argv = argv + optind + 1;
+		if (!strcmp(rq->console, "eval") && rq->console_argc < 1) {
+			err_msg("eval needs a Tcl command: eval 'vm info'");
+			return -1;
+		}
+	} else if (optind < argc) {
+		err_msg("unexpected argument '%s' (options are --name[=value],"
+			" or the words shell or eval)",
 			argv[optind]);
 		return -1;
 	}
@@ -1216,6 +1230,9 @@ int main(int argc, char **argv)
 		open_failed(rq.vm, errno);
 		return 1;
 	}
+	if (rq.console)
+		return vitroctl_console(ctx, rq.console, rq.console_argc,
+					rq.console_argv);
 	if (vm_get_info(ctx, &hi) < 0)
 		hi.pid = 0;
 	r = run(ctx, &rq);
