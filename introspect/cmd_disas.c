@@ -2,4 +2,6 @@
 #include "introspect/isp_int.h"
 
 static const struct isp_cmd disas_cmds[] = { { NULL } };
-const struct isp_group isp_group_disas = { .name = "disas", .summary = "(not yet)", .cmds = disas_cmds };
+const struct isp_group isp_group_disas = { .name = "disas",
+					   .summary = "(not yet)",
+					   .cmds = disas_cmds };

@@ -2,6 +2,10 @@
 #include "introspect/isp_int.h"
 
 static const struct isp_cmd mem_cmds[] = { { NULL } };
-const struct isp_group isp_group_mem = { .name = "mem", .summary = "(not yet)", .cmds = mem_cmds };
+const struct isp_group isp_group_mem = { .name = "mem",
+					 .summary = "(not yet)",
+					 .cmds = mem_cmds };
 static const struct isp_cmd translate_cmds[] = { { NULL } };
-const struct isp_group isp_group_translate = { .name = "translate", .summary = "(not yet)", .cmds = translate_cmds };
+const struct isp_group isp_group_translate = { .name = "translate",
+					       .summary = "(not yet)",
+					       .cmds = translate_cmds };

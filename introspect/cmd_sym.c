@@ -4,7 +4,9 @@
 #include "introspect/isp_int.h"
 
 static const struct isp_cmd sym_cmds[] = { { NULL } };
-const struct isp_group isp_group_sym = { .name = "sym", .summary = "(not yet)", .cmds = sym_cmds };
+const struct isp_group isp_group_sym = { .name = "sym",
+					 .summary = "(not yet)",
+					 .cmds = sym_cmds };
 
 int isp_sym_resolve(struct isp *isp, const char *name, uint64_t *addr)
 {

@@ -20,10 +20,18 @@
 #define ISP_VERSION "1.0"
 
 const struct isp_group *const isp_groups[] = {
-	&isp_group_vm,	  &isp_group_vcpu,  &isp_group_mem,
-	&isp_group_translate, &isp_group_disas, &isp_group_sym,
-	&isp_group_type,  &isp_group_print, &isp_group_walk,
-	&isp_group_break, &isp_group_watch, &isp_group_on,
+	&isp_group_vm,
+	&isp_group_vcpu,
+	&isp_group_mem,
+	&isp_group_translate,
+	&isp_group_disas,
+	&isp_group_sym,
+	&isp_group_type,
+	&isp_group_print,
+	&isp_group_walk,
+	&isp_group_break,
+	&isp_group_watch,
+	&isp_group_on,
 	NULL,
 };
 
@@ -165,11 +173,12 @@ int isp_get_addr(struct isp *isp, Tcl_Interp *interp, Tcl_Obj *obj,
 	memcpy(name, s, n);
 	name[n] = 0;
 	if (isp_sym_resolve(isp, name, &base) < 0)
-		return isp_error(interp, "NOSYM",
-				 "\"%s\" is neither an address nor a known "
-				 "symbol%s",
-				 name,
-				 isp->syms ? "" : " (no symbols loaded: sym load FILE)");
+		return isp_error(
+			interp, "NOSYM",
+			"\"%s\" is neither an address nor a known "
+			"symbol%s",
+			name,
+			isp->syms ? "" : " (no symbols loaded: sym load FILE)");
 	if (op) {
 		Tcl_Obj *o = Tcl_NewStringObj(op + 1, -1);
 		int r;
@@ -226,8 +235,8 @@ int isp_opts(struct isp *isp, Tcl_Interp *interp, int objc,
 		for (o = opts; o->name && strcmp(o->name, w); o++)
 			;
 		if (!o->name) {
-			Tcl_Obj *msg = Tcl_ObjPrintf("bad option \"%s\": must be",
-						     w);
+			Tcl_Obj *msg =
+				Tcl_ObjPrintf("bad option \"%s\": must be", w);
 
 			for (o = opts; o->name; o++)
 				Tcl_AppendPrintfToObj(msg, "%s %s",
@@ -396,9 +405,9 @@ static int group_cmd(ClientData cd, Tcl_Interp *interp, int objc,
 		}
 		c = group_find(g, w, &amb);
 		if (!c) {
-			Tcl_Obj *msg = Tcl_ObjPrintf(
-				"%s subcommand \"%s\": must be",
-				amb ? "ambiguous" : "unknown", w);
+			Tcl_Obj *msg =
+				Tcl_ObjPrintf("%s subcommand \"%s\": must be",
+					      amb ? "ambiguous" : "unknown", w);
 
 			for (const struct isp_cmd *e = g->cmds; e->name; e++)
 				Tcl_AppendPrintfToObj(msg, "%s %s",
@@ -479,8 +488,8 @@ static int help_cmd(ClientData cd, Tcl_Interp *interp, int objc,
 
 		if (!c)
 			return isp_error(interp, "USAGE",
-					 "%s has no subcommand \"%s\"",
-					 g->name, Tcl_GetString(objv[2]));
+					 "%s has no subcommand \"%s\"", g->name,
+					 Tcl_GetString(objv[2]));
 		Tcl_SetObjResult(interp,
 				 Tcl_ObjPrintf("%s%s%s %s\n    %s\n", g->name,
 					       c->name[0] ? " " : "", c->name,
@@ -547,8 +556,9 @@ int isp_attach(Tcl_Interp *interp, struct vmctx *ctx, bool own)
 	isp->cpu = 0;
 	r = vm_events_subscribe(ctx, VM_EVENT_MASK_ALL);
 	if (r < 0)
-		isp_report(isp, "vitro: no events from VM %s (%s): hooks and "
-				"callbacks will not run",
+		isp_report(isp,
+			   "vitro: no events from VM %s (%s): hooks and "
+			   "callbacks will not run",
 			   vm_get_name(ctx), strerror(-r));
 	return TCL_OK;
 }
@@ -619,8 +629,8 @@ static int attach_cmd(ClientData cd, Tcl_Interp *interp, int objc,
 	}
 	/* In a tclsh, events run through Tcl's notifier. */
 	if (!isp->mon && vm_event_fd(ctx) >= 0) {
-		Tcl_CreateFileHandler(vm_event_fd(ctx), TCL_READABLE,
-				      ev_ready, interp);
+		Tcl_CreateFileHandler(vm_event_fd(ctx), TCL_READABLE, ev_ready,
+				      interp);
 		isp->evchan = (Tcl_Channel)1;
 	}
 	Tcl_SetObjResult(interp, Tcl_NewStringObj(vm_get_name(ctx), -1));
@@ -661,7 +671,8 @@ int isp_init(Tcl_Interp *interp, bool import_global)
 	if (!Tcl_CreateNamespace(interp, ISP_NS, NULL, NULL))
 		return TCL_ERROR;
 	for (int i = 0; isp_groups[i]; i++) {
-		snprintf(name, sizeof(name), ISP_NS "::%s", isp_groups[i]->name);
+		snprintf(name, sizeof(name), ISP_NS "::%s",
+			 isp_groups[i]->name);
 		Tcl_CreateObjCommand(interp, name, group_cmd,
 				     (ClientData)isp_groups[i], NULL);
 	}

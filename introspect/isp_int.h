@@ -181,5 +181,14 @@ void isp_types_free(struct isp *isp);
 void isp_dbg_event(struct isp *isp, const struct vm_event *ev);
 /* The VM is being detached: forget what belongs to it. */
 void isp_dbg_detach(struct isp *isp);
+/*
+ * Wait up to timeout_ms (-1: no limit) for an event whose type is in
+ * mask (1 << enum vm_event_type) and, when cpu >= 0, concerns that vCPU;
+ * events that come first run their hooks as usual.  TCL_OK with *ev, or
+ * TCL_ERROR: a BUSY error on timeout, NOVM when the VM went away (an END
+ * event counts as matching when it is in mask).
+ */
+int isp_dbg_wait(struct isp *isp, Tcl_Interp *interp, uint32_t mask, int cpu,
+		 int timeout_ms, struct vm_event *ev);
 
 #endif

@@ -14,8 +14,7 @@
 #include "libvmmapi/vmmapi.h"
 #include "monitor/vitroctl/console.h"
 
-int vitroctl_console(struct vmctx *ctx, const char *mode, int argc,
-		     char **argv)
+int vitroctl_console(struct vmctx *ctx, const char *mode, int argc, char **argv)
 {
 	Tcl_Interp *interp;
 	Tcl_Obj *script;
