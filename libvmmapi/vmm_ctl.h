@@ -213,6 +213,25 @@ struct vm_dbg_bp {
 
 #define VM_DBG_OWNER_MAX 64 /* owner ids are 0 .. VM_DBG_OWNER_MAX-1 */
 
+/*
+ * VM_CTL_REGION: one of the monitor's named port-I/O and MMIO regions
+ * (the devices' ranges), by index: the port regions first, then the MMIO
+ * ones, each in address order; -ENOENT past the last.  Each request looks
+ * at the maps as they are then, so a region registered or removed between
+ * two requests may be missed or seen twice.
+ */
+struct vm_ctl_region {
+	int32_t index; /* in: 0, 1, ... */
+	uint32_t kind; /* out: VM_CTL_REGION_PIO or VM_CTL_REGION_MMIO */
+	uint64_t base; /* out: first port or address */
+	uint64_t size; /* out: ports or bytes */
+	uint64_t hits; /* out: accesses dispatched to it so far */
+	char name[32]; /* out: NUL-terminated */
+};
+
+#define VM_CTL_REGION_PIO 0
+#define VM_CTL_REGION_MMIO 1
+
 VMM_CHECK_SIZE(struct vm_ctl_hdr, 16);
 VMM_CHECK_SIZE(struct vm_ctl_hello, 48 + VM_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_event, 48 + 120);
@@ -220,6 +239,7 @@ VMM_CHECK_SIZE(struct vm_dbg_subscribe, 8);
 VMM_CHECK_SIZE(struct vm_dbg_stop, 8 + 64 + VM_MAXCPU);
 VMM_CHECK_SIZE(struct vm_dbg_cpu, 16);
 VMM_CHECK_SIZE(struct vm_dbg_bp, 32);
+VMM_CHECK_SIZE(struct vm_ctl_region, 64);
 
 /* Transport and services: numbers 96 and up. */
 #define VM_CTL_HELLO VMM_CMD(96, struct vm_ctl_hello)
@@ -229,6 +249,7 @@ VMM_CHECK_SIZE(struct vm_dbg_bp, 32);
 #define VM_DBG_RESUME VMM_CMD(101, struct vm_dbg_cpu)
 #define VM_DBG_STEP VMM_CMD(102, struct vm_dbg_cpu)
 #define VM_DBG_BREAKPOINT VMM_CMD(103, struct vm_dbg_bp)
+#define VM_CTL_REGION VMM_CMD(104, struct vm_ctl_region)
 
 /* Command numbers from here on are the monitor's, not vmm's. */
 #define VM_CTL_FIRST_NR 96

@@ -130,6 +130,23 @@ int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info)
 	return 0;
 }
 
+int vm_get_region(struct vmctx *ctx, int index, struct vm_ctl_region *out)
+{
+	struct vm_ctl_region r = { .index = index };
+	int ret;
+
+	if (!is_remote(ctx))
+		return -EOPNOTSUPP;
+	if (index < 0)
+		return -EINVAL;
+	ret = ctl(ctx, VM_CTL_REGION, &r);
+	if (ret == 0) {
+		r.name[sizeof(r.name) - 1] = 0; /* from a socket, maybe */
+		*out = r;
+	}
+	return ret;
+}
+
 bool vm_is_remote(const struct vmctx *ctx)
 {
 	return is_remote(ctx);

@@ -86,6 +86,13 @@ void vm_destroy(struct vmctx *ctx);
 bool vm_is_remote(const struct vmctx *ctx);
 /* An opened VM: what its monitor said when it attached (remote only). */
 int vm_get_info(struct vmctx *ctx, struct vm_ctl_hello *info);
+/*
+ * An opened VM: its monitor's port-I/O and MMIO region number index
+ * (VM_CTL_REGION: port regions first, then MMIO, each in address order),
+ * -ENOENT past the last; -EOPNOTSUPP in-process (the monitor has the
+ * maps itself).
+ */
+int vm_get_region(struct vmctx *ctx, int index, struct vm_ctl_region *out);
 const char *vm_get_name(const struct vmctx *ctx);
 /*
  * The number of vCPUs: for an opened VM, what its monitor said; for a

@@ -76,6 +76,7 @@ static const struct ctl_cmd cmds[] = {
 	CMD(VM_DBG_RESUME, CTL_RESUME, 0, 1),
 	CMD(VM_DBG_STEP, CTL_CORE, 0, 0),
 	CMD(VM_DBG_BREAKPOINT, CTL_CORE, offsetof(struct vm_dbg_bp, cpuid), 0),
+	CMD(VM_CTL_REGION, CTL_REGION, NONE, 0),
 };
 
 const struct ctl_cmd *ctl_cmd_find(uint32_t cmd)
@@ -225,6 +226,8 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 		else if (c->cmd == VM_DBG_STEP)
 			((struct vm_dbg_cpu *)arg)->owner = owner;
 		return ops->command(vm, c->cmd, arg);
+	case CTL_REGION:
+		return ops->region ? ops->region(vm, arg) : -EOPNOTSUPP;
 	default:
 		return -ENOTTY;
 	}

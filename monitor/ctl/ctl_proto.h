@@ -29,6 +29,7 @@ enum ctl_policy {
 	CTL_SUSPEND, /* VM_SUSPEND: reset or power off, through the monitor */
 	CTL_HELLO, /* the server answers */
 	CTL_SUBSCRIBE, /* the server subscribes the connection */
+	CTL_REGION, /* VM_CTL_REGION: the monitor's region maps */
 };
 
 struct ctl_cmd {
@@ -87,6 +88,8 @@ struct ctl_ops {
 	 * also lets go vCPUs that a debugger holds.
 	 */
 	int (*suspend)(void *vm, int owner, uint32_t how);
+	/* VM_CTL_REGION: region r->index (NULL: -EOPNOTSUPP). */
+	int (*region)(void *vm, struct vm_ctl_region *r);
 };
 
 /* How long a vCPU may take to stop for one command. */

@@ -151,7 +151,47 @@ static int core_suspend(void *p, int owner, uint32_t how)
 	return 0;
 }
 
+/* The monitor's regions (VM_CTL_REGION), counted across both maps. */
+struct region_pick {
+	int left; /* regions to skip before the one wanted */
+	struct region_info info;
+};
+
+static int region_pick_one(void *arg, const struct region_info *info)
+{
+	struct region_pick *p = arg;
+
+	if (p->left-- > 0)
+		return 0;
+	p->info = *info;
+	return 1;
+}
+
+static int core_region(void *p, struct vm_ctl_region *r)
+{
+	struct ctl_server *s = p;
+	struct region_map *maps[] = { s->vm->pio, s->vm->mmio };
+	struct region_pick pick = { .left = r->index };
+
+	if (r->index < 0)
+		return -EINVAL;
+	for (uint32_t k = 0; k < 2; k++) {
+		if (!maps[k] ||
+		    region_foreach(maps[k], region_pick_one, &pick) == 0)
+			continue;
+		r->kind = k == 0 ? VM_CTL_REGION_PIO : VM_CTL_REGION_MMIO;
+		r->base = pick.info.base;
+		r->size = pick.info.len;
+		r->hits = pick.info.hits;
+		memset(r->name, 0, sizeof(r->name));
+		snprintf(r->name, sizeof(r->name), "%s", pick.info.name);
+		return 0;
+	}
+	return -ENOENT;
+}
+
 static const struct ctl_ops core_ops = {
+	.region = core_region,
 	.command = core_command,
 	.borrow = core_borrow,
 	.unborrow = core_unborrow,

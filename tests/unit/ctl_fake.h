@@ -140,7 +140,23 @@ static inline int ctl_fake_suspend(void *vm, int owner, uint32_t how)
 	return 0;
 }
 
+/* One region, the COM1 UART's ports. */
+static inline int ctl_fake_region(void *vm, struct vm_ctl_region *r)
+{
+	(void)vm;
+	if (r->index != 0)
+		return -ENOENT;
+	r->kind = VM_CTL_REGION_PIO;
+	r->base = 0x3f8;
+	r->size = 8;
+	r->hits = 0;
+	memset(r->name, 0, sizeof(r->name));
+	strcpy(r->name, "com1");
+	return 0;
+}
+
 static const struct ctl_ops ctl_fake_ops = {
+	.region = ctl_fake_region,
 	.command = ctl_fake_command,
 	.borrow = ctl_fake_borrow,
 	.unborrow = ctl_fake_unborrow,

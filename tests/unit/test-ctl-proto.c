@@ -120,7 +120,7 @@ static void test_table(void)
 		VM_STAT_DESC,	     VM_CTL_HELLO,
 		VM_DBG_SUBSCRIBE,    VM_DBG_STOP,
 		VM_DBG_RESUME,	     VM_DBG_STEP,
-		VM_DBG_BREAKPOINT,
+		VM_DBG_BREAKPOINT,   VM_CTL_REGION,
 	};
 	static const uint32_t refused[] = {
 		VM_REINIT,	 VM_ACTIVATE_CPU,   VM_SET_TOPOLOGY,
@@ -218,6 +218,20 @@ static void test_execute(void)
 	is_int(bp.owner, 9, "carries the connection's owner, not the client's");
 	is_int(exec(&f, -1, VM_DBG_BREAKPOINT, &bp), -EUSERS,
 	       "without an owner id: -EUSERS");
+	{
+		struct vm_ctl_region rg = { .index = 0 };
+		unsigned int cmds = f.commands;
+
+		is_int(exec(&f, -1, VM_CTL_REGION, &rg), 0,
+		       "VM_CTL_REGION 0, without an owner id");
+		ok(!strcmp(rg.name, "com1") && rg.kind == VM_CTL_REGION_PIO &&
+			   rg.base == 0x3f8 && rg.size == 8 &&
+			   f.commands == cmds,
+		   "is the monitor's region, not a vmm command");
+		rg.index = 1;
+		is_int(exec(&f, 3, VM_CTL_REGION, &rg), -ENOENT,
+		       "past the last region: -ENOENT");
+	}
 	is_int(f.breaches, 0, "the fake saw no breach of the contract");
 }
 
