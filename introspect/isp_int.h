@@ -177,6 +177,14 @@ void isp_sym_free(struct isp *isp);
 void isp_types_free(struct isp *isp);
 
 /* Breakpoints, watchpoints and hooks (cmd_debug.c). */
+/*
+ * An event as the dict hooks, callbacks and waits return: event (stop,
+ * breakpoint, watchpoint, step, resume, end, message), cpu (-1: none),
+ * addr (hex), kind (a hit's: sw hw write read access; else ""), owner
+ * (who asked a stop, resume or message; -1 none), owners (a hit's owner
+ * ids), status (end's exit status), msg.
+ */
+Tcl_Obj *isp_event_dict(const struct vm_event *ev);
 /* One event of the attached VM: run the hooks and callbacks it concerns. */
 void isp_dbg_event(struct isp *isp, const struct vm_event *ev);
 /* The VM is being detached: forget what belongs to it. */
