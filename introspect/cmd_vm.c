@@ -3,8 +3,8 @@
  * a whole (info, stop and continue through the debug core, events,
  * reset and power-off, statistics, the monitor's regions, the memory
  * map) and its vCPUs (list, registers, steps, the selected vCPU that
- * every -cpu defaults to).  isp_event_dict, the dict of one event, is
- * shared with the hooks (cmd_debug.c).
+ * every -cpu defaults to).  Events come as isp_event_dict makes them
+ * (cmd_debug.c), the same dict the hooks see.
  *
  * Everything goes through libvmmapi on the console's handle, which has
  * the control socket's semantics: a vCPU that runs is stopped by the
@@ -100,61 +100,9 @@ static const char *const event_names[VM_EVENT_MAX] = {
 	[VM_EVENT_MESSAGE] = "message",
 };
 
-static const char *const bp_kind_names[VM_DBG_BP_TYPES] = {
-	[VM_DBG_BP_SW] = "sw",	       [VM_DBG_BP_HW] = "hw",
-	[VM_DBG_WP_WRITE] = "write",   [VM_DBG_WP_READ] = "read",
-	[VM_DBG_WP_ACCESS] = "access",
-};
-
 #define WAIT_DEFAULT_MASK                                  \
 	(1u << VM_EVENT_STOP | 1u << VM_EVENT_BREAKPOINT | \
 	 1u << VM_EVENT_WATCHPOINT | 1u << VM_EVENT_STEP | 1u << VM_EVENT_END)
-
-Tcl_Obj *isp_event_dict(const struct vm_event *ev)
-{
-	Tcl_Obj *d = Tcl_NewDictObj();
-	char msg[sizeof(ev->msg) + 1];
-
-	memcpy(msg, ev->msg, sizeof(ev->msg));
-	msg[sizeof(ev->msg)] = 0;
-	dict_put(NULL, d, "event",
-		 Tcl_NewStringObj(ev->type < VM_EVENT_MAX &&
-						  event_names[ev->type] ?
-					  event_names[ev->type] :
-					  "unknown",
-				  -1));
-	dict_put(NULL, d, "cpu", Tcl_NewIntObj(ev->cpuid));
-	dict_put(NULL, d, "addr", isp_hex(ev->addr));
-	dict_put(NULL, d, "msg", Tcl_NewStringObj(msg, -1));
-	dict_put(NULL, d, "seq", Tcl_NewWideIntObj((Tcl_WideInt)ev->seq));
-	switch (ev->type) {
-	case VM_EVENT_BREAKPOINT:
-	case VM_EVENT_WATCHPOINT: {
-		Tcl_Obj *owners = Tcl_NewListObj(0, NULL);
-
-		for (int o = 0; o < 64; o++) {
-			if (ev->owners & (1ULL << o))
-				Tcl_ListObjAppendElement(NULL, owners,
-							 Tcl_NewIntObj(o));
-		}
-		dict_put(NULL, d, "kind",
-			 Tcl_NewStringObj(ev->kind < VM_DBG_BP_TYPES ?
-						  bp_kind_names[ev->kind] :
-						  "unknown",
-					  -1));
-		dict_put(NULL, d, "owners", owners);
-		break;
-	}
-	case VM_EVENT_END:
-		dict_put(NULL, d, "status", Tcl_NewIntObj(ev->status));
-		break;
-	default:
-		dict_put(NULL, d, "owner", Tcl_NewIntObj(ev->owner));
-		break;
-	}
-	dict_put(NULL, d, "dropped", Tcl_NewWideIntObj(ev->dropped));
-	return d;
-}
 
 /* Names of the debug core's vCPU states, for a stop that came late. */
 static const char *cpu_state_name(unsigned int st)

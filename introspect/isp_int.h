@@ -199,12 +199,4 @@ void isp_dbg_detach(struct isp *isp);
 int isp_dbg_wait(struct isp *isp, Tcl_Interp *interp, uint32_t mask, int cpu,
 		 int timeout_ms, struct vm_event *ev);
 
-/*
- * One event as a dict (cmd_vm.c; vm wait returns it, hooks see it):
- * {event NAME cpu N addr HEX msg TEXT seq N ... dropped N}, with kind
- * (sw|hw|write|read|access) and owners (a list of ids) for a breakpoint
- * or watchpoint, status for the end, owner for the others.  Ref count 0.
- */
-Tcl_Obj *isp_event_dict(const struct vm_event *ev);
-
 #endif
