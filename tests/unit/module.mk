@@ -15,3 +15,26 @@ DBG_FAKE_OBJ := $(O)/tests/unit/dbg_fake_vmm.o
 $(O)/tests/unit/test-debug-core: $(DBG_FAKE_OBJ)
 $(O)/tests/unit/test-debug-core: TEST_LIBS = $(DBG_FAKE_OBJ) \
 	$(O)/lib/libmonitor.a $(VITRO_LIBS)
+
+# The symbol and DWARF readers' tests read a fixture built with -g (with
+# the host compiler, none of the test flags), and copies of it without
+# DWARF (strip -g) and without symbols (strip -s).
+FX_ELF := $(O)/tests/unit/fixture-types.elf
+FX_ELFS := $(FX_ELF) $(FX_ELF:.elf=-nodebug.elf) $(FX_ELF:.elf=-nosyms.elf)
+
+$(FX_ELF): tests/unit/fixture-types.c tests/unit/fixture-types.h
+	@mkdir -p $(@D)
+	$(call say,CC,$@)
+	$(Q)$(CC) -I. -g -O0 -fno-pie -no-pie -o $@ $<
+
+$(FX_ELF:.elf=-nodebug.elf): $(FX_ELF)
+	$(call say,STRIP,$@)
+	$(Q)strip -g -o $@ $<
+
+$(FX_ELF:.elf=-nosyms.elf): $(FX_ELF)
+	$(call say,STRIP,$@)
+	$(Q)strip -s -o $@ $<
+
+$(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf: $(FX_ELFS)
+$(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o: \
+	CPPFLAGS += -DFIXTURE_BASE='"$(abspath $(FX_ELF:.elf=))"'
