@@ -15,3 +15,6 @@ DBG_FAKE_OBJ := $(O)/tests/unit/dbg_fake_vmm.o
 $(O)/tests/unit/test-debug-core: $(DBG_FAKE_OBJ)
 $(O)/tests/unit/test-debug-core: TEST_LIBS = $(DBG_FAKE_OBJ) \
 	$(O)/lib/libmonitor.a $(VITRO_LIBS)
+
+# The range page-table walker is pure: it needs only its own object.
+$(O)/tests/unit/test-ptwalk: TEST_LIBS = $(O)/lib/libintrospect.a
