@@ -38,3 +38,6 @@ $(FX_ELF:.elf=-nosyms.elf): $(FX_ELF)
 $(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf: $(FX_ELFS)
 $(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o: \
 	CPPFLAGS += -DFIXTURE_BASE='"$(abspath $(FX_ELF:.elf=))"'
+
+# The range page-table walker is pure: it needs only its own object.
+$(O)/tests/unit/test-ptwalk: TEST_LIBS = $(O)/lib/libintrospect.a
