@@ -41,3 +41,6 @@ $(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o: \
 
 # The range page-table walker is pure: it needs only its own object.
 $(O)/tests/unit/test-ptwalk: TEST_LIBS = $(O)/lib/libintrospect.a
+
+# The console's help test embeds Tcl.
+$(O)/tests/unit/test-isp-help.o: CPPFLAGS += $(ISP_CFLAGS)
