@@ -14,7 +14,9 @@
  * Stepping stays armed from one step to the next, as gdb steps often.  A
  * vCPU resuming at the breakpoint it stopped on first steps over it alone,
  * with the breakpoints there lifted (breakpoints.c); the vCPUs that were
- * to run too wait (deferred) until every step-over is done.
+ * to run too wait (deferred) until every step-over is done.  A finished
+ * step takes KVM's TF out of the frame of an interrupt or exception the
+ * step delivered (step_scrub_tf()).
  *
  * Settings.  c->set is what the core recorded in vmm for a vCPU, c->good
  * what a vm_run since proved applied.  KVM's refusal shows as a
@@ -718,23 +720,40 @@ struct resume_view {
 	bool pc_mapped;
 	bool user; /* CPL 3 in long mode */
 	bool tf; /* the guest's own RFLAGS.TF */
+	struct dbg_step_from from; /* for a step that begins here */
 };
 
 static int resume_view(struct dbg_core *d, int i, bool any_bp,
 		       struct resume_view *rv)
 {
-	static const int regs[] = { VM_REG_GUEST_CS_BASE, VM_REG_GUEST_RIP,
-				    VM_REG_GUEST_RFLAGS, VM_REG_GUEST_EFER,
-				    VM_REG_GUEST_SS_ACCESS };
+	static const int regs[] = {
+		VM_REG_GUEST_CS_BASE,	VM_REG_GUEST_RIP,
+		VM_REG_GUEST_RFLAGS,	VM_REG_GUEST_EFER,
+		VM_REG_GUEST_SS_ACCESS, VM_REG_GUEST_RSP,
+		VM_REG_GUEST_CS,	VM_REG_GUEST_SS,
+		VM_REG_GUEST_SS_BASE,	VM_REG_GUEST_TR_BASE,
+		VM_REG_GUEST_CR0,
+	};
 	struct vcpu *v = dbg_vcpu(d, i);
-	uint64_t val[5];
+	uint64_t val[11];
 	int r;
 
-	if ((r = vm_get_register_set(v, 5, regs, val)) < 0)
+	if ((r = vm_get_register_set(v, 11, regs, val)) < 0)
 		return r;
 	rv->pc = val[0] + val[1];
 	rv->tf = val[2] & RFLAGS_TF;
 	rv->user = (val[3] & EFER_LMA) && VM_SEG_ACCESS_DPL(val[4]) == 3;
+	rv->from = (struct dbg_step_from){
+		.rip = val[1],
+		.rflags = val[2],
+		.rsp = val[5],
+		.cs = val[6],
+		.ss = val[7],
+		.ss_base = val[8],
+		.tr_base = val[9],
+		.lma = val[3] & EFER_LMA,
+		.pe = val[10] & CR0_PE,
+	};
 	/* A page walk per step only where a breakpoint could be at pc. */
 	rv->pc_mapped =
 		any_bp && dbg_translate(v, rv->pc, VM_PROT_EXEC, &rv->gpa) == 0;
@@ -886,6 +905,7 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 			c->step_flags = VM_DBG_STEP_NOIRQ;
 			c->step_owner = act[i] == DBG_STEP ? owner : -1;
 			c->guest_tf = rv[i].tf && !c->injected;
+			c->from = rv[i].from;
 			if (act[i] == DBG_STEP)
 				c->step_flags = step_flags | VM_DBG_STEP_NOIRQ;
 			dbg_bp_lift(d, i, rv[i].pc,
@@ -900,6 +920,7 @@ int dbg_resume_each(struct dbg_core *d, int owner, const uint8_t *act,
 			 * runs no instruction of the guest's with TF.
 			 */
 			c->guest_tf = rv[i].tf && !c->injected;
+			c->from = rv[i].from;
 		} else {
 			c->stepping = false;
 		}
@@ -1282,6 +1303,95 @@ static void stop_with(struct dbg_core *d, struct vitro_vcpu *vc,
 }
 
 /*
+ * Whether the frame an event delivered where the step began leaves just
+ * below top is there, with KVM's TF in its flags: words of `size` bytes,
+ * rip, cs, rflags and, with `full`, rsp and ss (an error code goes below
+ * them).  If so, clear that TF and set *at to where it was.  vc's thread,
+ * stopped.
+ */
+static bool scrub_frame(struct vcpu *v, const struct dbg_step_from *f,
+			uint64_t top, unsigned int size, bool full,
+			uint64_t *at)
+{
+	const uint64_t mask = size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+	const unsigned int n = full ? 5 : 3;
+	uint64_t q[5] = { 0 }, gla = top - n * size, fl;
+	uint8_t buf[5 * 8];
+
+	if (vm_copyin(v, gla, buf, n * size) != (ssize_t)(n * size))
+		return false;
+	for (unsigned int k = 0; k < n; k++)
+		memcpy(&q[k], buf + k * size, size);
+	/* A fault or an interrupt returns to rip, a software int past it. */
+	if (((q[0] - f->rip) & mask) >= 16 ||
+	    (q[1] & 0xffff) != (f->cs & 0xffff) ||
+	    ((q[2] ^ (f->rflags | RFLAGS_TF)) & mask & ~RFLAGS_RF))
+		return false;
+	if (full && (q[3] != f->rsp || (q[4] & 0xffff) != (f->ss & 0xffff)))
+		return false;
+	fl = q[2] & ~RFLAGS_TF;
+	*at = gla + 2 * size;
+	memcpy(buf, &fl, size);
+	return vm_copyout(v, buf, *at, size) == (ssize_t)size;
+}
+
+/*
+ * KVM single-steps by setting RFLAGS.TF behind the guest's back.  An
+ * interrupt or exception delivered during the step pushes that TF in the
+ * frame it makes (KVM's commit that added KVM_GUESTDBG_BLOCKIRQ, Linux
+ * 61e5f69ef083, says so); when the step ends inside the handler (KVM ends
+ * a step at any instruction it emulates, such as a LAPIC EOI), the
+ * handler's iret brings TF back once the core no longer steps, and the
+ * guest takes a #DB nobody asked for.  Any KVM does this, hardware or
+ * nested.  Look where the delivery puts a frame, for one that returns to
+ * where the step began with TF added, and take that TF out.  A frame the
+ * handler already left (the usual end of a step through a handler: its
+ * iret, then one instruction) is dead and changes nothing.  Long mode:
+ * the step's stack and the TSS's (rsp0-2, IST); 32-bit protected mode and
+ * real mode: the same stack only.  vc's thread, d->lock held.
+ */
+static void step_scrub_tf(struct dbg_core *d, struct vitro_vcpu *vc)
+{
+	const struct dbg_step_from *f = &cpu_of(d, vc->id)->from;
+	struct vcpu *v = vc->vcpu;
+	uint64_t tops[11], at = 0;
+	unsigned int ntops = 0;
+	uint8_t tss[92];
+	bool done = false;
+
+	if (f->rflags & RFLAGS_TF)
+		return; /* the guest's own: left as it is */
+	if (!f->lma) {
+		/* The same stack only: 32-bit words, or real mode's 16. */
+		uint64_t mask = f->pe ? 0xffffffffULL : 0xffffULL;
+
+		done = scrub_frame(v, f, f->ss_base + (f->rsp & mask),
+				   f->pe ? 4 : 2, false, &at);
+		goto out;
+	}
+	/* The stack the step began on, then the TSS's: rsp0-2, IST1-7. */
+	tops[ntops++] = f->rsp & ~15ULL;
+	if (vm_copyin(v, f->tr_base, tss, sizeof(tss)) ==
+	    (ssize_t)sizeof(tss)) {
+		for (int k = 0; k < 11; k++) {
+			if (k == 3)
+				continue; /* reserved, between rsp2 and ist1 */
+			memcpy(&tops[ntops], tss + 4 + 8 * k, 8);
+			tops[ntops] &= ~15ULL;
+			if (tops[ntops] && tops[ntops] != tops[0])
+				ntops++;
+		}
+	}
+	for (unsigned int t = 0; t < ntops && !done; t++)
+		done = scrub_frame(v, f, tops[t], 8, true, &at);
+out:
+	if (done && d->vm->opt.verbose)
+		vitro_log("debug: vCPU %d: took the single-step's TF out of "
+			  "the flags an interrupt or exception pushed at %#llx",
+			  vc->id, (unsigned long long)at);
+}
+
+/*
  * The step of vCPU vc is done (an MTRAP exit, or a hlt stepped here).
  * d->lock held.  True when the caller must park (a stop was published and
  * every vCPU held), false when the vCPU runs on.
@@ -1294,6 +1404,7 @@ static bool step_finish(struct dbg_core *d, struct vitro_vcpu *vc)
 
 	if (!c->stepping || d->ending)
 		return false; /* disarmed since: nothing to report */
+	step_scrub_tf(d, vc);
 	if (c->guest_tf &&
 	    vm_inject_exception(vc->vcpu, IDT_DB, false, 0, DR6_BS) < 0)
 		vitro_log("debug: vCPU %d: cannot deliver the guest's own "

@@ -40,6 +40,8 @@
 #define DR6_BT (1ULL << 15)
 #define DR6_WHY (0xfULL | DR6_BD | DR6_BS | DR6_BT)
 #define RFLAGS_TF 0x100ULL
+#define RFLAGS_RF 0x10000ULL
+#define CR0_PE 0x1ULL
 #define EFER_LMA (1ULL << 10)
 
 /* How software breakpoints trap on this host (probe.c). */
@@ -95,6 +97,11 @@ struct dbg_cpu {
 	int step_owner; /* who asked for the step, or -1 */
 	bool guest_tf; /* TF was the guest's own when the step began */
 	bool injected; /* the core left an exception pending as it stopped */
+	/* Where the step began, for a frame it may push (step_scrub_tf). */
+	struct dbg_step_from {
+		uint64_t rip, rsp, rflags, cs, ss, ss_base, tr_base;
+		bool lma, pe; /* long mode; protected mode */
+	} from;
 
 	/* Breakpoints. */
 	bool at_bp; /* stopped on a breakpoint, at bp_pc */

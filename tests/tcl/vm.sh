@@ -108,22 +108,41 @@ like "$OUT" '^VITRO VALUE \| unknown event "nap"' "vm wait: an unknown event"
 ctl_eval "$NAME" 'list [dict get [vm info] state] [dict get [vm info] name]'
 is "$OUT" "running $NAME" "the VM runs and answers after the errors"
 
-# A step: where this KVM cannot step, the core's refusal comes back.
-# Last, on a stopped VM that is then powered off: in the nested KVM a
-# step works but leaves a stray #DB for the guest when it runs on.
-ctl_eval "$NAME" 'vm stop; if {[catch {vcpu step 2 -cpu 0} m o]} {
-		return "error [dict get $o -errorcode] | $m"
-	}; list $m [vcpu get rip -cpu 0] [dict get [vm info] stopped]'
+# Steps, then the VM runs on; where this KVM cannot step, the core's
+# refusal comes back.  Each round stops, waits for the timers, and steps
+# both vCPUs: the demo idles in `sti; hlt`, so a step mostly takes the
+# pending timer interrupt, and may end inside its handler (at the LAPIC
+# EOI KVM emulates).  The guest must then run on without a #DB it never
+# asked for: KVM's RFLAGS.TF, pushed in the interrupt's frame, came back
+# at the handler's iret once the core stopped stepping.
+ctl_eval "$NAME" 'set r {}; for {set i 0} {$i < 3} {incr i} {
+		vm stop; after 50
+		if {[catch {vcpu step -cpu 0; vcpu step -cpu 1} m o]} {
+			vm continue
+			return "error [dict get $o -errorcode] | $m"
+		}
+		lappend r $m [vcpu get rip -cpu 1]; vm continue; after 100
+	}; return $r'
 if [[ $OUT == error* ]] && [[ $OUT == *"not available"* ]]; then
 	echo "ok $((n + 1)) # skip vcpu step: ${OUT#error }"
 	n=$((n + 1))
 else
-	read -r s1 s2 s3 <<<"$OUT"
+	read -r s1 s2 _ <<<"$OUT"
 	ok $([[ $s1 =~ ^0x[0-9a-f]+$ && $s1 = "$s2" ]] && echo 0 || echo 1) \
 		"vcpu step: returns the new rip ($OUT)" "$T/err"
 fi
+lines=$(grep -c "status" "$VOUT")
+for _ in $(seq 1 50); do # a status line every 2 s
+	[ "$(grep -c "status" "$VOUT")" -gt "$lines" ] && break
+	sleep 0.1
+done
+ctl_eval "$NAME" 'dict get [vm info] state'
+is "$OUT" running "the VM runs on after the steps"
+ok $([ "$(grep -c "status" "$VOUT")" -gt "$lines" ] &&
+	! grep -q "unexpected" "$VOUT" && echo 0 || echo 1) \
+	"... and so does the guest, with no #DB it did not ask for" "$VOUT"
 ctl_eval "$NAME" 'vcpu get rip -cpu 0'
-like "$OUT" '^0x[0-9a-f]+$' "the vCPU answers after the step"
+like "$OUT" '^0x[0-9a-f]+$' "the vCPU answers after the steps"
 
 # The same console in a plain tclsh.
 cat >"$T/vm.tcl" <<EOF

@@ -358,6 +358,11 @@ ssize_t vm_copyin(struct vcpu *vcpu, uint64_t gla, void *buf, size_t len)
 	return (ssize_t)len;
 }
 
+ssize_t vm_copyout(struct vcpu *vcpu, const void *buf, uint64_t gla, size_t len)
+{
+	return vm_copyout_paging(vcpu, NULL, buf, gla, len);
+}
+
 /* Events. */
 
 static int inject(struct vcpu *vcpu, int vector, uint64_t payload,
