@@ -856,8 +856,9 @@ static int vcpu_step_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 			 Tcl_Obj *const objv[])
 {
 	int cpu = isp->cpu, count = 1, n = 0, r;
-	bool noirq = false;
+	bool irq = false, noirq = false;
 	const struct isp_opt opts[] = { { "-cpu", ISP_OPT_CPU, &cpu },
+					{ "-irq", ISP_OPT_FLAG, &irq },
 					{ "-noirq", ISP_OPT_FLAG, &noirq },
 					{ NULL } };
 	struct vcpu *v;
@@ -865,8 +866,11 @@ static int vcpu_step_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	uint64_t rip;
 
 	if (parse_args(isp, interp, objc, objv, opts, pos, 0, 1, &n,
-		       "?COUNT? ?-cpu N? ?-noirq?") != TCL_OK)
+		       "?COUNT? ?-cpu N? ?-irq?") != TCL_OK)
 		return TCL_ERROR;
+	if (irq && noirq)
+		return isp_error(interp, "USAGE",
+				 "-irq and -noirq: choose one");
 	if (n && (Tcl_GetIntFromObj(NULL, pos[0], &count) != TCL_OK ||
 		  count < 1 || count > VCPU_STEP_MAX))
 		return isp_error(interp, "VALUE",
@@ -879,7 +883,7 @@ static int vcpu_step_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	isp_dispatch_events(interp);
 	for (int i = 0; i < count; i++) {
 		if (step_one(isp, interp, cpu, v,
-			     noirq ? VM_DBG_STEP_NOIRQ : 0) != TCL_OK)
+			     irq ? 0 : VM_DBG_STEP_NOIRQ) != TCL_OK)
 			return TCL_ERROR;
 	}
 	if ((r = vm_get_register(v, VM_REG_GUEST_RIP, &rip)) < 0)
@@ -925,10 +929,12 @@ static const struct isp_cmd vcpu_cmds[] = {
 	  "set a register of the selected vCPU (or N) to VALUE (a number or "
 	  "a symbol); returns the value read back",
 	  ISP_VM },
-	{ "step", vcpu_step_cmd, "?COUNT? ?-cpu N? ?-noirq?",
+	{ "step", vcpu_step_cmd, "?COUNT? ?-cpu N? ?-irq?",
 	  "single-step the selected vCPU (or N), which must be stopped, COUNT "
-	  "instructions (default 1), without interrupts with -noirq; returns "
-	  "the new rip.  An error where this KVM cannot step",
+	  "instructions (default 1); returns the new rip.  Interrupts wait "
+	  "until the vCPU runs again, where the host's KVM can hold them (as "
+	  "gdb's steps); -irq lets them in, so a step may end in a handler.  "
+	  "An error where this KVM cannot step",
 	  ISP_VM },
 	{ "select", vcpu_select_cmd, "?N?",
 	  "the selected vCPU, which every -cpu defaults to; with N, select "

@@ -110,14 +110,14 @@ is "$OUT" "running $NAME" "the VM runs and answers after the errors"
 
 # Steps, then the VM runs on; where this KVM cannot step, the core's
 # refusal comes back.  Each round stops, waits for the timers, and steps
-# both vCPUs: the demo idles in `sti; hlt`, so a step mostly takes the
+# both vCPUs with -irq: the demo idles in `sti; hlt`, so a step mostly takes the
 # pending timer interrupt, and may end inside its handler (at the LAPIC
 # EOI KVM emulates).  The guest must then run on without a #DB it never
 # asked for: KVM's RFLAGS.TF, pushed in the interrupt's frame, came back
 # at the handler's iret once the core stopped stepping.
 ctl_eval "$NAME" 'set r {}; for {set i 0} {$i < 3} {incr i} {
 		vm stop; after 50
-		if {[catch {vcpu step -cpu 0; vcpu step -cpu 1} m o]} {
+		if {[catch {vcpu step -irq -cpu 0; vcpu step -irq -cpu 1} m o]} {
 			vm continue
 			return "error [dict get $o -errorcode] | $m"
 		}

@@ -47,8 +47,7 @@ int main(void)
 		   "%s has a summary%s", g->name, "");
 		for (const struct isp_cmd *c = g->cmds; c->name; c++) {
 			cmds++;
-			ok(c->fn && c->usage && c->help &&
-				   strlen(c->help) > 15,
+			ok(c->fn && c->usage && c->help && strlen(c->help) > 15,
 			   "%s %s has a handler, usage and help", g->name,
 			   c->name);
 			snprintf(buf, sizeof(buf), "help %s {%s}", g->name,
@@ -64,24 +63,28 @@ int main(void)
 		   "help %s lists its summary%s", g->name, "");
 		snprintf(buf, sizeof(buf), "help");
 		res = eval(interp, buf, &code);
-		ok(code == TCL_OK && strstr(res, g->name),
-		   "help names %s%s", g->name, "");
+		ok(code == TCL_OK && strstr(res, g->name), "help names %s%s",
+		   g->name, "");
 	}
-	res = eval(interp, "catch {mem nosuchsub} m o; list $m [dict get $o -errorcode]",
-		   &code);
+	res = eval(
+		interp,
+		"catch {mem nosuchsub} m o; list $m [dict get $o -errorcode]",
+		&code);
 	ok(code == TCL_OK && strstr(res, "unknown subcommand") &&
 		   strstr(res, "VITRO USAGE"),
 	   "a bad subcommand: message and errorCode (%s)%s", res, "");
-	res = eval(interp, "catch {vm info} m o; dict get $o -errorcode", &code);
+	res = eval(interp, "catch {vm info} m o; dict get $o -errorcode",
+		   &code);
 	ok(code == TCL_OK && !strcmp(res, "VITRO NOVM"),
 	   "no VM attached: errorCode VITRO NOVM (%s)%s", res, "");
-	res = eval(interp, "set k 0; foreach x {1 2 3} { incr k; break }; set k",
+	res = eval(interp,
+		   "set k 0; foreach x {1 2 3} { incr k; break }; set k",
 		   &code);
 	ok(code == TCL_OK && !strcmp(res, "1"),
 	   "break alone is still Tcl's break%s%s", "", "");
 	res = eval(interp, "list a b", &code);
-	ok(code == TCL_OK && !strcmp(res, "a b"), "list is still Tcl's%s%s",
-	   "", "");
+	ok(code == TCL_OK && !strcmp(res, "a b"), "list is still Tcl's%s%s", "",
+	   "");
 	Tcl_DeleteInterp(interp);
 	printf("1..%d\n", n);
 	return failed != 0;
