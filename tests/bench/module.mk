@@ -54,3 +54,4 @@ PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS) \
 	$(O)/tests/bench/control
 GUESTS += $(BENCH_GUEST) $(STEP_GUEST)
 BENCHES += $(BENCH_DRIVERS) $(O)/tests/bench/control
+BENCHES += tests/bench/console
