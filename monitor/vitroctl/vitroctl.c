@@ -105,6 +105,7 @@ enum {
 	OPT_DESC_BASE,
 	OPT_DESC_LIMIT,
 	OPT_DESC_ACCESS,
+	OPT_TIMEOUT,
 	/* then 4 per register and per descriptor, from OPT_REG */
 	OPT_REG = 1024,
 };
@@ -118,6 +119,7 @@ struct request {
 	const char *console; /* "shell" or "eval": the Tcl console */
 	int console_argc; /* the words after it */
 	char **console_argv;
+	unsigned int timeout; /* eval's time limit in seconds; 0: none */
 	int cpu; /* -1: every vCPU */
 	bool json, list, all;
 	bool stats, active, suspended, debug, topology, memmap, memseg;
@@ -133,6 +135,8 @@ struct request {
 static const char usage_text[] =
 	"usage: vitroctl --vm=NAME [--cpu=N|all] [--json] [OPTION...]\n"
 	"       vitroctl --list [--json]\n"
+	"       vitroctl --vm=NAME shell\n"
+	"       vitroctl --vm=NAME [--timeout=SECONDS] eval SCRIPT...\n"
 	"\n"
 	"Inspect and control a running vitro VM through its control socket.\n"
 	"\n"
@@ -167,6 +171,13 @@ static const char usage_text[] =
 	"  --force-reset          reset the VM (vitro exits with status 0)\n"
 	"  --force-poweroff       power the VM off (vitro exits with status 1)\n"
 	"  --destroy              power the VM off and wait until it is gone\n"
+	"\n"
+	"Tcl console (the vitro console's commands, attached to the VM):\n"
+	"  shell                  interactive: line editing, history,\n"
+	"                         Tab completion; exit or Ctrl-d leaves\n"
+	"  eval SCRIPT...         run the words as one script, print its\n"
+	"                         result; status 1 on an error, N on exit N\n"
+	"  --timeout=SECONDS      eval's time limit (default 30; 0: none)\n"
 	"\n"
 	"  --help, --version\n"
 	"\n"
@@ -935,6 +946,7 @@ static struct option *build_options(void)
 		{ "desc-base", required_argument, NULL, OPT_DESC_BASE },
 		{ "desc-limit", required_argument, NULL, OPT_DESC_LIMIT },
 		{ "desc-access", required_argument, NULL, OPT_DESC_ACCESS },
+		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	size_t total = nfixed + 2 * NREGS + 2 * NDESCS + 1;
@@ -993,9 +1005,11 @@ static int parse_args(int argc, char **argv, struct request *rq)
 		return -1;
 	}
 	rq->cpu = 0;
+	rq->timeout = 30;
 	opterr = 0;
+	/* "+": options stop at shell or eval, whose words may start with -. */
 	while (ret == 0 &&
-	       (c = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+	       (c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		uint64_t v;
 
 		switch (c) {
@@ -1016,6 +1030,16 @@ static int parse_args(int argc, char **argv, struct request *rq)
 			break;
 		case OPT_JSON:
 			rq->json = true;
+			break;
+		case OPT_TIMEOUT:
+			if (!parse_u64(optarg, &v) || v > 86400 * 365) {
+				err_msg("--timeout: '%s' is not a number of "
+					"seconds (0: no limit)",
+					optarg);
+				ret = -1;
+			} else {
+				rq->timeout = (unsigned int)v;
+			}
 			break;
 		case OPT_LIST:
 			rq->list = true;
@@ -1232,7 +1256,7 @@ int main(int argc, char **argv)
 	}
 	if (rq.console)
 		return vitroctl_console(ctx, rq.console, rq.console_argc,
-					rq.console_argv);
+					rq.console_argv, rq.timeout);
 	if (vm_get_info(ctx, &hi) < 0)
 		hi.pid = 0;
 	r = run(ctx, &rq);

@@ -14,7 +14,10 @@
 #   ctl_eval NAME SCRIPT   `vitroctl --vm NAME eval SCRIPT`: OUT and ERR
 #                          hold its stdout and stderr, ST its status
 #   tclsh_run SCRIPT-FILE  a plain tclsh with the package on its path
-#                          (package require vitro); OUT, ERR, ST as above
+#                          (package require vitro); OUT, ERR, ST as above.
+#                          A package built with ASan (SAN=1) cannot load
+#                          into the uninstrumented tclsh alone: TCLSH_ENV
+#                          then preloads the ASan runtime (tcl_init)
 #   ok STATUS NAME [FILE...]  a TAP line; files shown on failure
 #   is GOT WANT NAME       ok when equal, both shown when not
 #   like TEXT REGEX NAME   ok when TEXT has a line matching REGEX
@@ -63,6 +66,12 @@ tcl_init() {
 	fi
 	T=$(mktemp -d)
 	trap tcl_cleanup EXIT
+	TCLSH_ENV=()
+	if nm -D "$VITRO_BUILD/lib/vitro/libvitro.so" 2>/dev/null |
+		grep -q __asan_init; then
+		TCLSH_ENV=("LD_PRELOAD=$(${CC:-gcc} -print-file-name=libasan.so)"
+			"ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}")
+	fi
 }
 
 ok() { # ok STATUS NAME [FILE...]
@@ -140,7 +149,7 @@ ctl_eval() { # ctl_eval NAME SCRIPT
 }
 
 tclsh_run() { # tclsh_run SCRIPT-FILE [ARGS...]
-	timeout 60 tclsh "$@" >"$T/out" 2>"$T/err"
+	timeout 60 env "${TCLSH_ENV[@]}" tclsh "$@" >"$T/out" 2>"$T/err"
 	ST=$?
 	OUT=$(cat "$T/out")
 	ERR=$(cat "$T/err")
