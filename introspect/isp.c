@@ -679,11 +679,24 @@ int isp_init(Tcl_Interp *interp, bool import_global)
 	Tcl_CreateObjCommand(interp, ISP_NS "::help", help_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, ISP_NS "::attach", attach_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, ISP_NS "::detach", detach_cmd, NULL, NULL);
+	/*
+	 * Everything but break is exported, so that `namespace import
+	 * vitro::*` works in any tclsh; the consoles also take break,
+	 * which is Tcl's own break when it has no argument.
+	 */
 	if (Tcl_Eval(interp, "namespace eval " ISP_NS " {namespace export "
-			     "{[a-z]*}}") != TCL_OK)
+			     "{[a-z]*}}") != TCL_OK ||
+	    Tcl_Eval(interp, "namespace eval " ISP_NS " {namespace export "
+			     "-clear {*}[lmap c [info commands " ISP_NS
+			     "::*] {set c [namespace tail $c]; if {$c eq "
+			     "{break}} continue; set c}]}") != TCL_OK)
 		return TCL_ERROR;
 	if (import_global &&
-	    Tcl_Eval(interp, "namespace import -force " ISP_NS "::*") != TCL_OK)
+	    (Tcl_Eval(interp, "namespace import -force " ISP_NS "::*") !=
+		     TCL_OK ||
+	     Tcl_Eval(interp,
+		      "rename ::break {}; interp alias {} ::break {} " ISP_NS
+		      "::break") != TCL_OK))
 		return TCL_ERROR;
 	Tcl_ResetResult(interp);
 	return TCL_OK;

@@ -27,6 +27,7 @@
  *   NOFILE   a file that cannot be read or parsed
  *   POSIX    an errno from libvmmapi: {VITRO POSIX ENAME message}
  *   BUSY     the VM or a vCPU is not in a state for the request
+ *   EXIT     {VITRO EXIT N}: a console's `exit N` unwinding to its shell
  * Threads: the interp's thread only.
  */
 #ifndef INTROSPECT_ISP_INT_H
