@@ -744,13 +744,15 @@ static int build_index(struct dwinfo *dw)
 		dw->names[n++].type = t;
 	}
 	dw->nnames = n;
-	qsort(dw->names, n, sizeof(*dw->names), cmp_name);
+	if (n)
+		qsort(dw->names, n, sizeof(*dw->names), cmp_name);
 	return 0;
 }
 
 static int resolve(struct dwinfo *dw)
 {
-	qsort(dw->types, dw->ntypes, sizeof(*dw->types), cmp_type_off);
+	if (dw->ntypes) /* qsort's base may not be NULL, even for none */
+		qsort(dw->types, dw->ntypes, sizeof(*dw->types), cmp_type_off);
 	for (size_t i = 0; i < dw->ntypes; i++) {
 		struct dwinfo_type *t = dw->types[i];
 
@@ -774,7 +776,8 @@ static int resolve(struct dwinfo *dw)
 					t->enc = DWINFO_ENC_SIGNED;
 		}
 	}
-	qsort(dw->rows, dw->nrows, sizeof(*dw->rows), cmp_row);
+	if (dw->nrows)
+		qsort(dw->rows, dw->nrows, sizeof(*dw->rows), cmp_row);
 	return build_index(dw);
 }
 

@@ -31,10 +31,12 @@ proc descriptors::seg {lo hi} {
 		}
 		set sys 0
 	} else {
-		set what [dict get {
+		set names {
 			1 tss16 2 ldt 3 tss16-busy 4 call16 5 task 6 int16
 			7 trap16 9 tss 11 tss-busy 12 call 14 int 15 trap
-		} $type]
+		}
+		set what [expr {[dict exists $names $type] ?
+		    [dict get $names $type] : "system-type-$type"}]
 		set sys 1
 		# In long mode the upper half holds base bits 32-63.
 		if {$hi ne ""} {
@@ -59,7 +61,7 @@ proc descriptors {args} {
 	append out [format "GDT at %s, limit %s (vCPU %d, %s mode)\n" \
 	    $gbase $glimit $cpu [expr {$long ? "long" : "protected"}]]
 	set n [expr {($glimit + 1) / 8}]
-	set words [mem read -width 8 $gbase $n -cpu $cpu]
+	set words [mem read -cpu $cpu -width 8 $gbase $n]
 	for {set i 0} {$i < $n} {incr i} {
 		set lo [lindex $words $i]
 		if {$lo == 0} { continue }
@@ -77,7 +79,8 @@ proc descriptors {args} {
 	set n [expr {($ilimit + 1) / $size}]
 	append out [format "IDT at %s, limit %s: %d gates\n" $ibase $ilimit $n]
 	if {$n > 0} {
-		set words [mem read -width 8 $ibase [expr {$n * $size / 8}] -cpu $cpu]
+		set words [mem read -cpu $cpu -width 8 $ibase \
+		    [expr {$n * $size / 8}]]
 	}
 	for {set v 0} {$v < $n} {incr v} {
 		set lo [lindex $words [expr {$v * $size / 8}]]
