@@ -60,6 +60,17 @@ bool vm_name_valid(const char *name)
 	return vmm_name_valid(name);
 }
 
+/* What the monitor said when a remote handle attached. */
+static void ctx_hello(struct vmctx *ctx, const struct vm_ctl_hello *hello)
+{
+	ctx->hello = *hello;
+	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
+	if (ctx->hello.ncpus > VM_MAXCPU)
+		ctx->hello.ncpus = VM_MAXCPU;
+	ctx->lowmem = hello->lowmem;
+	ctx->highmem = hello->highmem;
+}
+
 struct vmctx *vm_open(const char *name)
 {
 	struct vmctx *ctx = calloc(1, sizeof(*ctx));
@@ -74,12 +85,7 @@ struct vmctx *vm_open(const char *name)
 		errno = -r;
 		return NULL;
 	}
-	ctx->hello = hello;
-	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
-	if (ctx->hello.ncpus > VM_MAXCPU)
-		ctx->hello.ncpus = VM_MAXCPU;
-	ctx->lowmem = hello.lowmem;
-	ctx->highmem = hello.highmem;
+	ctx_hello(ctx, &hello);
 	return ctx;
 }
 
@@ -99,12 +105,7 @@ struct vmctx *vm_open_transport(const struct vm_transport_ops *ops, void *arg)
 		errno = -r;
 		return NULL;
 	}
-	ctx->hello = hello;
-	ctx->hello.name[sizeof(ctx->hello.name) - 1] = 0;
-	if (ctx->hello.ncpus > VM_MAXCPU)
-		ctx->hello.ncpus = VM_MAXCPU;
-	ctx->lowmem = hello.lowmem;
-	ctx->highmem = hello.highmem;
+	ctx_hello(ctx, &hello);
 	return ctx;
 }
 
