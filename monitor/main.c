@@ -23,6 +23,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "monitor/console.h"
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
@@ -246,13 +247,7 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 static void on_signal(struct mevent *ev, int fd, enum mevent_type type,
 		      void *arg)
 {
-	struct signalfd_siginfo si;
-
-	if (read(fd, &si, sizeof(si)) == sizeof(si))
-		vitro_end(arg, VITRO_EXIT_POWEROFF, "stopped by signal %s",
-			  sigabbrev_np(si.ssi_signo) ?
-				  sigabbrev_np(si.ssi_signo) :
-				  "?");
+	vitro_take_signal(arg);
 }
 
 /* A vCPU thread waits for the host to take guest output, or stops. */
@@ -293,6 +288,7 @@ static int signals_setup(struct vitro *vm, sigset_t *set)
 	fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (fd < 0 || !mevent_add(vm->loop, fd, MEVENT_READ, on_signal, vm))
 		return -1;
+	vm->sig_fd = fd;
 	return fd;
 }
 
@@ -339,9 +335,10 @@ static void print_memory_figures(struct vitro *vm, double startup_ms)
 
 int main(int argc, char **argv)
 {
-	struct vitro vm = { .end_lock = PTHREAD_MUTEX_INITIALIZER };
+	struct vitro vm = { .end_lock = PTHREAD_MUTEX_INITIALIZER,
+			    .sig_fd = -1 };
 	struct gdb_server_config gcfg;
-	bool gdb_ok = false;
+	bool gdb_ok = false, gdb_hold = false;
 	struct boot_files bf = { 0 };
 	struct loader_image img;
 	char err[512], msg[LOADER_MSG_MAX];
@@ -393,6 +390,15 @@ int main(int argc, char **argv)
 		else
 			gdb_ok = true;
 	}
+	if (vm.opt.script &&
+	    console_script_check(vm.opt.script, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: -S %s\n", err);
+		return VITRO_EXIT_ERROR;
+	}
+	if (vm.opt.console && !isatty(STDIN_FILENO)) {
+		fprintf(stderr, "vitro: --console needs a terminal on stdin\n");
+		return VITRO_EXIT_ERROR;
+	}
 	if (read_boot_files(&vm.opt, &bf, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vitro: %s\n", err);
 		goto out_files;
@@ -407,8 +413,9 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vitro: %s\n", err);
 		goto out_vm;
 	}
-	/* Always there, with or without -G; -G w holds every vCPU. */
-	vm.dbg = dbg_create(&vm, gdb_ok && gcfg.wait);
+	/* Always there, with or without -G; -G w and -S hold every vCPU. */
+	gdb_hold = gdb_ok && gcfg.wait;
+	vm.dbg = dbg_create(&vm, gdb_hold || vm.opt.script);
 	if (!vm.dbg) {
 		fprintf(stderr, "vitro: cannot create the debug core: %s\n",
 			strerror(errno));
@@ -444,7 +451,8 @@ int main(int argc, char **argv)
 	    !(vm.gdb = gdb_server_start(&vm, &gcfg, err, sizeof(err)))) {
 		vitro_log("gdb: %s; going on without a debugger", err);
 		/* Nobody would ever resume a guest held for gdb. */
-		if (gcfg.wait)
+		gdb_hold = false;
+		if (gcfg.wait && !vm.opt.script)
 			dbg_resume(vm.dbg, -1, -1);
 	}
 	/* Like -G, a control socket that cannot be served costs only itself. */
@@ -453,8 +461,18 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vitro: %s\n", err);
 		goto out_devices;
 	}
-	if (!vm.ctl)
+	if (err[0])
 		vitro_log("control socket: %s; going on without one", err);
+	/* The Tcl console: for gdb's monitor always, -S and --console. */
+	vm.console = console_create(&vm, gdb_hold, err, sizeof(err));
+	vm.console_eval = console_eval;
+	if (!vm.console && (vm.opt.script || vm.opt.console)) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_devices;
+	}
+	if (!vm.console)
+		vitro_log("%s; gdb's monitor has only its built-in commands",
+			  err);
 
 	startup_ms = cpu_ms();
 	if ((r = vitro_vcpus_start(&vm)) < 0) {
@@ -469,6 +487,8 @@ int main(int argc, char **argv)
 	status = vm.status;
 	gdb_server_vm_ended(vm.gdb, status);
 out_devices:
+	console_destroy(vm.console);
+	vm.console = NULL;
 	ctl_server_stop(vm.ctl);
 	vm.ctl = NULL;
 	gdb_server_stop(vm.gdb);

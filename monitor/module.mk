@@ -4,6 +4,8 @@
 MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c)) \
 	$(wildcard monitor/debug/*.c) $(wildcard monitor/ctl/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
+# The console (console.c) embeds Tcl and the introspect commands.
+$(O)/monitor/console.o: CPPFLAGS += $(ISP_CFLAGS)
 
 $(O)/lib/libmonitor.a: $(MONITOR_OBJS)
 	@mkdir -p $(@D)

@@ -33,6 +33,11 @@ const char options_usage[] =
 	"                  ADDR is given); w holds the guest until gdb\n"
 	"                  attaches; ARCH is x86-64 (default), i386 (32-bit\n"
 	"                  images, protected mode) or i8086 (real mode)\n"
+	"  -S SCRIPT       run the Tcl script SCRIPT in vitro's console before\n"
+	"                  the guest's first instruction; the guest runs when\n"
+	"                  it returns (exit N in it ends vitro with status N)\n"
+	"      --console   the vitro prompt (Tcl) on this terminal: Ctrl-a c\n"
+	"                  switches between it and the guest's console\n"
 	"  -v              say more on stderr (start-up figures, exits)\n"
 	"  -h, --help      this text\n"
 	"      --version   the version\n"
@@ -41,9 +46,13 @@ const char options_usage[] =
 	"puts the terminal in raw mode: Ctrl-a x quits, Ctrl-a h lists the\n"
 	"other escapes.  A guest ends vitro by writing V to port 0xf4 (as\n"
 	"QEMU's isa-debug-exit): the exit status is then (V << 1) | 1.\n"
+	"gdb's `monitor LINE` runs LINE in the Tcl console of -S and\n"
+	"--console; one that waits for the guest holds vitro's event loop.\n"
 	"\n"
 	"Exit status: 0 the guest reset, 1 powered off, 2 halted, 3 triple\n"
-	"fault, 4 an error (bad option or image, emulation failure...).\n";
+	"fault, 4 an error (bad option or image, emulation failure, an error\n"
+	"in the -S script...), or N when the -S script or the console ran\n"
+	"exit N.\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
@@ -178,11 +187,12 @@ int options_parse_cpus(const char *s, unsigned *ncpus,
 	return 0;
 }
 
-enum { OPT_VERSION = 256 };
+enum { OPT_VERSION = 256, OPT_CONSOLE };
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "console", no_argument, NULL, OPT_CONSOLE },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -199,7 +209,7 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 	};
 	optind = 0; /* glibc: start over, and reset its internal state */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:v", long_opts,
+	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:S:v", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -246,6 +256,12 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 					    "-m '%s': guest memory must be a "
 					    "multiple of 2M",
 					    optarg);
+			break;
+		case 'S':
+			o->script = optarg;
+			break;
+		case OPT_CONSOLE:
+			o->console = true;
 			break;
 		case 'v':
 			o->verbose++;

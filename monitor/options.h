@@ -25,6 +25,8 @@ struct vitro_options {
 	const char *initrd; /* -i: comma-separated files */
 	const char *com1; /* -l com1,BACKEND as given */
 	const char *gdb; /* -G, kept for the gdb stub */
+	const char *script; /* -S: a Tcl script for the console */
+	bool console; /* --console: the Tcl prompt on the terminal */
 	int verbose; /* -v, repeatable */
 	bool help; /* --help */
 	bool version; /* --version */

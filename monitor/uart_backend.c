@@ -49,10 +49,12 @@
 
 #define IN_CHUNK 256
 
-const char uart_escape_help[] = "vitro escape keys: Ctrl-a, then\r\n"
-				"  x       quit vitro\r\n"
-				"  h       this help\r\n"
-				"  Ctrl-a  send a Ctrl-a to the guest\r\n";
+const char uart_escape_help[] =
+	"vitro escape keys: Ctrl-a, then\r\n"
+	"  x       quit vitro\r\n"
+	"  c       switch between the guest console and the vitro prompt\r\n"
+	"  h       this help\r\n"
+	"  Ctrl-a  send a Ctrl-a to the guest\r\n";
 
 struct uart_backend {
 	enum uart_backend_kind kind;
@@ -76,6 +78,9 @@ struct uart_backend {
 	bool in_eof; /* in_fd reached EOF: read no more */
 	bool in_escape; /* parse the Ctrl-a escape */
 	struct uart_escape esc;
+	bool in_held; /* the console has the terminal: stdin is not read */
+	uart_backend_console_fn *console; /* Ctrl-a c, or NULL */
+	void *console_arg;
 	uint8_t in_buf[IN_CHUNK]; /* read, not yet taken by the uart */
 	size_t in_off, in_len;
 	struct mevent *kick_ev; /* one-shot timer: pump again */
@@ -198,6 +203,9 @@ enum uart_escape_action uart_escape_feed(struct uart_escape *esc, uint8_t c,
 		case 'H':
 		case '?':
 			return UART_ESCAPE_HELP;
+		case 'c':
+		case 'C':
+			return UART_ESCAPE_CONSOLE;
 		case UART_ESCAPE_CHAR:
 			*out = c;
 			return UART_ESCAPE_SEND;
@@ -480,6 +488,18 @@ static void in_filter(struct uart_backend *be, const uint8_t *raw, size_t n)
 			if (be->quit != NULL)
 				be->quit(be->quit_arg);
 			break;
+		case UART_ESCAPE_CONSOLE:
+			if (be->console != NULL) {
+				be->console(be->console_arg);
+			} else {
+				static const char no[] =
+					"vitro: Ctrl-a c: there is a vitro "
+					"prompt with --console\r\n";
+
+				r = write(STDERR_FILENO, no, sizeof(no) - 1);
+				(void)r;
+			}
+			break;
 		case UART_ESCAPE_NONE:
 			break;
 		}
@@ -510,13 +530,21 @@ static void in_pump(struct uart_backend *be, bool readable)
 		be->in_off = be->in_len = 0;
 		if (be->in_fd < 0 || be->in_eof)
 			return;
+		if (be->in_held) {
+			in_watch(be, false);
+			return;
+		}
 		if (be->in_ev != NULL && !readable) {
 			in_watch(be, true);
 			return;
 		}
 		readable = false;
 		if (be->in_escape) {
-			r = read(be->in_fd, raw, sizeof(raw));
+			/*
+			 * With a console, byte by byte: what follows Ctrl-a c
+			 * is the console's, and must stay in the terminal.
+			 */
+			r = read(be->in_fd, raw, be->console ? 1 : sizeof(raw));
 			if (r > 0)
 				in_filter(be, raw, r);
 		} else {
@@ -951,6 +979,48 @@ void uart_backend_set_wait_hook(struct uart_backend *be,
 {
 	be->wait = wait;
 	be->wait_arg = arg;
+}
+
+void uart_backend_set_console(struct uart_backend *be,
+			      uart_backend_console_fn *fn, void *arg)
+{
+	be->console = fn;
+	be->console_arg = arg;
+}
+
+bool uart_backend_is_terminal(const struct uart_backend *be)
+{
+	return be->kind == UART_BACKEND_STDIO && be->in_escape;
+}
+
+void uart_backend_console_hold(struct uart_backend *be, int out_fd)
+{
+	be->in_held = true;
+	in_watch(be, false);
+	/* A vCPU may hold out_mtx while stdout is slow: the terminal drains. */
+	pthread_mutex_lock(&be->out_mtx);
+	be->out_fd = out_fd;
+	pthread_mutex_unlock(&be->out_mtx);
+}
+
+void uart_backend_console_release(struct uart_backend *be,
+				  void (*drain)(void *arg), void *arg)
+{
+	/*
+	 * A vCPU may hold out_mtx while it waits for room in the console's
+	 * fd, which only drain() makes: drain until the lock is ours, then
+	 * once more, so that what reached that fd comes out before what
+	 * follows on stdout.
+	 */
+	while (pthread_mutex_trylock(&be->out_mtx) != 0) {
+		drain(arg);
+		poll(NULL, 0, 1);
+	}
+	drain(arg);
+	be->out_fd = STDOUT_FILENO;
+	pthread_mutex_unlock(&be->out_mtx);
+	be->in_held = false;
+	in_pump(be, false);
 }
 
 void uart_backend_end(struct uart_backend *be)

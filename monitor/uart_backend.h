@@ -5,6 +5,7 @@
  *   stdio      the monitor's stdin and stdout.  On a terminal: raw input
  *              (output processing kept, so "\n" starts a line), with the
  *              escape Ctrl-a: Ctrl-a x quits, Ctrl-a h prints help,
+ *              Ctrl-a c switches to the vitro prompt (--console),
  *              Ctrl-a Ctrl-a sends one Ctrl-a (any other key after Ctrl-a
  *              is dropped with the Ctrl-a).  Otherwise stdin is plain
  *              input, and its EOF only ends input, never the VM.
@@ -147,6 +148,30 @@ typedef void uart_backend_wait_fn(void *arg, bool waiting);
 void uart_backend_set_wait_hook(struct uart_backend *be,
 				uart_backend_wait_fn *wait, void *arg);
 
+/*
+ * The console of vitro --console on the terminal of a stdio back end.
+ * fn(arg) runs in the loop thread when the user types Ctrl-a c (without
+ * it, Ctrl-a c says that --console gives a prompt); set before the VM
+ * runs.  With a console set, the terminal is read a byte at a time, so
+ * that what follows Ctrl-a c stays in the terminal for the console.
+ * uart_backend_is_terminal: stdio on a terminal, with the escape.
+ */
+typedef void uart_backend_console_fn(void *arg);
+void uart_backend_set_console(struct uart_backend *be,
+			      uart_backend_console_fn *fn, void *arg);
+bool uart_backend_is_terminal(const struct uart_backend *be);
+/*
+ * Loop thread.  hold: stop reading stdin and send guest output to out_fd
+ * instead of stdout, waiting for it as for stdout (nothing is lost: a
+ * guest whose output nobody takes waits).  release: output goes to
+ * stdout again and stdin is read again; drain(arg) is called until no
+ * vCPU writes to out_fd any more, and once after, to take what is left
+ * there (drain must not block).
+ */
+void uart_backend_console_hold(struct uart_backend *be, int out_fd);
+void uart_backend_console_release(struct uart_backend *be,
+				  void (*drain)(void *arg), void *arg);
+
 /* How long output may still wait for the host once the VM is ending. */
 #define UART_BACKEND_END_MS 1000
 
@@ -173,6 +198,7 @@ enum uart_escape_action {
 	UART_ESCAPE_SEND, /* send *out to the guest */
 	UART_ESCAPE_QUIT, /* the user asked to quit */
 	UART_ESCAPE_HELP, /* print the escape help */
+	UART_ESCAPE_CONSOLE, /* Ctrl-a c: the vitro prompt (--console) */
 };
 
 enum uart_escape_action uart_escape_feed(struct uart_escape *esc, uint8_t c,

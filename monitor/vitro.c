@@ -4,8 +4,11 @@
  * Threads: vitro_end() may be called from any thread, any number of
  * times; end_lock makes the first call the one that counts.
  */
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <sys/signalfd.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -44,6 +47,17 @@ void vitro_end(struct vitro *vm, int status, const char *msg_fmt, ...)
 		uart_backend_end(vm->com1_be);
 	if (vm->loop)
 		mevent_stop(vm->loop);
+}
+
+void vitro_take_signal(struct vitro *vm)
+{
+	struct signalfd_siginfo si;
+
+	if (vm->sig_fd >= 0 && read(vm->sig_fd, &si, sizeof(si)) == sizeof(si))
+		vitro_end(vm, VITRO_EXIT_POWEROFF, "stopped by signal %s",
+			  sigabbrev_np(si.ssi_signo) ?
+				  sigabbrev_np(si.ssi_signo) :
+				  "?");
 }
 
 void vitro_log(const char *fmt, ...)

@@ -60,6 +60,14 @@ struct vitro {
 	struct dbg_core *dbg; /* the debug core, before vCPUs run */
 	struct gdb_server *gdb; /* -G */
 	struct ctl_server *ctl; /* the control socket (ctl/ctl_server.h) */
+	struct console *console; /* the Tcl console (console.h), or NULL */
+	/*
+	 * console_eval, for gdb's monitor (a pointer: the debug core links
+	 * without Tcl in tests); set with console.
+	 */
+	int (*console_eval)(struct console *c, const char *line, char **out,
+			    bool *failed);
+	int sig_fd; /* signalfd of the signals that end the VM, or -1 */
 
 	struct uart *com1;
 	struct uart_backend_config com1_cfg;
@@ -89,6 +97,12 @@ struct vitro_vcpu *vitro_vcpu_self(void);
  */
 void vitro_end(struct vitro *vm, int status, const char *msg_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/*
+ * A signal is waiting on vm->sig_fd: take it and end the VM (status 1),
+ * as the event loop does; for waits that hold the loop.
+ */
+void vitro_take_signal(struct vitro *vm);
 
 /* Log on stderr as "vitro: ..." (with \r on a raw terminal). */
 void vitro_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -16,6 +16,14 @@
  * The debug core is used in one place, the "core" functions below (and
  * its owner and subscription calls in the connection's life).
  *
+ * Local connections (ctl_server_open_local) are connections without a
+ * socket, for the console inside vitro: a request is a direct call into
+ * the same dispatch as a socket's (conn_dispatch), with the same checks
+ * (the message is built and decoded as one from a socket would be), and
+ * events stay in the connection's subscription, read with vm_event_next
+ * instead of being forwarded.  A local connection outlives the server
+ * (its calls then fail with -ECONNRESET) until its handle is closed.
+ *
  * Threads: the main thread only.  vm->ended is read under vm->end_lock.
  */
 #include <errno.h>
@@ -23,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,9 +53,11 @@ union ctl_msg {
 };
 
 struct ctl_conn {
-	struct ctl_server *srv;
+	struct ctl_server *srv; /* NULL: a local one whose server stopped */
 	struct ctl_conn *next;
-	int fd;
+	int fd; /* -1 for a local connection */
+	bool local; /* ctl_server_open_local */
+	int epfd; /* local: epoll over the subscription, its event fd */
 	struct mevent *rev; /* readable */
 	struct mevent *wev; /* writable, while a reply waits */
 	struct dbg_sub *sub; /* VM_DBG_SUBSCRIBE */
@@ -66,6 +77,7 @@ struct ctl_server {
 	char path[108];
 	struct ctl_conn *conns;
 	unsigned int nconns;
+	struct ctl_conn *locals; /* local connections */
 	struct vm_ctl_hello hello; /* what does not change */
 	union ctl_msg rx; /* the message being handled */
 	union ctl_msg arg; /* its struct, then the reply's */
@@ -216,6 +228,8 @@ static void conn_unsubscribe(struct ctl_conn *c)
 	if (c->sev)
 		mevent_delete(c->sev);
 	c->sev = NULL;
+	if (c->sub && c->local)
+		epoll_ctl(c->epfd, EPOLL_CTL_DEL, dbg_sub_fd(c->sub), NULL);
 	if (c->sub)
 		dbg_unsubscribe(c->sub);
 	c->sub = NULL;
@@ -345,6 +359,17 @@ static int conn_subscribe(struct ctl_conn *c, struct vm_dbg_subscribe *sub)
 		return -EOPNOTSUPP;
 	if (!(c->sub = dbg_subscribe(s->core, sub->mask)))
 		return -errno;
+	if (c->local) {
+		struct epoll_event ev = { .events = EPOLLIN };
+		int r = 0;
+
+		if (epoll_ctl(c->epfd, EPOLL_CTL_ADD, dbg_sub_fd(c->sub), &ev) <
+		    0) {
+			r = -errno;
+			conn_unsubscribe(c);
+		}
+		return r;
+	}
 	c->sev = mevent_add(s->vm->loop, dbg_sub_fd(c->sub), MEVENT_READ,
 			    on_events, c);
 	if (!c->sev) {
@@ -375,6 +400,31 @@ static int conn_hello(struct ctl_conn *c, struct vm_ctl_hello *h)
 	return 0;
 }
 
+/*
+ * Carry out a decoded request of c on arg (a writable copy of req->arg,
+ * which becomes the reply's struct): the error for the reply.  Socket
+ * and local connections alike.
+ */
+static int conn_dispatch(struct ctl_conn *c, const struct ctl_request *req,
+			 void *arg)
+{
+	struct ctl_server *s = c->srv;
+
+	/* A hello still says so, with the state ENDING. */
+	if (vm_ending(s->vm) && req->hdr.cmd != VM_CTL_HELLO)
+		return -ESHUTDOWN;
+	if (ctl_needs_owner(req))
+		conn_owner(c);
+	switch (req->cmd->policy) {
+	case CTL_HELLO:
+		return conn_hello(c, arg);
+	case CTL_SUBSCRIBE:
+		return conn_subscribe(c, arg);
+	default:
+		return ctl_execute(&core_ops, s, c->owner, req, arg);
+	}
+}
+
 /* One message of len bytes in s->rx: decode, act, reply. */
 static void conn_handle(struct ctl_conn *c, size_t len)
 {
@@ -385,27 +435,16 @@ static void conn_handle(struct ctl_conn *c, size_t len)
 	int r;
 
 	r = ctl_request_decode(s->rx.b, len, s->vm->ncpus, &req);
-	/* A hello still says so, with the state ENDING. */
-	if (r == 0 && vm_ending(s->vm) && req.hdr.cmd != VM_CTL_HELLO)
-		r = -ESHUTDOWN;
 	if (r < 0) {
 		conn_reply(c, s->reply.b, ctl_error_reply(&req, r, s->reply.b));
 		return;
 	}
 	size = VMM_CMD_SIZE(req.hdr.cmd);
 	memcpy(s->arg.b, req.arg, size);
-	if (ctl_needs_owner(&req))
-		conn_owner(c);
-	switch (req.cmd->policy) {
-	case CTL_HELLO:
-		r = conn_hello(c, (struct vm_ctl_hello *)s->arg.b);
-		break;
-	case CTL_SUBSCRIBE:
-		r = conn_subscribe(c, (struct vm_dbg_subscribe *)s->arg.b);
-		break;
-	default:
-		r = ctl_execute(&core_ops, s, c->owner, &req, s->arg.b);
-		break;
+	r = conn_dispatch(c, &req, s->arg.b);
+	if (r == -ESHUTDOWN && req.hdr.cmd != VM_CTL_HELLO) {
+		conn_reply(c, s->reply.b, ctl_error_reply(&req, r, s->reply.b));
+		return;
 	}
 	*h = (struct vm_ctl_hdr){ .magic = VM_CTL_MAGIC,
 				  .cmd = req.hdr.cmd,
@@ -525,24 +564,36 @@ struct ctl_server *ctl_server_start(struct vitro *vm, bool *fatal, char *err,
 	int r;
 
 	*fatal = false;
-	if ((r = vm_ctl_runtime_dir(dir, sizeof(dir))) < 0) {
-		snprintf(err, errlen,
-			 "the runtime directory's path is too long");
-		return NULL;
-	}
-	if (unix_socket_private_dir(dir, err, errlen) < 0)
-		return NULL;
+	err[0] = 0;
 	if (!(s = calloc(1, sizeof(*s)))) {
 		snprintf(err, errlen, "out of memory");
+		*fatal = true;
 		return NULL;
 	}
 	s->vm = vm;
 	s->core = vm->dbg;
 	s->lfd = -1;
+	s->hello.abi = VMM_ABI_VERSION;
+	s->hello.ncpus = vm->ncpus;
+	s->hello.pid = getpid();
+	if (vm_get_topology(vm->ctx, &sk, &co, &th, &mx) == 0)
+		s->hello.topo = (struct vm_cpu_topology){ sk, co, th, mx };
+	s->hello.lowmem = vm_get_lowmem_size(vm->ctx);
+	s->hello.highmem = vm_get_highmem_size(vm->ctx);
+	snprintf(s->hello.name, sizeof(s->hello.name), "%s", vm->name);
+
+	/* From here on, a failure costs the socket, not the server. */
+	if ((r = vm_ctl_runtime_dir(dir, sizeof(dir))) < 0) {
+		snprintf(err, errlen,
+			 "the runtime directory's path is too long");
+		return s;
+	}
+	if (unix_socket_private_dir(dir, err, errlen) < 0)
+		return s;
 	if ((r = vm_ctl_socket_path(vm->name, s->path, sizeof(s->path))) < 0) {
 		snprintf(err, errlen, "a socket path for VM '%s' is too long",
 			 vm->name);
-		goto fail;
+		return s;
 	}
 	s->lfd = unix_socket_listen(s->path, SOCK_SEQPACKET, CTL_BACKLOG, err,
 				    errlen);
@@ -553,29 +604,162 @@ struct ctl_server *ctl_server_start(struct vitro *vm, bool *fatal, char *err,
 				 "VM '%s' is already served by a running "
 				 "process (at %s)",
 				 vm->name, s->path);
+			s->lfd = -1;
+			ctl_server_stop(s);
+			return NULL;
 		}
-		goto fail;
+		s->lfd = -1;
+		return s;
 	}
 	s->lev = mevent_add(vm->loop, s->lfd, MEVENT_READ, on_accept, s);
 	if (!s->lev) {
 		snprintf(err, errlen, "cannot watch %s: %s", s->path,
 			 strerror(errno));
-		goto fail;
+		close(s->lfd);
+		unlink(s->path);
+		s->lfd = -1;
+		return s;
 	}
-	s->hello.abi = VMM_ABI_VERSION;
-	s->hello.ncpus = vm->ncpus;
-	s->hello.pid = getpid();
-	if (vm_get_topology(vm->ctx, &sk, &co, &th, &mx) == 0)
-		s->hello.topo = (struct vm_cpu_topology){ sk, co, th, mx };
-	s->hello.lowmem = vm_get_lowmem_size(vm->ctx);
-	s->hello.highmem = vm_get_highmem_size(vm->ctx);
-	snprintf(s->hello.name, sizeof(s->hello.name), "%s", vm->name);
 	if (vm->opt.verbose)
 		vitro_log("ctl: VM '%s' is served at %s", vm->name, s->path);
 	return s;
-fail:
-	ctl_server_stop(s);
-	return NULL;
+}
+
+/* Local connections: the transport of ctl_server_open_local's handle. */
+
+/* One request, as a socket's would be decoded and carried out. */
+static int local_call(void *arg, uint32_t cmd, void *data)
+{
+	struct ctl_conn *c = arg;
+	union ctl_msg msg, rarg;
+	struct vm_ctl_hdr *h = (struct vm_ctl_hdr *)msg.b;
+	struct ctl_request req;
+	size_t size = VMM_CMD_SIZE(cmd);
+	int r;
+
+	if (!c->srv)
+		return -ECONNRESET;
+	if (sizeof(*h) + size > VM_CTL_MSG_MAX)
+		return -EMSGSIZE;
+	*h = (struct vm_ctl_hdr){ .magic = VM_CTL_MAGIC, .cmd = cmd, .seq = 1 };
+	if (size)
+		memcpy(h + 1, data, size);
+	r = ctl_request_decode(msg.b, sizeof(*h) + size, c->srv->vm->ncpus,
+			       &req);
+	if (r < 0)
+		return r;
+	memcpy(rarg.b, req.arg, size);
+	r = conn_dispatch(c, &req, rarg.b);
+	/* What a socket client keeps of the reply (vmmapi_remote.c). */
+	if (size && (r == 0 || (cmd == VM_DBG_STOP && r == -ETIMEDOUT)))
+		memcpy(data, rarg.b, size);
+	return r;
+}
+
+static int local_event_fd(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	return c->epfd;
+}
+
+static int local_event_next(void *arg, struct vm_event *ev, int timeout_ms)
+{
+	struct ctl_conn *c = arg;
+	struct pollfd p[2] = { { .fd = c->epfd, .events = POLLIN },
+			       { .fd = -1, .events = POLLIN } };
+
+	for (;;) {
+		int n;
+
+		if (c->sub && dbg_sub_take(c->sub, ev))
+			return 0;
+		if (!c->srv)
+			return -ECONNRESET;
+		if (timeout_ms == 0)
+			return -ETIMEDOUT;
+		/*
+		 * The event loop is held meanwhile (ctl_server.h); what
+		 * would end the VM there must still end it.
+		 */
+		p[1].fd = c->srv->vm->sig_fd;
+		n = poll(p, 2, timeout_ms);
+		if (n < 0 && errno != EINTR)
+			return -errno;
+		if (n > 0 && (p[1].revents & POLLIN))
+			vitro_take_signal(c->srv->vm);
+		if (n == 0)
+			timeout_ms = 0;
+	}
+}
+
+static void local_detach(struct ctl_conn *c)
+{
+	struct ctl_server *s = c->srv;
+	struct ctl_conn **pp;
+
+	if (!s)
+		return;
+	conn_unsubscribe(c);
+	if (c->owner >= 0 && s->core)
+		dbg_owner_free(s->core, c->owner);
+	c->owner = -1;
+	for (pp = &s->locals; *pp; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			break;
+		}
+	}
+	c->srv = NULL;
+}
+
+static void local_close(void *arg)
+{
+	struct ctl_conn *c = arg;
+
+	local_detach(c);
+	close(c->epfd);
+	free(c);
+}
+
+static const struct vm_transport_ops local_ops = {
+	.call = local_call,
+	.event_fd = local_event_fd,
+	.event_next = local_event_next,
+	.close = local_close,
+};
+
+struct vmctx *ctl_server_open_local(struct ctl_server *s)
+{
+	struct ctl_conn *c;
+	struct vmctx *ctx;
+	int e;
+
+	if (!s) {
+		errno = ENODEV;
+		return NULL;
+	}
+	if (!(c = calloc(1, sizeof(*c))))
+		return NULL;
+	c->srv = s;
+	c->fd = -1;
+	c->local = true;
+	c->owner = -1;
+	snprintf(c->who, sizeof(c->who), "console");
+	c->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (c->epfd < 0) {
+		free(c);
+		return NULL;
+	}
+	c->next = s->locals;
+	s->locals = c;
+	ctx = vm_open_transport(&local_ops, c);
+	if (!ctx) {
+		e = errno;
+		local_close(c);
+		errno = e;
+	}
+	return ctx;
 }
 
 /*
@@ -620,5 +804,7 @@ void ctl_server_stop(struct ctl_server *s)
 		if (conn_drain(c))
 			conn_close(c, NULL);
 	}
+	while (s->locals)
+		local_detach(s->locals);
 	free(s);
 }

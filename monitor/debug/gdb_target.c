@@ -395,7 +395,11 @@ static int op_bp_remove(void *opaque, int vcpu, enum gdb_bp_type type,
 			      addr, len, vcpu);
 }
 
-/* Monitor commands (gdb's `monitor`), until the Tcl console takes them. */
+/*
+ * Monitor commands (gdb's `monitor`): the built-in ones below, and any
+ * other line is Tcl, run in vitro's console (console.h), whose result or
+ * error message is the command's output.
+ */
 
 struct outbuf {
 	char *buf;
@@ -474,7 +478,9 @@ static void mon_stats(struct dbg_gdb *g, struct outbuf *o)
 /* After the stub's own commands (phys, help), in the same columns. */
 static const char mon_help[] =
 	"info vcpus     each vCPU's mode, privilege level, pc, sp and cr3\n"
-	"stats          non-zero exit and KVM counters of each vCPU\n";
+	"stats          non-zero exit and KVM counters of each vCPU\n"
+	"anything else  a Tcl command in vitro's console (monitor vitro::help\n"
+	"               lists its commands); a Tcl error prints its message\n";
 
 static int op_monitor(void *opaque, const char *line, char **out)
 {
@@ -489,7 +495,13 @@ static int op_monitor(void *opaque, const char *line, char **out)
 		mon_vcpus(g, &o);
 	else if (!strcmp(line, "stats"))
 		mon_stats(g, &o);
-	else
+	else if (g->d->vm->console && g->d->vm->console_eval) {
+		bool failed;
+		int r = g->d->vm->console_eval(g->d->vm->console, line, out,
+					       &failed);
+
+		return r == -ENODEV ? -ENOENT : r;
+	} else
 		return -ENOENT;
 	*out = o.buf;
 	return 0;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # monitor.sh: gdb's `monitor` commands and QEMU's maintenance packets
-# against dbgtest.elf: help, info vcpus, stats, an unknown command, phys
+# against dbgtest.elf: help, info vcpus, stats, Tcl in vitro's console
+# (vitro::help, expr, an unknown command and a Tcl error), phys
 # on|off (and Qqemu.PhyMemMode) with x on physical addresses, and
 # qqemu.sstepbits / qqemu.sstep / Qqemu.sstep.  dbgtest maps linear
 # 0x3fe00000 to physical 0, so linear and physical addresses differ there.
@@ -26,6 +27,14 @@ echo @@stats\n
 monitor stats
 echo @@unknown\n
 monitor no-such-command
+echo @@tclhelp\n
+monitor vitro::help
+echo @@expr\n
+monitor expr 6*7
+echo @@tclerr\n
+monitor error {no such thing here}
+echo @@tclvm\n
+monitor llength [info commands ::vitro::*]
 echo @@linear\n
 p *(unsigned long *)(dbg_alias + (unsigned long)&dbg_rounds)
 p dbg_rounds
@@ -78,7 +87,13 @@ pc=$(val vcpus 1) sp=$(val vcpus 2)
 like "monitor info vcpus: vCPU 0's mode, CPL, pc, sp and cr3" vcpus "^vCPU 0, long mode, CPL 0: pc ${pc:-?} sp ${sp:-?} cr3 0x10000$"
 like "monitor stats: vCPU 0's counters" stats "^vCPU 0:$"
 like "monitor stats: some exits counted" stats "^  exits\.[a-z_]+ +[1-9][0-9]*$"
-like "monitor no-such-command: a message" unknown "^unknown monitor command 'no-such-command' \(try 'monitor help'\)$"
+like "monitor help: anything else is Tcl" help "^anything else +a Tcl command in vitro's console"
+like "monitor no-such-command: Tcl's message" unknown '^invalid command name "no-such-command"$'
+like "monitor vitro::help: the console's command list" tclhelp "^vitro console commands"
+like "monitor vitro::help: the vm command" tclhelp "^  vm +"
+like "monitor expr 6*7: 42" expr "^42$"
+like "monitor error {...}: the Tcl error's message" tclerr "^no such thing here$"
+like "monitor llength [info commands ::vitro::*]: a number" tclvm "^[1-9][0-9]*$"
 
 alias=$(val linear 1) rounds=$(val linear 2)
 [ -n "$rounds" ] && [ "$alias" = "$rounds" ]
