@@ -572,6 +572,33 @@ int isp_event_fd(Tcl_Interp *interp)
 	return vm_event_fd(isp->ctx);
 }
 
+/*
+ * Hooks and callbacks run between the shell's commands, where no Ctrl-c
+ * reaches them: each event's get ISP_HOOK_LIMIT_MS, after which the one
+ * running fails (and is reported and disabled, cmd_debug.c) and the
+ * console goes on.  A limit already set (vitroctl eval's) stays.
+ */
+static void hooks_limited(Tcl_Interp *interp, bool on)
+{
+	static const char key[] = "vitro-hook-limit";
+	Tcl_Time t;
+
+	if (on) {
+		if (Tcl_LimitTypeEnabled(interp, TCL_LIMIT_TIME))
+			return;
+		Tcl_GetTime(&t);
+		t.sec += ISP_HOOK_LIMIT_MS / 1000;
+		t.usec += (ISP_HOOK_LIMIT_MS % 1000) * 1000;
+		Tcl_LimitSetTime(interp, &t);
+		Tcl_LimitSetGranularity(interp, TCL_LIMIT_TIME, 1);
+		Tcl_LimitTypeSet(interp, TCL_LIMIT_TIME);
+		Tcl_SetAssocData(interp, key, NULL, (ClientData)1);
+	} else if (Tcl_GetAssocData(interp, key, NULL)) {
+		Tcl_LimitTypeReset(interp, TCL_LIMIT_TIME);
+		Tcl_DeleteAssocData(interp, key);
+	}
+}
+
 void isp_dispatch_events(Tcl_Interp *interp)
 {
 	struct isp *isp = isp_get(interp);
@@ -579,7 +606,9 @@ void isp_dispatch_events(Tcl_Interp *interp)
 
 	Tcl_Preserve(interp);
 	while (isp && isp->ctx && vm_event_next(isp->ctx, &ev, 0) == 0) {
+		hooks_limited(interp, true);
 		isp_dbg_event(isp, &ev);
+		hooks_limited(interp, false);
 		isp = isp_get(interp);
 	}
 	Tcl_Release(interp);

@@ -186,6 +186,8 @@ void isp_types_free(struct isp *isp);
  * ids), status (end's exit status), msg.
  */
 Tcl_Obj *isp_event_dict(const struct vm_event *ev);
+/* How long the hooks and callbacks of one event may run. */
+#define ISP_HOOK_LIMIT_MS 10000
 /* One event of the attached VM: run the hooks and callbacks it concerns. */
 void isp_dbg_event(struct isp *isp, const struct vm_event *ev);
 /* The VM is being detached: forget what belongs to it. */

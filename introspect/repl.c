@@ -36,6 +36,7 @@
 #include <errno.h>
 #include <histedit.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -567,6 +568,7 @@ static void print_outcome(struct isp_repl *r, int code)
 static void run_command(struct isp_repl *r, const char *script)
 {
 	struct sigaction sa, old;
+	sigset_t intr, oldmask;
 	struct termios saved, tio;
 	bool restore = false;
 	int code;
@@ -586,10 +588,19 @@ static void run_command(struct isp_repl *r, const char *script)
 	sigemptyset(&sa.sa_mask);
 	repl_sigint = r->async;
 	sigaction(SIGINT, &sa, &old);
+	/*
+	 * A caller that takes its signals from a signalfd (vitro) blocks
+	 * SIGINT: let this thread take it while the command runs, or a
+	 * Ctrl-c meant for the command would end the VM afterwards.
+	 */
+	sigemptyset(&intr);
+	sigaddset(&intr, SIGINT);
+	pthread_sigmask(SIG_UNBLOCK, &intr, &oldmask);
 	r->running = true;
 	Tcl_Preserve(r->interp);
 	code = Tcl_EvalEx(r->interp, script, -1, TCL_EVAL_GLOBAL);
 	r->running = false;
+	pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
 	sigaction(SIGINT, &old, NULL);
 	repl_sigint = NULL;
 	TclResetCancellation(r->interp, 1);

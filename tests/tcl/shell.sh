@@ -148,7 +148,7 @@ elif ! "${TM[@]}" new-session -d -s probe -x 80 -y 10 'sleep 5' \
 fi
 if [ -n "$why" ]; then
 	for t in prompt result edit history complete-cmd complete-translate \
-		complete-help complete-sub intr-run intr-line exit eof gone; do
+		complete-help complete-sub complete-sym intr-run intr-line exit eof gone; do
 		n=$((n + 1))
 		echo "ok $n # skip shell $t: $why"
 	done
@@ -205,6 +205,15 @@ else
 		"${TM[@]}" send-keys -t sh C-u
 	fi
 
+	# A symbol, once the guest's ELF is loaded: demo_collatz_len is
+	# the only symbol starting demo_coll.
+	"${TM[@]}" send-keys -t sh "sym load $GUESTS/demo.elf" Enter
+	tm_wait sh 'dwarf 1'
+	"${TM[@]}" send-keys -t sh 'sym addr demo_coll' Tab
+	tm_wait sh "^$P sym addr demo_collatz_len ?$"
+	tm_ok $? "shell: Tab completes a symbol of a loaded ELF" sh
+	"${TM[@]}" send-keys -t sh C-u
+
 	"${TM[@]}" send-keys -t sh 'while 1 {}' Enter
 	sleep 0.5
 	"${TM[@]}" send-keys -t sh C-c
@@ -234,6 +243,37 @@ else
 	tm_ok $? "shell: the VM's end is reported, status 0" sh3
 	"${TM[@]}" kill-server 2>/dev/null
 fi
+
+# A hook that loops forever: stopped by the hooks' time limit, reported,
+# disabled; the console and the VM go on.
+cat >"$T/hook.tcl" <<EOF
+package require vitro
+vitro::attach shell1
+proc spin {ev} { while 1 {} }
+vitro::on stop spin
+vitro::vm stop
+after 12000 {set ::done 1}
+vwait ::done
+puts "enabled [dict get [lindex [vitro::on list] 0] enabled]"
+vitro::vm continue
+puts "state [dict get [vitro::vm info] state]"
+EOF
+tclsh_run "$T/hook.tcl"
+like "$OUT" '^enabled 0$' "a hook looping forever is disabled after its time limit"
+like "$ERR" 'time limit' "it is reported, naming the time limit"
+like "$OUT" '^state running$' "the console and the VM go on"
+
+# A client that goes away in the middle of a long command (here killed
+# while reading 64 MiB of guest memory 4 KiB at a time): the monitor
+# drops its connection and serves the next one.
+"$VITROCTL" --vm=shell1 eval 'mem dump -phys 0 0x4000000 /dev/null' \
+	>/dev/null 2>&1 &
+cpid=$!
+sleep 0.3
+kill -9 "$cpid" 2>/dev/null
+wait "$cpid" 2>/dev/null
+ctl_eval shell1 'dict get [vm info] state'
+is "$OUT" running "a client killed mid-command: the VM runs and answers"
 
 kill -0 "${vm_pids[0]}" 2>/dev/null
 ok $? "the first VM is still running"
