@@ -622,6 +622,30 @@ void isp_set_report(Tcl_Interp *interp, isp_report_fn *fn, void *arg)
 	isp->report_arg = arg;
 }
 
+/*
+ * exit ?STATUS?: the console's owner decides what ending means (the VM in
+ * vitro, the process in vitroctl); the script unwinds with errorCode
+ * {VITRO EXIT N}, which catch cannot stop.
+ */
+static int exit_cmd(ClientData cd, Tcl_Interp *interp, int objc,
+		    Tcl_Obj *const objv[])
+{
+	struct isp *isp = cd;
+	int status = 0;
+
+	if (objc > 2) {
+		Tcl_WrongNumArgs(interp, 1, objv, "?returnCode?");
+		return TCL_ERROR;
+	}
+	if (objc == 2 && Tcl_GetIntFromObj(interp, objv[1], &status) != TCL_OK)
+		return TCL_ERROR;
+	isp->mon->exit(isp->mon_arg, status);
+	Tcl_CancelEval(interp, NULL, NULL, TCL_CANCEL_UNWIND);
+	Tcl_SetObjResult(interp, Tcl_ObjPrintf("exit %d", status));
+	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("VITRO EXIT %d", status));
+	return TCL_ERROR;
+}
+
 void isp_set_monitor(Tcl_Interp *interp, const struct isp_monitor_ops *ops,
 		     void *arg)
 {
@@ -629,6 +653,8 @@ void isp_set_monitor(Tcl_Interp *interp, const struct isp_monitor_ops *ops,
 
 	isp->mon = ops;
 	isp->mon_arg = arg;
+	if (ops && ops->exit)
+		Tcl_CreateObjCommand(interp, "::exit", exit_cmd, isp, NULL);
 }
 
 /* vitro::attach NAME */

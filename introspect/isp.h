@@ -65,7 +65,11 @@ void isp_set_report(Tcl_Interp *interp, isp_report_fn *fn, void *arg);
  * default).
  */
 struct isp_monitor_ops {
-	/* `exit N`: end the VM with that status instead of the process. */
+	/*
+	 * `exit N`: what ending means for this console (the VM in vitro,
+	 * the shell in vitroctl); the script then unwinds with errorCode
+	 * {VITRO EXIT N}, which catch cannot stop.
+	 */
 	void (*exit)(void *arg, int status);
 };
 void isp_set_monitor(Tcl_Interp *interp, const struct isp_monitor_ops *ops,

@@ -917,9 +917,13 @@ struct isp_repl *isp_repl_create(const struct isp_repl_config *cfg)
 	/* Ctrl-c is a key while editing (it drops the line). */
 	el_set(r->el, EL_SETTY, "-d", "-isig", NULL);
 	el_source(r->el, NULL);
-	el_set(r->el, EL_ADDFN, "vitro-complete",
-	       "complete a command, subcommand, symbol or register",
-	       complete_fn);
+	/*
+	 * The wide form: the narrow one copies the name and help with
+	 * wcsdup, and el_end never frees those copies.
+	 */
+	el_wset(r->el, EL_ADDFN, L"vitro-complete",
+		L"complete a command, subcommand, symbol or register",
+		complete_fn);
 	el_set(r->el, EL_BIND, "^I", "vitro-complete", NULL);
 	return r;
 

@@ -87,25 +87,6 @@ static void mon_exit(void *arg, int status)
 
 static const struct isp_monitor_ops mon_ops = { .exit = mon_exit };
 
-/* exit ?STATUS? */
-static int exit_cmd(ClientData cd, Tcl_Interp *interp, int objc,
-		    Tcl_Obj *const objv[])
-{
-	int status = 0;
-
-	if (objc > 2) {
-		Tcl_WrongNumArgs(interp, 1, objv, "?returnCode?");
-		return TCL_ERROR;
-	}
-	if (objc == 2 && Tcl_GetIntFromObj(interp, objv[1], &status) != TCL_OK)
-		return TCL_ERROR;
-	mon_exit(cd, status);
-	Tcl_CancelEval(interp, NULL, NULL, TCL_CANCEL_UNWIND);
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("exit %d", status));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("VITRO EXIT %d", status));
-	return TCL_ERROR;
-}
-
 static void on_events(struct mevent *ev, int fd, enum mevent_type type,
 		      void *arg)
 {
@@ -417,7 +398,6 @@ struct console *console_create(struct vitro *vm, bool hold_after, char *err,
 	}
 	isp_set_report(c->interp, report, c);
 	isp_set_monitor(c->interp, &mon_ops, c);
-	Tcl_CreateObjCommand(c->interp, "exit", exit_cmd, c, NULL);
 	c->ctx = ctl_server_open_local(vm->ctl);
 	if (!c->ctx) {
 		snprintf(err, errlen, "console: cannot connect to the VM: %s",

@@ -40,26 +40,16 @@ struct console {
 	int status; /* its status */
 };
 
-/* exit ?STATUS? */
-static int exit_cmd(ClientData cd, Tcl_Interp *interp, int objc,
-		    Tcl_Obj *const objv[])
+/* exit ?STATUS?: leave vitroctl with that status. */
+static void console_exit(void *arg, int status)
 {
-	struct console *c = cd;
-	int status = 0;
+	struct console *c = arg;
 
-	if (objc > 2) {
-		Tcl_WrongNumArgs(interp, 1, objv, "?returnCode?");
-		return TCL_ERROR;
-	}
-	if (objc == 2 && Tcl_GetIntFromObj(interp, objv[1], &status) != TCL_OK)
-		return TCL_ERROR;
 	c->exiting = true;
 	c->status = status;
-	Tcl_CancelEval(interp, NULL, NULL, TCL_CANCEL_UNWIND);
-	Tcl_SetObjResult(interp, Tcl_ObjPrintf("exit %d", status));
-	Tcl_SetObjErrorCode(interp, Tcl_ObjPrintf("VITRO EXIT %d", status));
-	return TCL_ERROR;
 }
+
+static const struct isp_monitor_ops console_ops = { .exit = console_exit };
 
 static void report_repl(void *arg, const char *line)
 {
@@ -233,7 +223,7 @@ int vitroctl_console(struct vmctx *ctx, const char *mode, int argc, char **argv,
 		Tcl_DeleteInterp(c.interp);
 		return 1;
 	}
-	Tcl_CreateObjCommand(c.interp, "exit", exit_cmd, &c, NULL);
+	isp_set_monitor(c.interp, &console_ops, &c);
 	if (!strcmp(mode, "eval"))
 		status = run_eval(&c, argc, argv, timeout);
 	else
