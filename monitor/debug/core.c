@@ -1200,9 +1200,10 @@ void dbg_park_locked(struct dbg_core *d, struct vitro_vcpu *vc)
 	struct dbg_cpu *c = cpu_of(d, vc->id);
 
 	for (;;) {
-		c->parked = true;
-		atomic_store(&c->state, VM_DBG_CPU_PARKED);
-		pthread_cond_broadcast(&d->cond);
+		/*
+		 * Said before the state shows it: a client that sees
+		 * PARKED finds the message queued.
+		 */
 		if (c->late) {
 			struct vm_event ev;
 
@@ -1211,6 +1212,9 @@ void dbg_park_locked(struct dbg_core *d, struct vitro_vcpu *vc)
 			event_msg(&ev, "vCPU %d stopped, late", vc->id);
 			dbg_publish(d, &ev);
 		}
+		c->parked = true;
+		atomic_store(&c->state, VM_DBG_CPU_PARKED);
+		pthread_cond_broadcast(&d->cond);
 		while (c->hold && !d->ending)
 			pthread_cond_wait(&d->cond, &d->lock);
 		c->parked = false;
