@@ -76,10 +76,7 @@ int isp_errno(Tcl_Interp *interp, int err, const char *fmt, ...)
 
 int isp_usage(Tcl_Interp *interp, Tcl_Obj *const objv[], const char *usage)
 {
-	/* objv[-1] is the group's word when objv[0] is a subcommand. */
 	Tcl_Obj *msg = Tcl_NewStringObj("wrong # args: should be \"", -1);
-	struct isp *isp = isp_get(interp);
-	(void)isp;
 
 	Tcl_AppendObjToObj(msg, objv[0]);
 	if (usage && *usage)
@@ -515,9 +512,9 @@ void isp_detach(Tcl_Interp *interp)
 	if (!isp || !isp->ctx)
 		return;
 	isp_dbg_detach(isp);
-	if (isp->evchan) {
-		Tcl_DeleteFileHandler(vm_event_fd(isp->ctx));
-		isp->evchan = NULL;
+	if (isp->evfd >= 0) {
+		Tcl_DeleteFileHandler(isp->evfd);
+		isp->evfd = -1;
 	}
 	for (int i = 0; i < VM_MAXCPU; i++) {
 		if (isp->vcpu[i])
@@ -686,7 +683,7 @@ static int attach_cmd(ClientData cd, Tcl_Interp *interp, int objc,
 	if (!isp->mon && vm_event_fd(ctx) >= 0) {
 		Tcl_CreateFileHandler(vm_event_fd(ctx), TCL_READABLE, ev_ready,
 				      interp);
-		isp->evchan = (Tcl_Channel)1;
+		isp->evfd = vm_event_fd(ctx);
 	}
 	Tcl_SetObjResult(interp, Tcl_NewStringObj(vm_get_name(ctx), -1));
 	return TCL_OK;
@@ -721,6 +718,7 @@ int isp_init(Tcl_Interp *interp, bool import_global)
 	isp = (struct isp *)ckalloc(sizeof(*isp));
 	memset(isp, 0, sizeof(*isp));
 	isp->interp = interp;
+	isp->evfd = -1;
 	isp->report = report_stderr;
 	Tcl_SetAssocData(interp, ISP_ASSOC, isp_free, isp);
 	if (!Tcl_CreateNamespace(interp, ISP_NS, NULL, NULL))

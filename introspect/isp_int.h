@@ -84,7 +84,7 @@ struct isp {
 	struct vcpu *vcpu[VM_MAXCPU]; /* opened on first use */
 	int cpu; /* the selected vCPU (vcpu select) */
 	struct vm_ctl_hello info; /* what the monitor said at attach */
-	Tcl_Channel evchan; /* tclsh: the event fd in Tcl's notifier */
+	int evfd; /* tclsh: the event fd watched by Tcl's notifier, or -1 */
 	isp_report_fn *report;
 	void *report_arg;
 	const struct isp_monitor_ops *mon;
