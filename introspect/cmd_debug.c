@@ -496,6 +496,16 @@ int isp_dbg_wait(struct isp *isp, Tcl_Interp *interp, uint32_t mask, int cpu,
 
 		if (!isp->ctx)
 			return isp_error(interp, "NOVM", "the VM is gone");
+		/*
+		 * This loop is one Tcl command: a Ctrl-c (the shell's async
+		 * handler cancels the eval) or vitroctl eval's time limit
+		 * must end it, so look for them between short waits.
+		 */
+		if (Tcl_AsyncReady())
+			(void)Tcl_AsyncInvoke(interp, TCL_OK);
+		if (Tcl_Canceled(interp, TCL_LEAVE_ERR_MSG) == TCL_ERROR ||
+		    Tcl_LimitCheck(interp) == TCL_ERROR)
+			return TCL_ERROR;
 		if (timeout_ms >= 0) {
 			Tcl_GetTime(&now);
 			left = (end.sec - now.sec) * 1000 +
@@ -503,8 +513,9 @@ int isp_dbg_wait(struct isp *isp, Tcl_Interp *interp, uint32_t mask, int cpu,
 			if (left < 0)
 				left = 0;
 		}
-		r = vm_event_next(isp->ctx, ev, left < 0 ? 1000 : (int)left);
-		if (r == -ETIMEDOUT && (left < 0 || left > 0))
+		r = vm_event_next(isp->ctx, ev,
+				  left < 0 || left > 250 ? 250 : (int)left);
+		if ((r == -ETIMEDOUT && (left < 0 || left > 0)) || r == -EINTR)
 			continue;
 		if (r == -ETIMEDOUT)
 			return isp_error(interp, "BUSY",

@@ -53,6 +53,14 @@ like "$(cat "$T/err")" '^vitroctl: eval: time limit of 2 s reached$' \
 	"with the time limit's message"
 [ "$ms" -ge 1900 ] && [ "$ms" -lt 10000 ]
 ok $? "within the limit (${ms} ms for 2 s)"
+# A wait on an event that never comes is one command: the limit ends it.
+t0=$(date +%s%N)
+timeout 30 "$VITROCTL" --vm=shell1 --timeout=2 eval 'vm wait message' \
+	>"$T/out" 2>"$T/err"
+ST=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ST" = 1 ] && [ "$ms" -lt 10000 ] && grep -q 'time limit' "$T/err"
+ok $? "vm wait without an event ends at the time limit (${ms} ms)" "$T/err"
 kill -0 "$VPID" 2>/dev/null
 ok $? "the VM is still running"
 ctl_eval shell1 'vitro::attach shell1'
