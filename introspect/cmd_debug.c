@@ -82,6 +82,7 @@ static const char *const ev_names[VM_EVENT_MAX] = {
 	[VM_EVENT_RESUME] = "resume",
 	[VM_EVENT_END] = "end",
 	[VM_EVENT_MESSAGE] = "message",
+	[VM_EVENT_TRACE] = "trace",
 };
 
 static const char *const kind_names[VM_DBG_BP_TYPES] = {

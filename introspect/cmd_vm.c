@@ -98,6 +98,7 @@ static const char *const event_names[VM_EVENT_MAX] = {
 	[VM_EVENT_RESUME] = "resume",
 	[VM_EVENT_END] = "end",
 	[VM_EVENT_MESSAGE] = "message",
+	[VM_EVENT_TRACE] = "trace",
 };
 
 #define WAIT_DEFAULT_MASK                                  \

@@ -121,6 +121,7 @@ enum vm_event_type {
 	VM_EVENT_RESUME, /* vCPUs were resumed */
 	VM_EVENT_END, /* the VM ended with `status` */
 	VM_EVENT_MESSAGE, /* a client's or the core's note, in msg */
+	VM_EVENT_TRACE, /* exit records wait for this client (VM_CTL_TRACE) */
 	VM_EVENT_MAX
 };
 
@@ -232,6 +233,60 @@ struct vm_ctl_region {
 #define VM_CTL_REGION_PIO 0
 #define VM_CTL_REGION_MMIO 1
 
+/*
+ * VM_CTL_TRACE: the monitor's VM-exit trace (libvmmapi/vm_trace.h).
+ *   STATUS   fill the out fields;
+ *   RECORD   record to `path` (opened by the monitor: give it absolute)
+ *            with `spec`; -EBUSY while a recording runs;
+ *   STOP     end the recording (the file gets its END); -ENOENT if none;
+ *   WATCH    queue the exits that match `spec` for this connection, for
+ *            VM_CTL_TRACE_READ; a VM_EVENT_TRACE tells a subscriber when
+ *            records wait (once until it reads).  A new WATCH replaces
+ *            the last; the watch ends with UNWATCH or the connection.
+ *   UNWATCH  end this connection's watch.
+ * A bad spec is -EINVAL with the reason in `error`.  Capture (the rings
+ * in vmm) is on while a recording or a watch is; its stack depth and
+ * ring size are the largest asked.
+ */
+enum vm_ctl_trace_op {
+	VM_CTL_TRACE_STATUS,
+	VM_CTL_TRACE_RECORD,
+	VM_CTL_TRACE_STOP,
+	VM_CTL_TRACE_WATCH,
+	VM_CTL_TRACE_UNWATCH,
+};
+
+struct vm_ctl_trace {
+	uint32_t op; /* in: enum vm_ctl_trace_op */
+	uint32_t recording; /* out: 1 while a file is being recorded */
+	char path[256]; /* in: RECORD's file; out: the file recorded */
+	char spec[512]; /* in: RECORD's and WATCH's spec; out: recording's */
+	uint32_t watchers; /* out: connections watching */
+	uint32_t stack; /* out: stack depth captured */
+	uint32_t ring; /* out: records per vCPU ring */
+	uint32_t pad;
+	uint64_t records; /* out: records written to the file */
+	uint64_t dropped; /* out: records the rings lost while recording */
+	uint64_t kernel_records; /* out: of records, in-kernel exits */
+	uint64_t t0; /* out: CLOCK_MONOTONIC ns the recording started */
+	uint64_t now; /* out: CLOCK_MONOTONIC ns at this reply */
+	char kernel[160]; /* out: the in-kernel source: "on", "off: why" */
+	char error[160]; /* out: why a request failed, or empty */
+};
+
+/*
+ * VM_CTL_TRACE_READ: take the records queued by this connection's watch:
+ * whole records (struct vm_trace_rec and its nstack return addresses)
+ * packed in buf; 0 records when none wait.  -ENOENT without a watch.
+ */
+#define VM_CTL_TRACE_BUF 7168
+struct vm_ctl_trace_read {
+	uint32_t len; /* out: bytes of buf used */
+	uint32_t nrecs; /* out: records in buf */
+	uint64_t dropped; /* out: records this watch lost since last read */
+	uint8_t buf[VM_CTL_TRACE_BUF]; /* out */
+};
+
 VMM_CHECK_SIZE(struct vm_ctl_hdr, 16);
 VMM_CHECK_SIZE(struct vm_ctl_hello, 48 + VM_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_event, 48 + 120);
@@ -240,6 +295,8 @@ VMM_CHECK_SIZE(struct vm_dbg_stop, 8 + 64 + VM_MAXCPU);
 VMM_CHECK_SIZE(struct vm_dbg_cpu, 16);
 VMM_CHECK_SIZE(struct vm_dbg_bp, 32);
 VMM_CHECK_SIZE(struct vm_ctl_region, 64);
+VMM_CHECK_SIZE(struct vm_ctl_trace, 1152);
+VMM_CHECK_SIZE(struct vm_ctl_trace_read, 16 + VM_CTL_TRACE_BUF);
 
 /* Transport and services: numbers 96 and up. */
 #define VM_CTL_HELLO VMM_CMD(96, struct vm_ctl_hello)
@@ -250,6 +307,8 @@ VMM_CHECK_SIZE(struct vm_ctl_region, 64);
 #define VM_DBG_STEP VMM_CMD(102, struct vm_dbg_cpu)
 #define VM_DBG_BREAKPOINT VMM_CMD(103, struct vm_dbg_bp)
 #define VM_CTL_REGION VMM_CMD(104, struct vm_ctl_region)
+#define VM_CTL_TRACE VMM_CMD(105, struct vm_ctl_trace)
+#define VM_CTL_TRACE_READ VMM_CMD(106, struct vm_ctl_trace_read)
 
 /* Command numbers from here on are the monitor's, not vmm's. */
 #define VM_CTL_FIRST_NR 96

@@ -148,6 +148,35 @@ int vm_get_region(struct vmctx *ctx, int index, struct vm_ctl_region *out)
 	return ret;
 }
 
+int vm_trace_control(struct vmctx *ctx, struct vm_ctl_trace *t)
+{
+	int ret;
+
+	if (!is_remote(ctx))
+		return -EOPNOTSUPP;
+	t->path[sizeof(t->path) - 1] = 0;
+	t->spec[sizeof(t->spec) - 1] = 0;
+	ret = ctl(ctx, VM_CTL_TRACE, t);
+	/* From a socket, maybe: every string ends inside its array. */
+	t->path[sizeof(t->path) - 1] = 0;
+	t->spec[sizeof(t->spec) - 1] = 0;
+	t->kernel[sizeof(t->kernel) - 1] = 0;
+	t->error[sizeof(t->error) - 1] = 0;
+	return ret;
+}
+
+int vm_trace_fetch(struct vmctx *ctx, struct vm_ctl_trace_read *r)
+{
+	int ret;
+
+	if (!is_remote(ctx))
+		return -EOPNOTSUPP;
+	ret = ctl(ctx, VM_CTL_TRACE_READ, r);
+	if (ret == 0 && r->len > sizeof(r->buf))
+		return -EPROTO;
+	return ret;
+}
+
 bool vm_is_remote(const struct vmctx *ctx)
 {
 	return is_remote(ctx);

@@ -329,6 +329,13 @@ int vm_event_next(struct vmctx *ctx, struct vm_event *ev, int timeout_ms);
  * Read up to `max` counters of the vCPU into buf; *count gets how many
  * there are (which may exceed max).
  */
+/*
+ * The monitor's VM-exit trace (vmm_ctl.h, VM_CTL_TRACE): record to a file,
+ * stop, status, and this connection's watch of live exits.
+ */
+int vm_trace_control(struct vmctx *ctx, struct vm_ctl_trace *t);
+int vm_trace_fetch(struct vmctx *ctx, struct vm_ctl_trace_read *r);
+
 int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count);
 int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len);
 
