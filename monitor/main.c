@@ -29,6 +29,7 @@
 #include "monitor/gdb_server.h"
 #include "monitor/loader.h"
 #include "monitor/mevent.h"
+#include "monitor/trace.h"
 #include "monitor/vitro.h"
 
 #define VITRO_VERSION "0.1"
@@ -474,6 +475,12 @@ int main(int argc, char **argv)
 		vitro_log("%s; gdb's monitor has only its built-in commands",
 			  err);
 
+	/* -T records from the guest's first instruction. */
+	if (!(vm.trace = trace_create(&vm, err, sizeof(err)))) {
+		fprintf(stderr, "vitro: %s\n", err);
+		goto out_devices;
+	}
+
 	startup_ms = cpu_ms();
 	if ((r = vitro_vcpus_start(&vm)) < 0) {
 		vitro_end(&vm, VITRO_EXIT_ERROR,
@@ -487,6 +494,8 @@ int main(int argc, char **argv)
 	status = vm.status;
 	gdb_server_vm_ended(vm.gdb, status);
 out_devices:
+	trace_destroy(vm.trace);
+	vm.trace = NULL;
 	console_destroy(vm.console);
 	vm.console = NULL;
 	ctl_server_stop(vm.ctl);

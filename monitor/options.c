@@ -36,6 +36,10 @@ const char options_usage[] =
 	"  -S SCRIPT       run the Tcl script SCRIPT in vitro's console before\n"
 	"                  the guest's first instruction; the guest runs when\n"
 	"                  it returns (exit N in it ends vitro with status N)\n"
+	"  -T FILE[,SPEC]  record every VM exit to the trace file FILE; SPEC\n"
+	"                  filters and sets capture (stack=N for N return\n"
+	"                  addresses, kernel for in-kernel exits; see\n"
+	"                  vitro(8) TRACING); read it with vitroctl trace\n"
 	"      --console   the vitro prompt (Tcl) on this terminal: Ctrl-a c\n"
 	"                  switches between it and the guest's console\n"
 	"  -v              say more on stderr (start-up figures, exits)\n"
@@ -209,7 +213,7 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 	};
 	optind = 0; /* glibc: start over, and reset its internal state */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:S:v", long_opts,
+	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:S:T:v", long_opts,
 				NULL)) != -1) {
 		switch (c) {
 		case 'a':
@@ -259,6 +263,10 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			break;
 		case 'S':
 			o->script = optarg;
+			break;
+		case 'T':
+			/* Checked by the tracer, which knows regions and symbols. */
+			o->trace = optarg;
 			break;
 		case OPT_CONSOLE:
 			o->console = true;

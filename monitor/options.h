@@ -26,6 +26,7 @@ struct vitro_options {
 	const char *com1; /* -l com1,BACKEND as given */
 	const char *gdb; /* -G, kept for the gdb stub */
 	const char *script; /* -S: a Tcl script for the console */
+	const char *trace; /* -T FILE[,SPEC]: record exits from the start */
 	bool console; /* --console: the Tcl prompt on the terminal */
 	int verbose; /* -v, repeatable */
 	bool help; /* --help */

@@ -69,6 +69,9 @@ static const struct ctl_cmd cmds[] = {
 	/* observation */
 	CMD(VM_STATS, CTL_ANY, 0, 0),
 	CMD(VM_STAT_DESC, CTL_ANY, NONE, 0),
+	CMD(VM_TRACE_START, CTL_MONITOR, NONE, 0),
+	CMD(VM_TRACE_STOP, CTL_MONITOR, NONE, 0),
+	CMD(VM_TRACE_READ, CTL_LOCAL, NONE, 0),
 	/* the socket and the debug core */
 	CMD(VM_CTL_HELLO, CTL_HELLO, NONE, 0),
 	CMD(VM_DBG_SUBSCRIBE, CTL_SUBSCRIBE, NONE, 0),
@@ -77,6 +80,8 @@ static const struct ctl_cmd cmds[] = {
 	CMD(VM_DBG_STEP, CTL_CORE, 0, 0),
 	CMD(VM_DBG_BREAKPOINT, CTL_CORE, offsetof(struct vm_dbg_bp, cpuid), 0),
 	CMD(VM_CTL_REGION, CTL_REGION, NONE, 0),
+	CMD(VM_CTL_TRACE, CTL_TRACE, NONE, 0),
+	CMD(VM_CTL_TRACE_READ, CTL_TRACE, NONE, 0),
 };
 
 const struct ctl_cmd *ctl_cmd_find(uint32_t cmd)
@@ -149,6 +154,7 @@ int ctl_needs_owner(const struct ctl_request *req)
 	case CTL_STOP:
 	case CTL_RESUME:
 	case CTL_CORE:
+	case CTL_TRACE: /* a watch is the connection's */
 		return 1;
 	default:
 		return 0;
@@ -228,6 +234,9 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 		return ops->command(vm, c->cmd, arg);
 	case CTL_REGION:
 		return ops->region ? ops->region(vm, arg) : -EOPNOTSUPP;
+	case CTL_TRACE:
+		return ops->trace ? ops->trace(vm, owner, c->cmd, arg) :
+				    -EOPNOTSUPP;
 	default:
 		return -ENOTTY;
 	}

@@ -30,6 +30,7 @@ enum ctl_policy {
 	CTL_HELLO, /* the server answers */
 	CTL_SUBSCRIBE, /* the server subscribes the connection */
 	CTL_REGION, /* VM_CTL_REGION: the monitor's region maps */
+	CTL_TRACE, /* VM_CTL_TRACE, _READ: the monitor's exit tracer */
 };
 
 struct ctl_cmd {
@@ -90,6 +91,11 @@ struct ctl_ops {
 	int (*suspend)(void *vm, int owner, uint32_t how);
 	/* VM_CTL_REGION: region r->index (NULL: -EOPNOTSUPP). */
 	int (*region)(void *vm, struct vm_ctl_region *r);
+	/*
+	 * VM_CTL_TRACE and VM_CTL_TRACE_READ (cmd) for the connection of
+	 * owner (NULL: -EOPNOTSUPP).
+	 */
+	int (*trace)(void *vm, int owner, uint32_t cmd, void *arg);
 };
 
 /* How long a vCPU may take to stop for one command. */

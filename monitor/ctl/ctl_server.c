@@ -40,6 +40,7 @@
 #include "monitor/ctl/unix_socket.h"
 #include "monitor/debug/debug.h"
 #include "monitor/mevent.h"
+#include "monitor/trace.h"
 #include "monitor/vitro.h"
 
 #define CTL_MAX_CONNS 32
@@ -202,8 +203,20 @@ static int core_region(void *p, struct vm_ctl_region *r)
 	return -ENOENT;
 }
 
+static int core_trace(void *p, int owner, uint32_t cmd, void *arg)
+{
+	struct ctl_server *s = p;
+
+	if (!s->vm->trace)
+		return -EOPNOTSUPP;
+	if (cmd == VM_CTL_TRACE)
+		return trace_control(s->vm->trace, owner, arg);
+	return trace_fetch(s->vm->trace, owner, arg);
+}
+
 static const struct ctl_ops core_ops = {
 	.region = core_region,
+	.trace = core_trace,
 	.command = core_command,
 	.borrow = core_borrow,
 	.unborrow = core_unborrow,
@@ -251,6 +264,8 @@ static void conn_close(struct ctl_conn *c, const char *why)
 	if (c->wev)
 		mevent_delete(c->wev);
 	conn_unsubscribe(c);
+	if (c->owner >= 0)
+		trace_owner_gone(s->vm->trace, c->owner);
 	if (c->owner >= 0 && s->core)
 		dbg_owner_free(s->core, c->owner);
 	close(c->fd);
@@ -323,6 +338,9 @@ static bool conn_events(struct ctl_conn *c)
 		uint32_t lost = m.ev.dropped + c->dropped;
 		ssize_t n;
 
+		/* Records wait for one watch: tell only its connection. */
+		if (m.ev.type == VM_EVENT_TRACE && m.ev.owner != c->owner)
+			continue;
 		m.ev.dropped = lost;
 		n = c->pending ? -1 :
 				 send(c->fd, &m, sizeof(m),
@@ -672,8 +690,12 @@ static int local_event_next(void *arg, struct vm_event *ev, int timeout_ms)
 	for (;;) {
 		int n;
 
-		if (c->sub && dbg_sub_take(c->sub, ev))
+		if (c->sub && dbg_sub_take(c->sub, ev)) {
+			/* Another connection's watch: not for this one. */
+			if (ev->type == VM_EVENT_TRACE && ev->owner != c->owner)
+				continue;
 			return 0;
+		}
 		if (!c->srv)
 			return -ECONNRESET;
 		if (timeout_ms == 0)
@@ -701,6 +723,8 @@ static void local_detach(struct ctl_conn *c)
 	if (!s)
 		return;
 	conn_unsubscribe(c);
+	if (c->owner >= 0)
+		trace_owner_gone(s->vm->trace, c->owner);
 	if (c->owner >= 0 && s->core)
 		dbg_owner_free(s->core, c->owner);
 	c->owner = -1;

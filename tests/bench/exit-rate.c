@@ -34,9 +34,18 @@
  * on a software KVM at ~9 us per exit, more on hardware, so that set-up
  * noise stays small next to the loop.  ROUNDS defaults to 7.
  *
- * Prints figures, never judges them; the last line is ratio=R, vitro's
- * median rate over bare KVM's.  Exit status 0, or 1 when a run fails.
+ * Tracing.  vitro also runs with `-T FILE` (every exit recorded to a
+ * trace file) and with `-T FILE,stack=8` (and 8 return addresses by the
+ * guest's frame pointers; loop-guest's loop is at the bottom of a short
+ * chain), measured the same way in the same rounds.
+ *
+ * Prints figures, never judges them; then ratio=R, vitro's median rate
+ * over bare KVM's; the last line is ratio_off=A ratio_on=B ratio_stack=C,
+ * the median rates of vitro without tracing, with tracing and with
+ * tracing and stacks, each over bare KVM's.  Exit status 0, or 1 when a
+ * run fails.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,10 +61,11 @@
 #define MAX_N 20000000
 #define MEM "256" /* MiB, both programs (vitro's default) */
 
-enum { BARE, VITRO, NPROG };
+enum { BARE, VITRO, VITRO_TRACE, VITRO_STACK, NPROG };
 
 struct prog {
 	const char *name;
+	const char *trace; /* vitro's -T spec after the file, or NULL */
 	double rate[MAX_RUNS]; /* exits/s by subtraction */
 	double cpu_rate[MAX_RUNS]; /* exits per CPU-second, likewise */
 	double marker[MAX_RUNS]; /* bare only: exits/s between markers */
@@ -77,15 +87,33 @@ static int run_one(const struct bench_paths *p, int which, unsigned long n,
 	char arg[64];
 	char *bare[] = { (char *)p->bare,  "-i", "-t", "-m", MEM,
 			 (char *)p->guest, arg,	 NULL };
+	char tfile[64] = "", targ[128];
 	char *vitro[] = { (char *)p->vitro, "-c", "1", "-m", MEM "M", "-k",
-			  (char *)p->guest, "-a", arg, NULL };
+			  (char *)p->guest, "-a", arg, NULL, NULL,    NULL };
 	struct bench_result r;
 	unsigned long long mns, mexits;
 	const char *m;
 	int e;
 
 	snprintf(arg, sizeof(arg), "n=%lu", n);
+	if (pr->trace) {
+		int fd;
+
+		snprintf(tfile, sizeof(tfile), "/tmp/exit-rate-XXXXXX");
+		if ((fd = mkstemp(tfile)) < 0) {
+			fprintf(stderr, "error: cannot make a trace file: %s\n",
+				strerror(errno));
+			return -1;
+		}
+		close(fd);
+		snprintf(targ, sizeof(targ), "%s%s%s", tfile,
+			 pr->trace[0] ? "," : "", pr->trace);
+		vitro[9] = "-T";
+		vitro[10] = targ;
+	}
 	e = bench_run(which == BARE ? bare : vitro, &r);
+	if (tfile[0])
+		unlink(tfile);
 	if (e < 0) {
 		fprintf(stderr, "error: cannot run %s: %s\n", pr->name,
 			strerror(-e));
@@ -123,7 +151,11 @@ static double print_rate(const char *label, const char *unit, double *v, int n)
 int main(int argc, char **argv)
 {
 	struct prog prog[NPROG] = {
-		[BARE] = { .name = "bare-kvm" }, [VITRO] = { .name = "vitro" }
+		[BARE] = { .name = "bare-kvm" },
+		[VITRO] = { .name = "vitro" },
+		[VITRO_TRACE] = { .name = "vitro -T", .trace = "" },
+		[VITRO_STACK] = { .name = "vitro -T stack=8",
+				  .trace = "stack=8" },
 	};
 	double ratio[MAX_RUNS], med[NPROG], cpu_med[NPROG];
 	unsigned long n = 0;
@@ -196,12 +228,18 @@ int main(int argc, char **argv)
 		ratio[i] = prog[BARE].rate[i] ?
 				   prog[VITRO].rate[i] / prog[BARE].rate[i] :
 				   0;
-		printf("  round %d: bare %.0f/s, vitro %.0f/s\n", i + 1,
-		       prog[BARE].rate[i], prog[VITRO].rate[i]);
+		printf("  round %d: bare %.0f/s, vitro %.0f/s, traced %.0f/s, "
+		       "with stacks %.0f/s\n",
+		       i + 1, prog[BARE].rate[i], prog[VITRO].rate[i],
+		       prog[VITRO_TRACE].rate[i], prog[VITRO_STACK].rate[i]);
 	}
 	med[BARE] = print_rate("bare KVM (irqchip+PIT, no vitro):", "exits/s",
 			       prog[BARE].rate, runs);
 	med[VITRO] = print_rate("vitro:", "exits/s", prog[VITRO].rate, runs);
+	med[VITRO_TRACE] = print_rate("vitro -T FILE:", "exits/s",
+				      prog[VITRO_TRACE].rate, runs);
+	med[VITRO_STACK] = print_rate("vitro -T FILE,stack=8:", "exits/s",
+				      prog[VITRO_STACK].rate, runs);
 	if (prog[BARE].nmarker)
 		print_rate("bare KVM, timed between markers:", "exits/s",
 			   prog[BARE].marker, prog[BARE].nmarker);
@@ -217,5 +255,9 @@ int main(int argc, char **argv)
 	printf("per exit: bare %.2f us, vitro %.2f us\n", 1e6 / med[BARE],
 	       1e6 / med[VITRO]);
 	printf("ratio=%.3f\n", med[BARE] ? med[VITRO] / med[BARE] : 0);
+	printf("ratio_off=%.3f ratio_on=%.3f ratio_stack=%.3f\n",
+	       med[BARE] ? med[VITRO] / med[BARE] : 0,
+	       med[BARE] ? med[VITRO_TRACE] / med[BARE] : 0,
+	       med[BARE] ? med[VITRO_STACK] / med[BARE] : 0);
 	return 0;
 }

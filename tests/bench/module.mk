@@ -34,7 +34,8 @@ $(BENCH_GUEST): tests/bench/loop-guest.c tests/bench/bench.h \
 		monitor/platform.h
 	@mkdir -p $(@D)
 	$(call say,GUEST,$@)
-	$(Q)$(CC) -I. $(BENCH_GUEST_CFLAGS) $(BENCH_GUEST_LDFLAGS) -o $@ $<
+	$(Q)$(CC) -I. $(BENCH_GUEST_CFLAGS) -fno-omit-frame-pointer \
+		$(BENCH_GUEST_LDFLAGS) -o $@ $<
 
 # A Multiboot 1 kernel is an ELF32: built with -m32 (top-level asm only,
 # so no 32-bit libraries are needed).
