@@ -5,7 +5,7 @@
 # an embedding program does not want.
 ISP_CFLAGS := -I/usr/include/tcl8.6 -I/usr/include/libdwarf \
 	-I/usr/include/capstone -I/usr/include/editline
-ISP_LDLIBS := -ltcl8.6 -ldwarf -lelf -lcapstone -ledit
+ISP_LDLIBS := -ltcl8.6 -ldwarf -lelf -lcapstone -ledit -lm
 
 ISP_SRCS := $(wildcard introspect/*.c)
 ISP_OBJS := $(ISP_SRCS:%.c=$(O)/%.o)

@@ -253,10 +253,9 @@ static void watch_push(struct vitro_trace *t, int owner, struct trace_watch *w,
 	r.nstack = n;
 	at = (w->qhead + w->qlen) % WATCH_QUEUE;
 	for (size_t i = 0; i < len; i++) {
-		const uint8_t *src = i < sizeof(r) ?
-					     (const uint8_t *)&r + i :
-					     (const uint8_t *)stack + i -
-						     sizeof(r);
+		const uint8_t *src =
+			i < sizeof(r) ? (const uint8_t *)&r + i :
+					(const uint8_t *)stack + i - sizeof(r);
 
 		w->q[(at + i) % WATCH_QUEUE] = *src;
 	}
@@ -369,8 +368,8 @@ static bool kernel_source_open(struct vitro_trace *t)
 	if (t->kernel_decided)
 		return true;
 	for (unsigned int i = 0; i < t->vm->ncpus; i++) {
-		tids[i] = __atomic_load_n(&t->vm->vcpu[i].tid,
-					  __ATOMIC_ACQUIRE);
+		tids[i] =
+			__atomic_load_n(&t->vm->vcpu[i].tid, __ATOMIC_ACQUIRE);
 		ids[i] = i;
 		if (!tids[i])
 			return false;
@@ -597,8 +596,8 @@ struct vitro_trace *trace_create(struct vitro *vm, char *err, size_t errlen)
 	snprintf(t->kernel, sizeof(t->kernel), "off: not asked");
 	if (vm->opt.trace) {
 		char path[256], msg[200];
-		const char *spec = option_spec(vm->opt.trace, path,
-					       sizeof(path));
+		const char *spec =
+			option_spec(vm->opt.trace, path, sizeof(path));
 
 		pthread_mutex_lock(&t->lock);
 		r = record_start(t, path, spec, msg, sizeof(msg));
@@ -643,8 +642,9 @@ void trace_destroy(struct vitro_trace *t)
 		if (r < 0)
 			vitro_log("trace: %s: %s", path, strerror(-r));
 		else if (t->vm->opt.verbose || d)
-			vitro_log("trace: %llu records in %s%s", (unsigned long long)n,
-				  path, d ? ", some lost (rings overflowed)" : "");
+			vitro_log("trace: %llu records in %s%s",
+				  (unsigned long long)n, path,
+				  d ? ", some lost (rings overflowed)" : "");
 	}
 	for (int i = 0; i < VM_DBG_OWNER_MAX; i++) {
 		vm_trace_filter_free(t->watch[i].filter);
@@ -806,7 +806,8 @@ int trace_fetch(struct vitro_trace *t, int owner, struct vm_ctl_trace_read *a)
 		size_t len;
 
 		for (size_t i = 0; i < sizeof(rec); i++)
-			((uint8_t *)&rec)[i] = w->q[(w->qhead + i) % WATCH_QUEUE];
+			((uint8_t *)&rec)[i] =
+				w->q[(w->qhead + i) % WATCH_QUEUE];
 		len = sizeof(rec) + rec.nstack * sizeof(uint64_t);
 		if (used + len > sizeof(a->buf))
 			break;

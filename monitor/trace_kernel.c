@@ -8,8 +8,7 @@
 #include "monitor/trace_kernel.h"
 
 struct trace_kernel *trace_kernel_open(const pid_t *tids, const int *vcpus,
-				       unsigned int n, char *why,
-				       size_t whylen)
+				       unsigned int n, char *why, size_t whylen)
 {
 	(void)tids;
 	(void)vcpus;
