@@ -55,6 +55,17 @@ enum vm_trace_source {
 #define VM_TRACE_F_SVM 0x08 /* kernel: reason is an SVM exit code */
 #define VM_TRACE_F_ERROR 0x10 /* MSR: the access failed (#GP) */
 
+/*
+ * KVM's exit numbers (<linux/kvm.h> KVM_EXIT_*) that user records carry
+ * and that code above vmm looks at; vmm checks that they agree.
+ */
+#define VM_TRACE_KVM_EXIT_IO 2
+#define VM_TRACE_KVM_EXIT_HLT 5
+#define VM_TRACE_KVM_EXIT_MMIO 6
+#define VM_TRACE_KVM_EXIT_INTR 10
+#define VM_TRACE_KVM_EXIT_X86_RDMSR 29
+#define VM_TRACE_KVM_EXIT_X86_WRMSR 30
+
 #define VM_TRACE_CPL_UNKNOWN 0xff
 #define VM_TRACE_STACK_MAX 32 /* return addresses per record, at most */
 

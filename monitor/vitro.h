@@ -41,6 +41,7 @@ struct vitro_vcpu {
 	struct vcpu *vcpu;
 	int id;
 	pthread_t thread;
+	pid_t tid; /* its thread's id once it runs, else 0; atomic */
 	bool started; /* thread created */
 	struct region_cache pio_cache; /* last port region hit */
 	struct region_cache mmio_cache; /* last MMIO region hit */
@@ -61,6 +62,7 @@ struct vitro {
 	struct gdb_server *gdb; /* -G */
 	struct ctl_server *ctl; /* the control socket (ctl/ctl_server.h) */
 	struct console *console; /* the Tcl console (console.h), or NULL */
+	struct vitro_trace *trace; /* the exit tracer (trace.h) */
 	/*
 	 * console_eval, for gdb's monitor (a pointer: the debug core links
 	 * without Tcl in tests); set with console.

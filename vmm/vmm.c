@@ -112,6 +112,19 @@ static int vm_kvm_setup(struct vmm *vm)
 		vm->has_emul_failure_bytes =
 			ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap) == 0;
 	}
+	/*
+	 * MSRs KVM does not know go to the monitor (VM_EXITCODE_MSR), which
+	 * answers #GP as KVM would: the same for the guest, and the accesses
+	 * are seen, counted and traced.
+	 */
+	if (kvm_check_cap(vm->vm_fd, KVM_CAP_X86_USER_SPACE_MSR) > 0) {
+		struct kvm_enable_cap cap = {
+			.cap = KVM_CAP_X86_USER_SPACE_MSR,
+			.args = { KVM_MSR_EXIT_REASON_UNKNOWN },
+		};
+
+		(void)ioctl(vm->vm_fd, KVM_ENABLE_CAP, &cap);
+	}
 	/* #DB's DR6 bits go with the exception (VM_INJECT_EXCEPTION). */
 	vm->has_exception_payload = false;
 	if (kvm_check_cap(vm->vm_fd, KVM_CAP_EXCEPTION_PAYLOAD)) {
@@ -684,6 +697,16 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 	}
 	case VM_STAT_DESC:
 		return vmm_stat_desc(vm, arg);
+
+	case VM_TRACE_START:
+		return vmm_trace_start(vm, arg);
+	case VM_TRACE_STOP:
+		return vmm_trace_stop(vm);
+	case VM_TRACE_READ: {
+		struct vm_trace_read *a = arg;
+
+		return vmm_trace_read(VCPU_OR_ENOENT(a->cpuid), a);
+	}
 	}
 	return -ENOTTY;
 }

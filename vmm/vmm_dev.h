@@ -211,6 +211,7 @@ enum vm_exitcode {
 	VM_EXITCODE_HLT, /* hlt, without an in-kernel LAPIC only */
 	VM_EXITCODE_UNHANDLED, /* a KVM exit vmm does not decode */
 	VM_EXITCODE_DEBUG_REFUSED, /* KVM refused the debug settings asked */
+	VM_EXITCODE_MSR, /* rdmsr/wrmsr of an MSR KVM does not know */
 	VM_EXITCODE_MAX
 };
 
@@ -288,6 +289,18 @@ struct vm_exit {
 		struct {
 			uint32_t kvm_reason; /* KVM_EXIT_* */
 		} unhandled;
+		/*
+		 * KVM hands user space the MSRs it does not know: the
+		 * monitor sets *error to 1 to give the guest #GP (what KVM
+		 * itself would do), or 0 with *value for a read.
+		 */
+		struct {
+			uint32_t index;
+			bool write;
+			uint64_t wval; /* the value written */
+			uint64_t *value; /* rdmsr's result, in the run area */
+			uint8_t *error; /* in the run area */
+		} msr;
 		struct {
 			int error; /* -errno from KVM_SET_GUEST_DEBUG */
 			uint32_t caps; /* refused: bit n is VM_CAP_n on */
@@ -619,6 +632,38 @@ struct vm_stat_desc {
 	char desc[VM_STAT_NAME_MAX]; /* out */
 };
 
+/*
+ * VM-exit tracing.  While tracing is on, every exit KVM_RUN returns adds
+ * one record (libvmmapi/vm_trace.h, source VM_TRACE_USER) to its vCPU's
+ * ring: filled when KVM_RUN returns, finished (t_entry, and the data an
+ * IN, MMIO read or rdmsr got from the monitor) when the monitor calls
+ * VM_RUN again.  With a stack depth, the record carries up to that many
+ * return addresses found by the guest's frame pointers (read like
+ * VM_GLA2GPA_NOFAULT: never touching the guest).  A full ring drops the
+ * new record and counts it.
+ * - VM_TRACE_START: (re)start with rings of `ring` records (rounded up
+ *   to a power of two, at most VM_TRACE_RING_MAX) and `stack` depth; the
+ *   rings of a restart are new and empty.  vCPUs made later get rings.
+ * - VM_TRACE_STOP: no argument; the rings and what they held go.
+ * - VM_TRACE_READ (in-process): copy whole records (each followed by its
+ *   nstack return addresses) from vCPU cpuid's ring into buf, up to len
+ *   bytes; -ENOENT when tracing is off.
+ * START, STOP and READ come from one thread at a time (the consumer).
+ */
+struct vm_trace_start {
+	uint32_t ring; /* records per vCPU */
+	uint32_t stack; /* return addresses per record, 0..32 */
+};
+
+struct vm_trace_read {
+	int32_t cpuid; /* in */
+	uint32_t len; /* in: bytes at buf */
+	uint64_t buf; /* in: a pointer, in-process */
+	uint32_t bytes; /* out: bytes copied */
+	uint32_t nrecs; /* out: records copied */
+	uint64_t dropped; /* out: records this ring lost since the start */
+};
+
 /* The wire format's sizes, checked where they are defined. */
 #define VMM_CMD_SIZE_MAX 0x1fff /* the largest struct a command can carry */
 #define VMM_CHECK_SIZE(type, size)                               \
@@ -650,6 +695,8 @@ VMM_CHECK_SIZE(struct vm_irq, 4);
 VMM_CHECK_SIZE(struct vm_msi, 16);
 VMM_CHECK_SIZE(struct vm_stats, 24 + 8 * VM_STATS_BATCH);
 VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
+VMM_CHECK_SIZE(struct vm_trace_start, 8);
+VMM_CHECK_SIZE(struct vm_trace_read, 32);
 
 /*
  * Command numbers, after FreeBSD's _IOWR: bits 0-7 the command, 8-15 the
@@ -658,7 +705,7 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
  * size 0.  The version changes whenever a struct's layout or a command's
  * meaning does.
  */
-#define VMM_ABI_VERSION 2
+#define VMM_ABI_VERSION 3
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
 	((uint32_t)(nr) | (uint32_t)VMM_ABI_VERSION << 8 | \
@@ -723,5 +770,8 @@ VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 /* observation */
 #define VM_STATS VMM_CMD(80, struct vm_stats)
 #define VM_STAT_DESC VMM_CMD(81, struct vm_stat_desc)
+#define VM_TRACE_START VMM_CMD(84, struct vm_trace_start)
+#define VM_TRACE_STOP VMM_CMD_(85, 0)
+#define VM_TRACE_READ (VMM_CMD(86, struct vm_trace_read) | VMM_CMD_LOCAL)
 
 #endif

@@ -19,6 +19,7 @@ static const char *const exitcode_names[VM_EXITCODE_MAX] = {
 	[VM_EXITCODE_HLT] = "hlt",
 	[VM_EXITCODE_UNHANDLED] = "unhandled",
 	[VM_EXITCODE_DEBUG_REFUSED] = "debug_refused",
+	[VM_EXITCODE_MSR] = "msr",
 };
 
 const char *vmm_exitcode_name(enum vm_exitcode code)

@@ -20,6 +20,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "libvmmapi/vm_trace.h"
 #include "vmm/vmm.h"
 
 /* Counters of vmm's own that follow the exit counters in VM_STATS. */
@@ -126,6 +127,17 @@ struct vmm_vcpu {
 
 	_Atomic uint64_t exits[VM_EXITCODE_MAX];
 	_Atomic uint64_t stat[VMM_STAT_MAX];
+
+	/*
+	 * Exit tracing (vmm_trace.c): the ring, or NULL when off; busy
+	 * while the vCPU's thread pushes to it.  The record of the last
+	 * exit waits in tr_rec (pending) for the vCPU to go back.
+	 */
+	_Atomic(struct vmm_trace_ring *) ring;
+	atomic_bool ring_busy;
+	bool tr_pending; /* the vCPU's thread only */
+	struct vm_trace_rec tr_rec;
+	uint64_t tr_stack[VM_TRACE_STACK_MAX];
 };
 
 /* One KVM binary statistic we export (scalar ones only). */
@@ -177,6 +189,12 @@ struct vmm {
 	 * both change together: VMM_SUSPEND_WORD(how, cpuid).
 	 */
 	_Atomic int suspend;
+
+	/* Exit tracing (vmm_trace.c): the configuration, under lock. */
+	bool trace_on;
+	uint32_t trace_ring; /* records per vCPU */
+	uint32_t trace_stack; /* return addresses per record */
+	_Atomic unsigned int trace_depth; /* trace_stack, for the vCPUs */
 };
 
 /*
@@ -250,6 +268,22 @@ int vmm_cpuid_set(struct vmm_vcpu *vcpu);
 void vmm_stats_learn(struct vmm *vm, int stats_fd);
 int vmm_get_stats(struct vmm_vcpu *vcpu, struct vm_stats *st);
 int vmm_stat_desc(struct vmm *vm, struct vm_stat_desc *d);
+
+/* vmm_trace.c */
+struct vmm_trace_ring;
+int vmm_trace_vcpu_init(struct vmm_vcpu *v); /* vm->lock held */
+void vmm_trace_vcpu_fini(struct vmm_vcpu *v);
+int vmm_trace_start(struct vmm *vm, const struct vm_trace_start *a);
+int vmm_trace_stop(struct vmm *vm);
+int vmm_trace_read(struct vmm_vcpu *v, struct vm_trace_read *a);
+/* The vCPU's thread: after KVM_RUN returned r, and before the next. */
+void vmm_trace_exit(struct vmm_vcpu *v, int r, bool complete);
+void vmm_trace_entry(struct vmm_vcpu *v);
+
+static inline bool vmm_tracing(struct vmm_vcpu *v)
+{
+	return atomic_load_explicit(&v->ring, memory_order_relaxed) != NULL;
+}
 
 static inline void vmm_stat_add(struct vmm_vcpu *vcpu, enum vmm_stat s,
 				uint64_t n)

@@ -22,7 +22,7 @@
  * already inside KVM_RUN.  kick_lock keeps the thread id valid while it is
  * signalled and the run area mapped while it is written.
  *
- * Stops show finished instructions.  After an I/O or MMIO exit KVM has
+ * Stops show finished instructions.  After an I/O, MMIO or MSR exit KVM has
  * done only half of the instruction: an `in` has not written rax, a
  * string I/O has not stored its batch nor moved rdi/rcx, an MMIO read has
  * not written its destination, and on recent KVMs even rip still points
@@ -144,6 +144,8 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 	return 0;
 }
 
+static void vcpu_kvm_close(struct vmm_vcpu *v);
+
 int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out)
 {
 	struct vmm_vcpu *v = calloc(1, sizeof(*v));
@@ -157,7 +159,10 @@ int vmm_vcpu_create(struct vmm *vm, int cpuid, struct vmm_vcpu **out)
 	v->trap_vector = -1;
 	pthread_mutex_init(&v->kick_lock, NULL);
 	pthread_mutex_init(&v->lock, NULL);
-	if ((r = vcpu_kvm_open(v)) < 0) {
+	if ((r = vcpu_kvm_open(v)) < 0 || (r = vmm_trace_vcpu_init(v)) < 0) {
+		vcpu_kvm_close(v);
+		pthread_mutex_destroy(&v->kick_lock);
+		pthread_mutex_destroy(&v->lock);
 		free(v);
 		return r;
 	}
@@ -181,6 +186,7 @@ static void vcpu_kvm_close(struct vmm_vcpu *v)
 
 void vmm_vcpu_destroy(struct vmm_vcpu *v)
 {
+	vmm_trace_vcpu_fini(v);
 	vcpu_kvm_close(v);
 	pthread_mutex_destroy(&v->kick_lock);
 	pthread_mutex_destroy(&v->lock);
@@ -405,6 +411,15 @@ static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
 			return false;
 		}
 		break;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		vme->exitcode = VM_EXITCODE_MSR;
+		vme->u.msr.index = run->msr.index;
+		vme->u.msr.write = run->exit_reason == KVM_EXIT_X86_WRMSR;
+		vme->u.msr.wval = run->msr.data;
+		vme->u.msr.value = (uint64_t *)&run->msr.data;
+		vme->u.msr.error = &run->msr.error;
+		return true;
 	case KVM_EXIT_HLT:
 		vme->exitcode = VM_EXITCODE_HLT;
 		vme->inst_length = 1;
@@ -484,20 +499,27 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 		v->int3_valid = false;
 		v->trap_vector = -1;
 	}
+	if (v->tr_pending)
+		vmm_trace_entry(v);
 	atomic_store(&v->synced, false);
 	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
 	if ((r == 0 || r == -EINTR) &&
 	    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
 		atomic_store(&v->synced, true);
 	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	if (vmm_tracing(v))
+		vmm_trace_exit(v, r, complete);
 	vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
 	if (complete)
 		vmm_stat_add(v, VMM_STAT_COMPLETIONS, 1);
 	/* -EAGAIN ran nothing: what was pending still is. */
 	if (r != -EAGAIN)
 		atomic_store(&v->io_pending,
-			     r == 0 && (run->exit_reason == KVM_EXIT_IO ||
-					run->exit_reason == KVM_EXIT_MMIO));
+			     r == 0 &&
+				     (run->exit_reason == KVM_EXIT_IO ||
+				      run->exit_reason == KVM_EXIT_MMIO ||
+				      run->exit_reason == KVM_EXIT_X86_RDMSR ||
+				      run->exit_reason == KVM_EXIT_X86_WRMSR));
 	return r;
 }
 
@@ -517,6 +539,9 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 
 	if (!vme)
 		return -EINVAL;
+	/* The monitor is done with the last exit: its record is complete. */
+	if (v->tr_pending)
+		vmm_trace_entry(v);
 	pthread_mutex_lock(&v->kick_lock);
 	v->runner = pthread_self();
 	v->has_runner = true;
