@@ -132,8 +132,7 @@ int isp_sym_dwarfs(struct isp *isp, Tcl_Interp *interp,
 
 /* The interface to the other commands. */
 
-int isp_sym_file(struct isp *isp, int i, struct elfsym **es,
-		 struct dwinfo **dw)
+int isp_sym_file(struct isp *isp, int i, struct elfsym **es, struct dwinfo **dw)
 {
 	if (i < 0 || i >= nfiles(isp))
 		return -ENOENT;

@@ -232,8 +232,8 @@ static int trace_stats(struct isp *isp, Tcl_Interp *interp, int objc,
 		}
 		e = vm_get_stats(v, vals, MAX, &n);
 		if (e < 0) {
-			r = isp_errno(interp, e, "cannot read vCPU %d's counters",
-				      c);
+			r = isp_errno(interp, e,
+				      "cannot read vCPU %d's counters", c);
 			break;
 		}
 		for (int i = 0; i < n && i < MAX; i++) {
@@ -275,8 +275,8 @@ static int syms_for(struct isp *isp, Tcl_Interp *interp, const char *path,
 			return isp_error(interp, "NOFILE", "%s", err);
 		return TCL_OK;
 	}
-	for (int i = 0; s->n < TRACE_SYMS_MAX &&
-			isp_sym_file(isp, i, &es, &dw) == 0;
+	for (int i = 0;
+	     s->n < TRACE_SYMS_MAX && isp_sym_file(isp, i, &es, &dw) == 0;
 	     i++) {
 		s->es[s->n] = es;
 		s->dw[s->n++] = dw;
@@ -442,17 +442,22 @@ static int trace_export_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 
 /* Live exits. */
 
-static const char *rec_dir(const struct vm_trace_rec *rec, const char *reason)
+static const char *rec_dir(const struct vm_trace_rec *rec)
 {
 	bool wr = rec->flags & VM_TRACE_F_WRITE;
 
 	if (rec->source != VM_TRACE_USER)
 		return "";
-	if (!strcmp(reason, "io"))
+	switch (rec->reason) {
+	case VM_TRACE_KVM_EXIT_IO:
 		return wr ? "out" : "in";
-	if (!strcmp(reason, "mmio") || !strcmp(reason, "x86_rdmsr") ||
-	    !strcmp(reason, "x86_wrmsr"))
+	case VM_TRACE_KVM_EXIT_MMIO:
 		return wr ? "write" : "read";
+	case VM_TRACE_KVM_EXIT_X86_RDMSR:
+		return "read";
+	case VM_TRACE_KVM_EXIT_X86_WRMSR:
+		return "write";
+	}
 	return "";
 }
 
@@ -461,9 +466,8 @@ static Tcl_Obj *rec_dict(const struct isp_trace *t,
 {
 	Tcl_Obj *d = Tcl_NewDictObj(), *st = Tcl_NewListObj(0, NULL);
 	char buf[64];
-	const char *reason = vm_trace_reason_name(rec->source, rec->flags,
-						  rec->reason, buf,
-						  sizeof(buf));
+	const char *reason = vm_trace_reason_name(
+		rec->source, rec->flags, rec->reason, buf, sizeof(buf));
 	const char *region = "";
 
 	if (rec->region > 0 && (int)rec->region <= t->nregions)
@@ -483,12 +487,13 @@ static Tcl_Obj *rec_dict(const struct isp_trace *t,
 	dict_put(d, "addr", isp_hex(rec->addr));
 	dict_put(d, "size", Tcl_NewIntObj(rec->size));
 	dict_put(d, "data", isp_hex(rec->data));
-	dict_put(d, "dir", Tcl_NewStringObj(rec_dir(rec, reason), -1));
+	dict_put(d, "dir", Tcl_NewStringObj(rec_dir(rec), -1));
 	dict_put(d, "count", u64_obj(rec->count));
 	dict_put(d, "region", Tcl_NewStringObj(region, -1));
-	dict_put(d, "dur_ns", u64_obj(rec->t_entry > rec->t_exit ?
-					      rec->t_entry - rec->t_exit :
-					      0));
+	dict_put(d, "dur_ns",
+		 u64_obj(rec->t_entry > rec->t_exit ?
+				 rec->t_entry - rec->t_exit :
+				 0));
 	dict_put(d, "t_ns", u64_obj(rec->t_exit));
 	dict_put(d, "stack", st);
 	return d;
@@ -576,8 +581,9 @@ static int run_batch(struct isp *isp, struct isp_trace *t,
 	}
 	return TCL_OK;
 bad:
-	isp_report(isp, "vitro: VM %s sent malformed trace records (watch "
-			"ended)",
+	isp_report(isp,
+		   "vitro: VM %s sent malformed trace records (watch "
+		   "ended)",
 		   vm_get_name(isp->ctx));
 	trace_forget(t);
 	return TCL_ERROR;
@@ -611,8 +617,7 @@ void isp_trace_event(struct isp *isp, const struct vm_event *ev)
 				break;
 			}
 			t->dropped += rd->dropped;
-			if (rd->nrecs == 0 ||
-			    run_batch(isp, t, rd) != TCL_OK)
+			if (rd->nrecs == 0 || run_batch(isp, t, rd) != TCL_OK)
 				break;
 		}
 	} while (t->pending && t->script && isp->ctx);

@@ -32,7 +32,7 @@ const struct isp_group *const isp_groups[] = {
 	&isp_group_break,
 	&isp_group_watch,
 	&isp_group_on,
-	&isp_group_trace,
+	&isp_group_trace, /* not exported: Tcl has a trace (cmd_trace.c) */
 	NULL,
 };
 

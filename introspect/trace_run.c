@@ -96,8 +96,8 @@ int trace_syms_range(void *arg, const char *name, uint64_t *start,
 	return -ENOENT;
 }
 
-static int run_open(const struct trace_run *r, FILE *out, FILE **to,
-		    char *err, size_t errlen)
+static int run_open(const struct trace_run *r, FILE *out, FILE **to, char *err,
+		    size_t errlen)
 {
 	*to = out;
 	if (r->op != TRACE_RUN_EXPORT || !r->out_path ||

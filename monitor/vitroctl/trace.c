@@ -48,7 +48,8 @@ const char vitroctl_trace_usage[] =
 	"                         flame graphs (folded), or a filtered trace\n"
 	"                         file (native, needs -o)\n";
 
-static void trace_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void trace_err(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2)));
 
 static void trace_err(const char *fmt, ...)
 {
@@ -73,8 +74,7 @@ bool vitroctl_trace_needs_vm(const char *verb)
 }
 
 /* The request's failure: the monitor's reason when it gave one. */
-static int control_failed(const char *what, const struct vm_ctl_trace *t,
-			  int r)
+static int control_failed(const char *what, const struct vm_ctl_trace *t, int r)
 {
 	if (t->error[0])
 		trace_err("%s: %s", what, t->error);
@@ -193,7 +193,7 @@ static int trace_stats(struct vmctx *ctx, int argc, char **argv)
 {
 	int ncpus = vm_get_ncpus(ctx), nstats = 0, ret = 1, r;
 	uint64_t *vals = NULL;
-	char (*names)[VM_STAT_NAME_MAX] = NULL;
+	char(*names)[VM_STAT_NAME_MAX] = NULL;
 	bool any = false;
 
 	if (argc != 1) {
@@ -326,7 +326,9 @@ static int trace_file(int argc, char **argv)
 		{ "report",
 		  TRACE_RUN_REPORT,
 		  { OPT_SYM, OPT_FILTER, OPT_PER_VCPU, OPT_TOP, OPT_BY_TIME } },
-		{ "plot", TRACE_RUN_PLOT, { OPT_SVG, OPT_BUCKETS, OPT_FILTER } },
+		{ "plot",
+		  TRACE_RUN_PLOT,
+		  { OPT_SVG, OPT_BUCKETS, OPT_FILTER } },
 		{ "export",
 		  TRACE_RUN_EXPORT,
 		  { OPT_FORMAT, OPT_FILTER, OPT_SYM, 'o' } },
