@@ -180,7 +180,7 @@ VM_GUEST=$elf VM_ARGS="-c 1 -m 64M" vm_start live -a "pio=1 rounds=0" ||
 vctl --vm=live trace status
 like "$ST $OUT" "^0 .*recording: *no" "trace status: not recording"
 vctl --vm=live trace stats
-like "$ST $OUT" "exits\.io +[1-9]" "trace stats: live io exits of vCPU 0"
+like "$ST $OUT" "exits\.inout +[1-9]" "trace stats: live port exits of vCPU 0"
 (cd "$T" && timeout 60 "$VITROCTL" --vm=live trace record rel.trc reason=io \
 	>"$T/out" 2>"$T/err")
 like "$? $(cat "$T/out")" "^0 .*$T/rel\.trc" \
@@ -228,7 +228,7 @@ like "$OUT" "trace on" "trace help lists vitro's subcommands"
 ctl_eval con 'trace bogus'
 like "$ST $ERR" "^1 .*bad option|^1 .*bogus" "an unknown verb goes to Tcl's trace"
 ctl_eval con 'dict get [trace stats] 0'
-like "$OUT" "exits\.io [1-9]" "trace stats: a dict per vCPU"
+like "$OUT" "exits\.inout [1-9]" "trace stats: a dict per vCPU"
 
 cat >"$T/on.tcl" <<'EOF'
 package require vitro
