@@ -1588,6 +1588,7 @@ static int vt_term(struct vt_parse *p, char *term)
 	char *eq = strchr(term, '=');
 	size_t klen = eq ? (size_t)(eq - term) : strlen(term);
 	const struct vt_key *k = vt_key_find(term, klen);
+	int r;
 
 	p->term = term;
 	if (!k)
@@ -1606,8 +1607,9 @@ static int vt_term(struct vt_parse *p, char *term)
 			 term);
 		return -EINVAL;
 	}
-	p->f->keys |= k->bit;
-	return k->parse(p, eq ? eq + 1 : "");
+	if ((r = k->parse(p, eq ? eq + 1 : "")) == 0)
+		p->f->keys |= k->bit;
+	return r;
 }
 
 static char *vt_trim(char *s)
