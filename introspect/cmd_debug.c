@@ -452,6 +452,10 @@ void isp_dbg_event(struct isp *isp, const struct vm_event *ev)
 	Tcl_Interp *interp = isp->interp;
 	struct vm_event e;
 
+	if (ev->type == VM_EVENT_TRACE) {
+		isp_trace_event(isp, ev);
+		return;
+	}
 	if (!d)
 		return;
 	if (d->depth) {

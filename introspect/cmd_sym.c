@@ -132,6 +132,15 @@ int isp_sym_dwarfs(struct isp *isp, Tcl_Interp *interp,
 
 /* The interface to the other commands. */
 
+int isp_sym_file(struct isp *isp, int i, struct elfsym **es, struct dwinfo **dw)
+{
+	if (i < 0 || i >= nfiles(isp))
+		return -ENOENT;
+	*es = file_at(isp, i)->es;
+	*dw = dwarf_of(file_at(isp, i)) == 0 ? file_at(isp, i)->dw : NULL;
+	return 0;
+}
+
 int isp_sym_resolve(struct isp *isp, const char *name, uint64_t *addr)
 {
 	for (int i = 0; i < nfiles(isp); i++) {

@@ -22,4 +22,14 @@
 int isp_sym_dwarfs(struct isp *isp, Tcl_Interp *interp,
 		   struct dwinfo *out[ISP_SYM_MAXFILES], int *n);
 
+struct elfsym;
+
+/*
+ * File i (0, 1, ... in load order) of the loaded ones, for the trace
+ * commands: its symbols and its DWARF (NULL when it has none or it cannot
+ * be read), valid until sym unload; 0, or -ENOENT past the last.
+ */
+int isp_sym_file(struct isp *isp, int i, struct elfsym **es,
+		 struct dwinfo **dw);
+
 #endif

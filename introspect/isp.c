@@ -32,6 +32,7 @@ const struct isp_group *const isp_groups[] = {
 	&isp_group_break,
 	&isp_group_watch,
 	&isp_group_on,
+	&isp_group_trace, /* not exported: Tcl has a trace (cmd_trace.c) */
 	NULL,
 };
 
@@ -512,6 +513,7 @@ void isp_detach(Tcl_Interp *interp)
 	if (!isp || !isp->ctx)
 		return;
 	isp_dbg_detach(isp);
+	isp_trace_detach(isp);
 	if (isp->evfd >= 0) {
 		Tcl_DeleteFileHandler(isp->evfd);
 		isp->evfd = -1;
@@ -733,23 +735,25 @@ int isp_init(Tcl_Interp *interp, bool import_global)
 	Tcl_CreateObjCommand(interp, ISP_NS "::attach", attach_cmd, NULL, NULL);
 	Tcl_CreateObjCommand(interp, ISP_NS "::detach", detach_cmd, NULL, NULL);
 	/*
-	 * Everything but break is exported, so that `namespace import
-	 * vitro::*` works in any tclsh; the consoles also take break,
-	 * which is Tcl's own break when it has no argument.
+	 * Everything but break and trace is exported, so that `namespace
+	 * import vitro::*` works in any tclsh; the consoles also take break,
+	 * which is Tcl's own break when it has no argument, and trace, which
+	 * is Tcl's own for Tcl's verbs (cmd_trace.c).
 	 */
 	if (Tcl_Eval(interp, "namespace eval " ISP_NS " {namespace export "
 			     "{[a-z]*}}") != TCL_OK ||
 	    Tcl_Eval(interp, "namespace eval " ISP_NS " {namespace export "
 			     "-clear {*}[lmap c [info commands " ISP_NS
-			     "::*] {set c [namespace tail $c]; if {$c eq "
-			     "{break}} continue; set c}]}") != TCL_OK)
+			     "::*] {set c [namespace tail $c]; if {$c in "
+			     "{break trace}} continue; set c}]}") != TCL_OK)
 		return TCL_ERROR;
 	if (import_global &&
 	    (Tcl_Eval(interp, "namespace import -force " ISP_NS "::*") !=
 		     TCL_OK ||
 	     Tcl_Eval(interp,
 		      "rename ::break {}; interp alias {} ::break {} " ISP_NS
-		      "::break") != TCL_OK))
+		      "::break") != TCL_OK ||
+	     isp_trace_global(interp) != TCL_OK))
 		return TCL_ERROR;
 	Tcl_ResetResult(interp);
 	return TCL_OK;

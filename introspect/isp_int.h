@@ -71,7 +71,7 @@ struct isp_group {
 extern const struct isp_group isp_group_vm, isp_group_vcpu, isp_group_mem,
 	isp_group_translate, isp_group_disas, isp_group_sym, isp_group_type,
 	isp_group_print, isp_group_walk, isp_group_break, isp_group_watch,
-	isp_group_on;
+	isp_group_on, isp_group_trace;
 /* All of them, in help's order, NULL-terminated (isp.c). */
 extern const struct isp_group *const isp_groups[];
 
@@ -201,5 +201,16 @@ void isp_dbg_detach(struct isp *isp);
  */
 int isp_dbg_wait(struct isp *isp, Tcl_Interp *interp, uint32_t mask, int cpu,
 		 int timeout_ms, struct vm_event *ev);
+
+/* VM-exit traces (cmd_trace.c). */
+/* A VM_EVENT_TRACE: run `trace on`'s callback for the records waiting. */
+void isp_trace_event(struct isp *isp, const struct vm_event *ev);
+/* The VM is being detached: the watch ends with its connection. */
+void isp_trace_detach(struct isp *isp);
+/*
+ * The consoles' global `trace`: vitro's verbs to vitro::trace, the rest
+ * to Tcl's own, renamed ::tcl::trace::builtin.
+ */
+int isp_trace_global(Tcl_Interp *interp);
 
 #endif

@@ -29,6 +29,7 @@
 
 #include "libvmmapi/vmmapi.h"
 #include "monitor/vitroctl/console.h"
+#include "monitor/vitroctl/trace.h"
 
 #define VITROCTL_VERSION "0.1"
 #define DESTROY_WAIT_MS 10000
@@ -120,6 +121,8 @@ struct request {
 	int console_argc; /* the words after it */
 	char **console_argv;
 	unsigned int timeout; /* eval's time limit in seconds; 0: none */
+	int trace_argc; /* `trace VERB ...`: the words after trace */
+	char **trace_argv;
 	int cpu; /* -1: every vCPU */
 	bool json, list, all;
 	bool stats, active, suspended, debug, topology, memmap, memseg;
@@ -137,6 +140,7 @@ static const char usage_text[] =
 	"       vitroctl --list [--json]\n"
 	"       vitroctl --vm=NAME shell\n"
 	"       vitroctl --vm=NAME [--timeout=SECONDS] eval SCRIPT...\n"
+	"       vitroctl [--vm=NAME] trace VERB [ARG...]\n"
 	"\n"
 	"Inspect and control a running vitro VM through its control socket.\n"
 	"\n"
@@ -178,6 +182,8 @@ static const char usage_text[] =
 	"  eval SCRIPT...         run the words as one script, print its\n"
 	"                         result; status 1 on an error, N on exit N\n"
 	"  --timeout=SECONDS      eval's time limit (default 30; 0: none)\n"
+	"\n"
+	"%s"
 	"\n"
 	"  --help, --version\n"
 	"\n"
@@ -1007,7 +1013,10 @@ static int parse_args(int argc, char **argv, struct request *rq)
 	rq->cpu = 0;
 	rq->timeout = 30;
 	opterr = 0;
-	/* "+": options stop at shell or eval, whose words may start with -. */
+	/*
+	 * "+": options stop at shell, eval or trace, whose words may start
+	 * with -.
+	 */
 	while (ret == 0 &&
 	       (c = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
 		uint64_t v;
@@ -1045,7 +1054,7 @@ static int parse_args(int argc, char **argv, struct request *rq)
 			rq->list = true;
 			break;
 		case OPT_HELP:
-			fputs(usage_text, stdout);
+			printf(usage_text, vitroctl_trace_usage);
 			ret = 1;
 			break;
 		case OPT_VERSION:
@@ -1163,9 +1172,20 @@ static int parse_args(int argc, char **argv, struct request *rq)
 			err_msg("eval needs a Tcl command: eval 'vm info'");
 			return -1;
 		}
+	} else if (optind < argc && !strcmp(argv[optind], "trace")) {
+		rq->trace_argc = argc - optind - 1;
+		rq->trace_argv = argv + optind + 1;
+		if (rq->trace_argc < 1) {
+			err_msg("trace needs a verb: record, stop, status, "
+				"stats, report, plot, export or help");
+			return -1;
+		}
+		/* report, plot and export read a file: no VM. */
+		if (!vitroctl_trace_needs_vm(rq->trace_argv[0]))
+			return 0;
 	} else if (optind < argc) {
 		err_msg("unexpected argument '%s' (options are --name[=value],"
-			" or the words shell or eval)",
+			" or the words shell, eval or trace)",
 			argv[optind]);
 		return -1;
 	}
@@ -1250,6 +1270,8 @@ int main(int argc, char **argv)
 		return r > 0 ? 0 : 2;
 	if (rq.list)
 		return list_vms(rq.json) < 0;
+	if (rq.trace_argc && !vitroctl_trace_needs_vm(rq.trace_argv[0]))
+		return vitroctl_trace(NULL, rq.trace_argc, rq.trace_argv);
 	if (!(ctx = vm_open(rq.vm))) {
 		open_failed(rq.vm, errno);
 		return 1;
@@ -1257,6 +1279,11 @@ int main(int argc, char **argv)
 	if (rq.console)
 		return vitroctl_console(ctx, rq.console, rq.console_argc,
 					rq.console_argv, rq.timeout);
+	if (rq.trace_argc) {
+		r = vitroctl_trace(ctx, rq.trace_argc, rq.trace_argv);
+		vm_destroy(ctx);
+		return r;
+	}
 	if (vm_get_info(ctx, &hi) < 0)
 		hi.pid = 0;
 	r = run(ctx, &rq);

@@ -34,6 +34,16 @@
  * the header's CR0/CR3/CR4/EFER say how they would be used */
 #define GUEST_REQ_PAGING_TABLES 3
 
+/*
+ * trace.elf: where its exits go (tests/tcl/trace.sh counts them).  Nothing
+ * claims the ports, no RAM or device is at the address, KVM does not know
+ * the MSR (vitro answers #GP, as KVM would).
+ */
+#define TRACE_PIO_PORT 0x510 /* pio=P: P 1-byte outs */
+#define TRACE_MARK_PORT 0x511 /* chain=C: trace_a -> trace_b -> trace_c */
+#define TRACE_MMIO_GPA 0xd0000000 /* mmio=M: in the PCI hole */
+#define TRACE_MSR 0x40005ead /* rdmsr=R, wrmsr=W */
+
 /* Most CPUs any guest brings up; more are parked and not counted. */
 #define GUEST_MAX_CPUS 64
 

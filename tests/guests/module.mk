@@ -2,7 +2,7 @@
 # gcc (no cross compiler), with DWARF kept for the debugger tests.
 #
 #   ELF64, 64-bit entry:     demo smp triple pio-loop dbgtest dbgtrap dbgrmw
-#                            tasks
+#                            tasks trace
 #   ELF32, Multiboot 1:      paging multiboot
 #
 # The runtime in lib/ is compiled twice, for each kind, under
@@ -33,7 +33,7 @@ GUEST_LIB32 := $(addprefix $(GO)/32/lib/,$(addsuffix .o,$(GUEST_LIB_COMMON) \
 	entry32 idt32))
 
 GUEST64_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,demo smp triple pio-loop \
-	dbgtest dbgtrap dbgrmw tasks))
+	dbgtest dbgtrap dbgrmw tasks trace))
 GUEST32_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,paging multiboot))
 
 $(GO)/64/%.o: $(GD)/%.c
@@ -78,6 +78,10 @@ $(GO)/64/dbgtest.o: GUEST_OPT := -Og -fno-toplevel-reorder
 # beside a watched variable (alone on their page, as dbgtest's).
 $(GO)/64/dbgtrap.o: GUEST_OPT := -Og
 $(GO)/64/dbgrmw.o: GUEST_OPT := -O2 -fno-toplevel-reorder
+
+# The tracing tests' guest: its stacks are walked by frame pointers.
+$(GO)/64/trace.o: GUEST_OPT := -O2 -fno-omit-frame-pointer \
+	-mno-omit-leaf-frame-pointer
 
 # paging.elf's long-mode half: 64-bit code called from compatibility mode.
 $(GO)/paging.elf: $(GO)/32/paging-lm.o
