@@ -129,8 +129,7 @@ static uint64_t reason_key2(const struct vm_trace_rec *r)
 	       (r->flags & (VM_TRACE_F_VMX | VM_TRACE_F_SVM));
 }
 
-static const char *reason_of(uint64_t key, uint64_t key2, char *buf,
-			     size_t len)
+static const char *reason_of(uint64_t key, uint64_t key2, char *buf, size_t len)
 {
 	return vm_trace_reason_name(key2 >> 8, key2 & 0xff, key, buf, len);
 }
@@ -339,8 +338,9 @@ static void print_table(FILE *out, struct tallies *t, bool time_order,
 			100.0 * e->n / n, ns ? 100.0 * e->ns / ns : 0,
 			e->min / 1e3, e->max / 1e3, avg / 1e3, rel);
 	}
-	fprintf(out, "\nTotal Samples:%" PRIu64 ", Total events handled "
-		     "time:%.2fus.\n",
+	fprintf(out,
+		"\nTotal Samples:%" PRIu64 ", Total events handled "
+		"time:%.2fus.\n",
 		n, ns / 1e3);
 }
 
@@ -364,7 +364,8 @@ static void print_histogram(FILE *out, const uint64_t *hist, uint64_t n)
 		char from[16], to[16];
 		int bar = (int)(hist[b] * 40 / most);
 
-		snprintf(from, sizeof(from), "%.3gus", (b ? 1ULL << b : 0) / 1e3);
+		snprintf(from, sizeof(from), "%.3gus",
+			 (b ? 1ULL << b : 0) / 1e3);
 		snprintf(to, sizeof(to), "%.3gus", (2ULL << b) / 1e3);
 		fprintf(out, "  %10s - %-10s | %10" PRIu64 " %6.2f%% |%.*s\n",
 			from, to, hist[b], 100.0 * hist[b] / n, bar,
@@ -407,9 +408,9 @@ static void print_rips(FILE *out, struct report *rp)
 }
 
 static void print_breakdown(FILE *out, struct tallies *t, const char *title,
-			    const char *col, int (*label)(char *, size_t,
-							  const struct report *,
-							  uint64_t),
+			    const char *col,
+			    int (*label)(char *, size_t, const struct report *,
+					 uint64_t),
 			    const struct report *rp)
 {
 	if (!t->n)
@@ -509,8 +510,9 @@ int trace_report(FILE *out, struct trace_source *src,
 			fprintf(out, "\nNo exits%s.\n",
 				o->filter ? " match the filter" : "");
 		if (ferror(out))
-			r = err_set(err, errlen, -EIO, "cannot write the "
-						       "report");
+			r = err_set(err, errlen, -EIO,
+				    "cannot write the "
+				    "report");
 	}
 	tallies_free(&rp.reasons[0]);
 	tallies_free(&rp.reasons[1]);
@@ -585,15 +587,14 @@ static void plot_text(FILE *out, const struct plot *p, bool other)
 	for (unsigned int s = 0; s < p->nseries + other; s++) {
 		const uint64_t *c = &p->count[s * p->buckets];
 		uint64_t most = 0;
-		char name[NAME_LEN];
+		char buf[NAME_LEN];
+		const char *name =
+			s < p->nseries ? reason_of(p->keys[s][0], p->keys[s][1],
+						   buf, sizeof(buf)) :
+					 "other";
 
 		for (unsigned int b = 0; b < p->buckets; b++)
 			most = c[b] > most ? c[b] : most;
-		if (s < p->nseries)
-			reason_of(p->keys[s][0], p->keys[s][1], name,
-				  sizeof(name));
-		else
-			snprintf(name, sizeof(name), "other");
 		fprintf(out, "%16s |", name);
 		for (unsigned int b = 0; b < p->buckets; b++)
 			fputc(c[b] ? shade[1 + c[b] * 8 / (most ? most : 1)] :
@@ -639,13 +640,12 @@ static void plot_svg(FILE *out, const struct plot *p, bool other)
 		(p->last - p->first) / 1e9);
 	for (unsigned int s = 0; s < p->nseries + other; s++) {
 		const uint64_t *c = &p->count[s * p->buckets];
-		char name[NAME_LEN];
+		char buf[NAME_LEN];
+		const char *name =
+			s < p->nseries ? reason_of(p->keys[s][0], p->keys[s][1],
+						   buf, sizeof(buf)) :
+					 "other";
 
-		if (s < p->nseries)
-			reason_of(p->keys[s][0], p->keys[s][1], name,
-				  sizeof(name));
-		else
-			snprintf(name, sizeof(name), "other");
 		fprintf(out,
 			"<polyline fill=\"none\" stroke=\"%s\" "
 			"stroke-width=\"1.5\" points=\"",
@@ -672,9 +672,8 @@ static void plot_svg(FILE *out, const struct plot *p, bool other)
 }
 
 int trace_plot(FILE *out, struct trace_source *src,
-	       const struct vm_trace_filter *filter,
-	       enum trace_plot_format fmt, unsigned int buckets, char *err,
-	       size_t errlen)
+	       const struct vm_trace_filter *filter, enum trace_plot_format fmt,
+	       unsigned int buckets, char *err, size_t errlen)
 {
 	struct plot p = { .buckets = buckets ? buckets : 60 };
 	bool other = false;
@@ -734,7 +733,8 @@ int trace_export_parse(const char *name, enum trace_export_format *fmt)
 	return -EINVAL;
 }
 
-struct export {
+struct export
+{
 	FILE *out;
 	const struct vm_trace_info *info;
 	trace_sym_fn *sym;
@@ -845,7 +845,7 @@ static int json_rec(void *arg, const struct vm_trace_rec *r,
 			"\"",
 			r->addr, r->data);
 	} else if (dir_of(r)[0]) {
-		const char *key = r->reason == VM_TRACE_KVM_EXIT_IO ? "port" :
+		const char *key = r->reason == VM_TRACE_KVM_EXIT_IO   ? "port" :
 				  r->reason == VM_TRACE_KVM_EXIT_MMIO ? "gpa" :
 									"msr";
 
@@ -923,10 +923,10 @@ static int csv_rec(void *arg, const struct vm_trace_rec *r,
 				     sizeof(name)),
 		r->rip,
 		r->cpl == VM_TRACE_CPL_UNKNOWN ? "" :
-		r->cpl == 0			? "0" :
-		r->cpl == 1			? "1" :
-		r->cpl == 2			? "2" :
-						  "3",
+		r->cpl == 0		       ? "0" :
+		r->cpl == 1		       ? "1" :
+		r->cpl == 2		       ? "2" :
+						 "3",
 		r->addr, r->size, r->data, dir_of(r), r->count,
 		region_name(x->info, r->region));
 	for (unsigned int i = 0; i < r->nstack; i++)
@@ -942,8 +942,8 @@ static int frame_name(struct export *x, uint64_t addr, char *buf, size_t len)
 	char line[8];
 	uint64_t off;
 
-	if (x->sym && x->sym(x->sym_arg, addr, buf, len, &off, line,
-			     sizeof(line)) == 0)
+	if (x->sym &&
+	    x->sym(x->sym_arg, addr, buf, len, &off, line, sizeof(line)) == 0)
 		return 0;
 	snprintf(buf, len, "%#" PRIx64, addr);
 	return 0;
@@ -1009,10 +1009,9 @@ static int folded_rec(void *arg, const struct vm_trace_rec *r,
 		off += snprintf(line + off, sizeof(line) - off, "%s;", frame);
 	}
 	frame_name(x, r->rip, frame, sizeof(frame));
-	off += snprintf(line + off, sizeof(line) - off, "%s;", frame);
-	vm_trace_reason_name(r->source, r->flags, r->reason, frame,
-			     sizeof(frame));
-	snprintf(line + off, sizeof(line) - off, "%s", frame);
+	off += snprintf(line + off, sizeof(line) - off, "%s;%s", frame,
+			vm_trace_reason_name(r->source, r->flags, r->reason,
+					     frame, sizeof(frame)));
 	/* ';' and ' ' separate frames and the count: keep names clean. */
 	for (char *c = line; *c; c++) {
 		if (*c == ' ')
@@ -1087,10 +1086,9 @@ int trace_export(FILE *out, const char *path, struct trace_source *src,
 		 const struct vm_trace_filter *filter, trace_sym_fn *sym,
 		 void *sym_arg, char *err, size_t errlen)
 {
-	struct export x = { .out = out,
-			    .info = src->info,
-			    .sym = sym,
-			    .sym_arg = sym_arg };
+	struct export x = {
+		.out = out, .info = src->info, .sym = sym, .sym_arg = sym_arg
+	};
 	int r;
 
 	switch (fmt) {

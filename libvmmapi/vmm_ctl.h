@@ -69,6 +69,8 @@
 #ifndef VMM_CTL_H
 #define VMM_CTL_H
 
+#include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmm/vmm_dev.h"
@@ -312,5 +314,16 @@ VMM_CHECK_SIZE(struct vm_ctl_trace_read, 16 + VM_CTL_TRACE_BUF);
 
 /* Command numbers from here on are the monitor's, not vmm's. */
 #define VM_CTL_FIRST_NR 96
+
+/*
+ * Whether a reply with error err still carries a struct worth reading:
+ * VM_DBG_STOP's timeout says which vCPUs were late, VM_CTL_TRACE's
+ * errors say why in `error`.
+ */
+static inline bool vm_ctl_reply_kept(uint32_t cmd, int err)
+{
+	return err == 0 || (cmd == VM_DBG_STOP && err == -ETIMEDOUT) ||
+	       cmd == VM_CTL_TRACE;
+}
 
 #endif

@@ -245,7 +245,7 @@ int vm_remote_call(struct vm_remote *r, uint32_t cmd, void *arg)
 	if (len != sizeof(*rh) && len != sizeof(*rh) + size)
 		ret = ret ? ret : -EPROTO;
 	else if (len == sizeof(*rh) + size && size &&
-		 (ret == 0 || (cmd == VM_DBG_STOP && ret == -ETIMEDOUT)))
+		 vm_ctl_reply_kept(cmd, ret))
 		memcpy(arg, rh + 1, size);
 	else if (ret == 0 && size)
 		ret = -EPROTO; /* a success must carry the struct */

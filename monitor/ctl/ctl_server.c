@@ -669,7 +669,7 @@ static int local_call(void *arg, uint32_t cmd, void *data)
 	memcpy(rarg.b, req.arg, size);
 	r = conn_dispatch(c, &req, rarg.b);
 	/* What a socket client keeps of the reply (vmmapi_remote.c). */
-	if (size && (r == 0 || (cmd == VM_DBG_STOP && r == -ETIMEDOUT)))
+	if (size && vm_ctl_reply_kept(cmd, r))
 		memcpy(data, rarg.b, size);
 	return r;
 }

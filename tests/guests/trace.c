@@ -12,6 +12,8 @@
  *   wait      spin until trace_go is not 0 (a debugger writes it), so
  *             that a watch can be set up before the exits
  *   rounds=N  do it all N times (default 1; 0: forever, never exits)
+ *   hold      after the rounds, spin instead of exiting (a client can
+ *             still talk to the VM)
  *
  * It prints the counts it made ("trace: done pio=P mmio=M ... gp=G") and
  * exits with pass, or fail when a #GP count is off.  One CPU, interrupts
@@ -153,6 +155,10 @@ int guest_main(void)
 			  (unsigned long long)trace_gps,
 			  (unsigned long long)((rd + wr) * rounds));
 		return GUEST_EXIT_FAIL;
+	}
+	if (cmdline_has(rt_cmdline, "hold")) {
+		for (;;)
+			cpu_relax();
 	}
 	return GUEST_EXIT_PASS;
 }

@@ -149,8 +149,8 @@ ok $? "JSON export: every event has name ph ts pid tid, X events a dur" \
 
 # Folded stacks: the known chain, root first.
 vctl trace export --format folded --sym "$elf" --filter port=0x511 "$T/a.trc"
-like "$OUT" "trace_a;trace_b;trace_c $C\$" \
-	"folded: trace_a;trace_b;trace_c, $C times"
+like "$OUT" "guest_main;trace_a;trace_b;trace_c;io $C\$" \
+	"folded: guest_main;trace_a;trace_b;trace_c;io (root first, the exit last), $C times"
 
 # Plot, native.
 vctl trace plot --buckets 10 "$T/a.trc"
@@ -219,7 +219,7 @@ is "$ST" 2 "trace record without --vm: a usage error"
 vm_stop
 
 # 3. The console: a guest that waits for trace_go.
-VM_GUEST=$elf VM_ARGS="-c 1 -m 64M" vm_start con -a "wait $GARGS" ||
+VM_GUEST=$elf VM_ARGS="-c 1 -m 64M" vm_start con -a "wait hold $GARGS" ||
 	tcl_done
 ctl_eval con '
 	set x 1
