@@ -12,11 +12,6 @@
 . "$(dirname "$0")/../kvm/kvm-probe.bash"
 tcl_init
 
-skip() { # skip REASON NAME
-	n=$((n + 1))
-	echo "ok $n - $2 # skip $1"
-}
-
 elf=$GUESTS/dbgtest.elf
 sym() { # the address as the console writes it: 0x, no leading zeros
 	local a

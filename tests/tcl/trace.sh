@@ -186,6 +186,25 @@ printf '\143\000' | dd of="$T/future.trc" bs=1 seek=8 conv=notrunc \
 vctl trace report "$T/future.trc"
 st_like 1 "$ERR" "(version|99)" "a future major version: status 1, said"
 
+# In-kernel exits in the same file, where the host has kvm tracepoints.
+timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
+	-T "$T/k.trc,kernel" -l "com1,file:$T/k.console" </dev/null \
+	>"$T/k.out" 2>"$T/k.err"
+is "$?" 33 "trace.elf under vitro -T FILE,kernel passes"
+vctl trace report "$T/k.trc"
+kstate=$(printf '%s\n' "$OUT" | sed -n 's/^In-kernel exits: //p')
+if [ "${kstate%%:*}" = off ]; then
+	skip "in-kernel exits: $kstate" "a table of in-kernel exits"
+	skip "in-kernel exits: $kstate" "an in-kernel record per exit"
+else
+	like "$OUT" "Exits handled in the host kernel" \
+		"the report has a table of in-kernel exits ($kstate)"
+	vctl trace export --format csv --filter source=kernel "$T/k.trc"
+	nk=$(python3 "$T/count.py" "$T/out" | awk '$1 == "total" { print $2 }')
+	[ "${nk:-0}" -ge $((P + M + R + W + C)) ]
+	ok $? "at least one in-kernel record per exit to user space ($nk)"
+fi
+
 # 2. vitroctl on a running VM (the guest's exits, forever).
 VM_GUEST=$elf VM_ARGS="-c 1 -m 64M" vm_start live -a "pio=1 rounds=0" ||
 	tcl_done
