@@ -11,6 +11,7 @@
 #define TESTS_TAP_H
 
 #include <inttypes.h>
+#include <regex.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -111,6 +112,31 @@ static inline bool tap_ok_(bool cond, const char *file, int line,
 			printf("#   got \"%s\", expected \"%s\"\n",          \
 			       g_ ? g_ : "(null)", e_ ? e_ : "(null)");      \
 		r_;                                                          \
+	})
+
+static inline bool tap_match_(const char *s, const char *re)
+{
+	regex_t rx;
+	bool m;
+
+	if (!s || regcomp(&rx, re, REG_EXTENDED | REG_NOSUB) != 0)
+		return false;
+	m = regexec(&rx, s, 0, NULL, 0) == 0;
+	regfree(&rx);
+	return m;
+}
+
+/* like(text, "extended regex", "name"): the text shown on failure. */
+#define like(got, re, ...)                                                    \
+	({                                                                    \
+		const char *g_ = (got), *e_ = (re);                           \
+		bool r_ = tap_ok_(tap_match_(g_, e_), __FILE__, __LINE__,     \
+				  __VA_ARGS__);                               \
+		if (!r_)                                                      \
+			printf("#   got:\n%.3000s\n#   expected a match of: " \
+			       "%s\n",                                        \
+			       g_ ? g_ : "(null)", e_);                       \
+		r_;                                                           \
 	})
 
 /* A check that cannot run here, with the reason. */

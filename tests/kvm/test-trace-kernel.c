@@ -102,9 +102,9 @@ int main(void)
 	ok(isa != 0, "the ISA is known: %s", trace_kernel_isa(tk));
 	for (unsigned int i = 0; i < g->n; i++) {
 		const struct vm_trace_rec *r = &g->r[i];
-		const char *nm = vm_trace_reason_name(VM_TRACE_KERNEL, r->flags,
-						      r->reason, name,
-						      sizeof(name));
+		const char *nm =
+			vm_trace_reason_name(VM_TRACE_KERNEL, r->flags,
+					     r->reason, name, sizeof(name));
 
 		if ((r->flags & (VM_TRACE_F_VMX | VM_TRACE_F_SVM)) != isa ||
 		    r->source != VM_TRACE_KERNEL || r->vcpu != 0)
@@ -113,17 +113,20 @@ int main(void)
 			time_ok = false;
 		if (!strcasecmp(nm, "cpuid"))
 			cpuids++;
-		if (!strcasecmp(nm, "IO_INSTRUCTION") || !strcasecmp(nm, "ioio"))
+		if (!strcasecmp(nm, "IO_INSTRUCTION") ||
+		    !strcasecmp(nm, "ioio"))
 			ios++;
 	}
 	ok(isa_ok, "every record: kernel source, vCPU 0, the same ISA flag");
 	ok(time_ok,
 	   "times on CLOCK_MONOTONIC, within the run, entry after exit");
-	ok(cpuids >= NCPUID, "%d cpuid exits seen in the kernel (the guest "
-			     "made %d)",
+	ok(cpuids >= NCPUID,
+	   "%d cpuid exits seen in the kernel (the guest "
+	   "made %d)",
 	   cpuids, NCPUID);
-	ok(ios >= NOUTS, "%d port I/O exits seen in the kernel (%d went to "
-			 "user space)",
+	ok(ios >= NOUTS,
+	   "%d port I/O exits seen in the kernel (%d went to "
+	   "user space)",
 	   ios, NOUTS + 1);
 	trace_kernel_close(tk);
 	kt_vm_destroy(vm);

@@ -186,6 +186,16 @@ printf '\143\000' | dd of="$T/future.trc" bs=1 seek=8 conv=notrunc \
 vctl trace report "$T/future.trc"
 st_like 1 "$ERR" "(version|99)" "a future major version: status 1, said"
 
+# A ring of one record overflows between two drains: the losses are said.
+timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
+	-T "$T/d.trc,ring=1" -l "com1,file:$T/d.console" </dev/null \
+	>"$T/d.out" 2>"$T/d.err"
+is "$?" 33 "trace.elf under vitro -T FILE,ring=1 passes"
+like "$(cat "$T/d.err")" "some lost" "vitro says records were lost"
+vctl trace report "$T/d.trc"
+like "$OUT" "WARNING: [1-9][0-9]* records were dropped" \
+	"the report says how many records were dropped"
+
 # In-kernel exits in the same file, where the host has kvm tracepoints.
 timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
 	-T "$T/k.trc,kernel" -l "com1,file:$T/k.console" </dev/null \

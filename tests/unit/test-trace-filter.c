@@ -24,7 +24,7 @@ static const struct kname linux_svm[] = { SVM_EXIT_REASONS };
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The message got holds sub. */
-#define like(got, sub)                                                       \
+#define has_sub(got, sub)                                                    \
 	({                                                                   \
 		const char *g_ = (got);                                      \
 		bool r_ = ok(g_ && strstr(g_, sub), "message has: %s", sub); \
@@ -254,8 +254,8 @@ static void test_reason(void)
 	ok(m(f, kern(VM_TRACE_F_VMX, 49)) && !m(f, kern(VM_TRACE_F_VMX, 48)),
 	   "reason=reason_49");
 	vm_trace_filter_free(f);
-	like(parse_err("reason=bogus", false, true),
-	     "trace spec: 'reason=bogus': no exit reason bogus");
+	has_sub(parse_err("reason=bogus", false, true),
+		"trace spec: 'reason=bogus': no exit reason bogus");
 }
 
 static void test_vcpu_cpl_source(void)
