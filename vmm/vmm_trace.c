@@ -181,23 +181,31 @@ static bool canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
+/* The last guest page a stack walk mapped: frames share pages. */
+struct page_cache {
+	uint64_t page; /* guest-linear page, or 1 (no page is odd) */
+	uint8_t *hva;
+};
+
 /* Read a guest word at gla with paging pg, never touching the guest. */
 static bool read_word(struct vmm_vcpu *v, const struct vm_guest_paging *pg,
-		      uint64_t gla, unsigned size, uint64_t *val)
+		      struct page_cache *pc, uint64_t gla, unsigned size,
+		      uint64_t *val)
 {
 	struct vm_gla2gpa w = { 0 };
-	uint8_t *p;
+	uint64_t page = gla & ~0xfffULL;
 
 	if ((gla & 0xfff) + size > 0x1000)
 		return false; /* frames are aligned: this one is not sane */
-	if (vmm_paging_walk(pg, gla, VM_PROT_READ, true, vmm_gpa2hva_cb, v->vm,
-			    &w) < 0 ||
-	    w.fault)
-		return false;
-	if (!(p = vmm_gpa2hva(v->vm, w.gpa, size)))
-		return false;
+	if (page != pc->page) {
+		if (vmm_paging_walk(pg, page, VM_PROT_READ, true,
+				    vmm_gpa2hva_cb, v->vm, &w) < 0 ||
+		    w.fault || !(pc->hva = vmm_gpa2hva(v->vm, w.gpa, 0x1000)))
+			return false;
+		pc->page = page;
+	}
 	*val = 0;
-	memcpy(val, p, size);
+	memcpy(val, pc->hva + (gla & 0xfff), size);
 	return true;
 }
 
@@ -212,6 +220,7 @@ static void walk_stack(struct vmm_vcpu *v, struct vm_trace_rec *rec,
 {
 	const struct kvm_regs *regs = &v->run->s.regs.regs;
 	struct vm_guest_paging pg;
+	struct page_cache pc = { .page = 1 };
 	unsigned word;
 	uint64_t fp, next, ret;
 
@@ -228,8 +237,8 @@ static void walk_stack(struct vmm_vcpu *v, struct vm_trace_rec *rec,
 			return; /* the outermost frame */
 		if (rec->nstack == depth || (fp & (word - 1)) ||
 		    (word == 8 && !canonical(fp)) ||
-		    !read_word(v, &pg, fp, word, &next) ||
-		    !read_word(v, &pg, fp + word, word, &ret))
+		    !read_word(v, &pg, &pc, fp, word, &next) ||
+		    !read_word(v, &pg, &pc, fp + word, word, &ret))
 			break;
 		if (ret == 0)
 			return;

@@ -247,8 +247,19 @@ int main(int argc, char **argv)
 				   prog[BARE].cpu_rate, runs);
 	cpu_med[VITRO] = print_rate("vitro, by CPU time:", "exits/cpu-s",
 				    prog[VITRO].cpu_rate, runs);
+	cpu_med[VITRO_TRACE] =
+		print_rate("vitro -T FILE, by CPU time:", "exits/cpu-s",
+			   prog[VITRO_TRACE].cpu_rate, runs);
+	cpu_med[VITRO_STACK] =
+		print_rate("vitro -T FILE,stack=8, by CPU:", "exits/cpu-s",
+			   prog[VITRO_STACK].cpu_rate, runs);
 	printf("%-34s %.3f\n", "vitro / bare by CPU time:",
 	       cpu_med[BARE] ? cpu_med[VITRO] / cpu_med[BARE] : 0);
+	printf("%-34s off %.3f, on %.3f, stack %.3f\n",
+	       "traced / bare by CPU time:",
+	       cpu_med[BARE] ? cpu_med[VITRO] / cpu_med[BARE] : 0,
+	       cpu_med[BARE] ? cpu_med[VITRO_TRACE] / cpu_med[BARE] : 0,
+	       cpu_med[BARE] ? cpu_med[VITRO_STACK] / cpu_med[BARE] : 0);
 	st = bench_stat(ratio, runs);
 	printf("%-34s median %.3f  (min %.3f, max %.3f)\n",
 	       "vitro / bare, round by round:", st.med, st.min, st.max);

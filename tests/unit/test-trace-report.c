@@ -26,43 +26,61 @@ static char path[256];
 static void make_trace(void)
 {
 	static const struct vm_trace_region regs[] = {
-		{ .name = "dbg", .kind = VM_TRACE_REGION_PIO,
-		  .base = 0x510, .size = 2 },
+		{ .name = "dbg",
+		  .kind = VM_TRACE_REGION_PIO,
+		  .base = 0x510,
+		  .size = 2 },
 	};
-	struct vm_trace_meta meta = { .vm = "unit", .ncpus = 2, .isa = "svm",
-				      .spec = "stack=2", .kernel = "on",
-				      .stack = 2, .t0 = T0, .regions = regs,
+	struct vm_trace_meta meta = { .vm = "unit",
+				      .ncpus = 2,
+				      .isa = "svm",
+				      .spec = "stack=2",
+				      .kernel = "on",
+				      .stack = 2,
+				      .t0 = T0,
+				      .regions = regs,
 				      .nregions = 1 };
 	uint64_t st[2] = { 0x2000, 0x3000 };
 	char err[200];
-	struct vm_trace_writer *w = vm_trace_create(path, &meta, err,
-						    sizeof(err));
+	struct vm_trace_writer *w =
+		vm_trace_create(path, &meta, err, sizeof(err));
 	uint64_t t = T0;
 
 	if (!w)
 		tap_bail("%s", err);
 	for (int i = 1; i <= 3; i++, t += 10000) {
-		struct vm_trace_rec r = { .t_exit = t, .t_entry = t + i * 1000,
-					  .rip = 0x1010, .addr = 0x510,
+		struct vm_trace_rec r = { .t_exit = t,
+					  .t_entry = t + i * 1000,
+					  .rip = 0x1010,
+					  .addr = 0x510,
 					  .reason = VM_TRACE_KVM_EXIT_IO,
-					  .size = 1, .flags = VM_TRACE_F_WRITE,
-					  .count = 1, .region = 1 };
+					  .size = 1,
+					  .flags = VM_TRACE_F_WRITE,
+					  .count = 1,
+					  .region = 1 };
 
 		vm_trace_write(w, &r, NULL);
 	}
 	{
-		struct vm_trace_rec r = { .t_exit = t, .t_entry = t + 10000,
-					  .rip = 0x1020, .addr = 0xd0000000,
+		struct vm_trace_rec r = { .t_exit = t,
+					  .t_entry = t + 10000,
+					  .rip = 0x1020,
+					  .addr = 0xd0000000,
 					  .reason = VM_TRACE_KVM_EXIT_MMIO,
-					  .size = 4, .count = 1 };
+					  .size = 4,
+					  .count = 1 };
 
 		vm_trace_write(w, &r, NULL);
 	}
 	for (int i = 0; i < 2; i++, t += 10000) {
-		struct vm_trace_rec r = { .t_exit = t, .t_entry = t + 4000,
-					  .rip = 0x1030, .addr = 0x10,
+		struct vm_trace_rec r = { .t_exit = t,
+					  .t_entry = t + 4000,
+					  .rip = 0x1030,
+					  .addr = 0x10,
 					  .reason = VM_TRACE_KVM_EXIT_X86_RDMSR,
-					  .vcpu = 1, .nstack = 2, .count = 1 };
+					  .vcpu = 1,
+					  .nstack = 2,
+					  .count = 1 };
 
 		vm_trace_write(w, &r, st);
 	}
@@ -72,8 +90,8 @@ static void make_trace(void)
 }
 
 /* Symbols: f at 0x1000-0x10ff, a at 0x3000, b at 0x2000. */
-static int sym(void *arg, uint64_t addr, char *name, size_t nlen,
-	       uint64_t *off, char *line, size_t llen)
+static int sym(void *arg, uint64_t addr, char *name, size_t nlen, uint64_t *off,
+	       char *line, size_t llen)
 {
 	(void)arg;
 	if (addr >= 0x1000 && addr < 0x1100) {
@@ -175,13 +193,15 @@ int main(void)
 	s = capture(do_report, &o);
 	like(s, "VM unit, 2 vCPUs; 6 exits", "the header: VM, vCPUs, exits");
 	like(s, "WARNING: 5 records were dropped", "the drops are said");
-	like(s, "\n +io +3 +50\\.00% +25\\.00% +1\\.00us +3\\.00us +2\\.00us "
-		"\\( \\+- +40\\.82% \\)",
+	like(s,
+	     "\n +io +3 +50\\.00% +25\\.00% +1\\.00us +3\\.00us +2\\.00us "
+	     "\\( \\+- +40\\.82% \\)",
 	     "io: 3 samples, 50%, 6 of 24 us, min 1, max 3, avg 2 +- 40.82%");
 	like(s, "\n +mmio +1 +16\\.67% +41\\.67% +10\\.00us",
 	     "mmio: 1 sample, 10 us");
-	like(s, "\n +x86_rdmsr +2 +33\\.33% +33\\.33% +4\\.00us +4\\.00us "
-		"+4\\.00us \\( \\+- +0\\.00% \\)",
+	like(s,
+	     "\n +x86_rdmsr +2 +33\\.33% +33\\.33% +4\\.00us +4\\.00us "
+	     "+4\\.00us \\( \\+- +0\\.00% \\)",
 	     "x86_rdmsr: 2 samples of 4 us");
 	like(s, "Total Samples:6, Total events handled time:24\\.00us\\.",
 	     "the footer, as perf kvm stat's");
@@ -235,8 +255,9 @@ int main(void)
 	is_int(lines(s), 7, "CSV: a header and 6 lines");
 	like(s, "^t_exit_ns,t_entry_ns,dur_ns,vcpu,source,reason,rip",
 	     "CSV header");
-	like(s, "\n1000000000,1000001000,1000,0,user,io,0x1010,0,0x510,1,0,"
-		"out,1,dbg,\n",
+	like(s,
+	     "\n1000000000,1000001000,1000,0,user,io,0x1010,0,0x510,1,0,"
+	     "out,1,dbg,\n",
 	     "CSV: the first out, with its region");
 	free(s);
 
