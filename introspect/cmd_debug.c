@@ -270,22 +270,20 @@ void isp_dbg_detach(struct isp *isp)
 
 /* Events. */
 
-/*
- * Run `script ARG` at global level, the interp's state kept.  TCL_OK
- * (TCL_RETURN counts as OK) with *zero telling whether the result is the
- * integer 0, or TCL_ERROR with *msg the first line of the error message
- * (a new object with one reference).
- */
-static int run_script(struct isp *isp, Tcl_Obj *script, Tcl_Obj *arg,
-		      bool *zero, Tcl_Obj **msg)
+/* Run `script ARG` for a hook or callback (isp_int.h). */
+int isp_run_script(struct isp *isp, Tcl_Obj *script, Tcl_Obj *arg, bool *zero,
+		   Tcl_Obj **msg)
 {
 	Tcl_Interp *interp = isp->interp;
 	Tcl_InterpState st;
 	Tcl_DString ds;
+	bool z = false;
 	int r, v;
 
-	*zero = false;
 	*msg = NULL;
+	if (!zero)
+		zero = &z;
+	*zero = false;
 	if (Tcl_InterpDeleted(interp))
 		return TCL_OK;
 	st = Tcl_SaveInterpState(interp, TCL_OK);
@@ -351,7 +349,7 @@ static void handle_hit(struct isp *isp, struct isp_dbg *d,
 		arg = Tcl_DuplicateObj(dict);
 		Tcl_IncrRefCount(arg);
 		dict_put(arg, "id", Tcl_NewIntObj(id));
-		if (run_script(isp, p->cmd, arg, &zero, &msg) != TCL_OK) {
+		if (isp_run_script(isp, p->cmd, arg, &zero, &msg) != TCL_OK) {
 			p = d->gone ? NULL : point_find(d, id);
 			if (p)
 				p->enabled = false;
@@ -394,7 +392,7 @@ static void run_hooks(struct isp *isp, struct isp_dbg *d,
 		if (!hook_matches(h, ev))
 			continue;
 		h->runs++;
-		if (run_script(isp, h->script, dict, &zero, &msg) == TCL_OK)
+		if (isp_run_script(isp, h->script, dict, &zero, &msg) == TCL_OK)
 			continue;
 		h = d->gone ? NULL : hook_after(d, id - 1, id);
 		if (h)

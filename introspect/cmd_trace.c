@@ -499,34 +499,6 @@ static Tcl_Obj *rec_dict(const struct isp_trace *t,
 	return d;
 }
 
-/*
- * `script DICT` at global level, the interp's state kept: TCL_OK, or
- * TCL_ERROR with *msg the first line of the message (one reference).
- */
-static int run_callback(Tcl_Interp *interp, Tcl_Obj *script, Tcl_Obj *arg,
-			Tcl_Obj **msg)
-{
-	Tcl_InterpState st = Tcl_SaveInterpState(interp, TCL_OK);
-	Tcl_DString ds;
-	int r;
-
-	Tcl_DStringInit(&ds);
-	Tcl_DStringAppend(&ds, Tcl_GetString(script), -1);
-	Tcl_DStringAppendElement(&ds, Tcl_GetString(arg));
-	r = Tcl_EvalEx(interp, Tcl_DStringValue(&ds), Tcl_DStringLength(&ds),
-		       TCL_EVAL_GLOBAL);
-	Tcl_DStringFree(&ds);
-	if (r == TCL_ERROR) {
-		const char *s = Tcl_GetStringResult(interp);
-		const char *nl = strchr(s, '\n');
-
-		*msg = Tcl_NewStringObj(s, nl ? nl - s : -1);
-		Tcl_IncrRefCount(*msg);
-	}
-	Tcl_RestoreInterpState(interp, st);
-	return r == TCL_ERROR ? TCL_ERROR : TCL_OK;
-}
-
 /* End the watch after its callback failed. */
 static void watch_failed(struct isp *isp, struct isp_trace *t, Tcl_Obj *msg)
 {
@@ -566,7 +538,7 @@ static int run_batch(struct isp *isp, struct isp_trace *t,
 		Tcl_IncrRefCount(d);
 		Tcl_IncrRefCount(script);
 		t->runs++;
-		r = run_callback(isp->interp, script, d, &msg);
+		r = isp_run_script(isp, script, d, NULL, &msg);
 		Tcl_DecrRefCount(script);
 		Tcl_DecrRefCount(d);
 		if (r != TCL_OK) {

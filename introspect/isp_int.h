@@ -188,6 +188,16 @@ void isp_types_free(struct isp *isp);
 Tcl_Obj *isp_event_dict(const struct vm_event *ev);
 /* How long the hooks and callbacks of one event may run. */
 #define ISP_HOOK_LIMIT_MS 10000
+
+/*
+ * Run `script ARG` at global level, the interp's state kept (cmd_debug.c;
+ * hooks, breakpoint and trace callbacks).  TCL_OK (TCL_RETURN counts as
+ * OK) with *zero, when zero is not NULL, telling whether the result is
+ * the integer 0; or TCL_ERROR with *msg the first line of the error
+ * message (a new object with one reference).
+ */
+int isp_run_script(struct isp *isp, Tcl_Obj *script, Tcl_Obj *arg, bool *zero,
+		   Tcl_Obj **msg);
 /* One event of the attached VM: run the hooks and callbacks it concerns. */
 void isp_dbg_event(struct isp *isp, const struct vm_event *ev);
 /* The VM is being detached: forget what belongs to it. */
