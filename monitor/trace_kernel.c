@@ -232,12 +232,17 @@ struct trace_kernel *trace_kernel_open(const pid_t *tids, const int *vcpus,
 	const char *dir;
 	int r;
 
+	if (n == 0) {
+		snprintf(why, whylen, "no vCPU threads to watch");
+		errno = EINVAL;
+		return NULL;
+	}
 	if (!(dir = tracefs_find(why, whylen))) {
 		errno = ENOENT;
 		return NULL;
 	}
 	if (!(tk = calloc(1, sizeof(*tk))) ||
-	    !(tk->th = calloc(n ? n : 1, sizeof(*tk->th)))) {
+	    !(tk->th = calloc(n, sizeof(*tk->th)))) {
 		free(tk);
 		snprintf(why, whylen, "out of memory");
 		errno = ENOMEM;
@@ -338,6 +343,8 @@ static int sample(struct trace_kernel *tk, struct tk_thread *t,
 	t->rec.data = field_get(raw, rawlen, &tk->info2);
 	switch (field_get(raw, rawlen, &tk->isa)) {
 	case KVM_ISA_VMX:
+		/* The basic exit reason; bit 31 (failed VM entry) aside. */
+		t->rec.reason &= 0xffff;
 		t->rec.flags = VM_TRACE_F_VMX;
 		snprintf(tk->isa_name, sizeof(tk->isa_name), "vmx");
 		break;
@@ -395,6 +402,8 @@ int trace_kernel_drain(struct trace_kernel *tk, trace_kernel_emit_fn *emit,
 {
 	int n = 0;
 
+	if (!tk || !emit)
+		return -EINVAL;
 	for (unsigned int i = 0; i < tk->n; i++)
 		n += drain_thread(tk, &tk->th[i], emit, arg, lost);
 	return n;
