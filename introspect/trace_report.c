@@ -344,6 +344,19 @@ static void print_table(FILE *out, struct tallies *t, bool time_order,
 		n, ns / 1e3);
 }
 
+/* A duration for people: 512ns, 1.02us, 4.19ms, 1.07s. */
+static void fmt_dur(char *buf, size_t len, uint64_t ns)
+{
+	if (ns < 1000)
+		snprintf(buf, len, "%" PRIu64 "ns", ns);
+	else if (ns < 1000000)
+		snprintf(buf, len, "%.3gus", ns / 1e3);
+	else if (ns < 1000000000)
+		snprintf(buf, len, "%.3gms", ns / 1e6);
+	else
+		snprintf(buf, len, "%.3gs", ns / 1e9);
+}
+
 static void print_histogram(FILE *out, const uint64_t *hist, uint64_t n)
 {
 	unsigned int lo = HIST_BUCKETS, hi = 0;
@@ -364,10 +377,9 @@ static void print_histogram(FILE *out, const uint64_t *hist, uint64_t n)
 		char from[16], to[16];
 		int bar = (int)(hist[b] * 40 / most);
 
-		snprintf(from, sizeof(from), "%.3gus",
-			 (b ? 1ULL << b : 0) / 1e3);
-		snprintf(to, sizeof(to), "%.3gus", (2ULL << b) / 1e3);
-		fprintf(out, "  %10s - %-10s | %10" PRIu64 " %6.2f%% |%.*s\n",
+		fmt_dur(from, sizeof(from), b ? 1ULL << b : 0);
+		fmt_dur(to, sizeof(to), 2ULL << b);
+		fprintf(out, "  %8s - %-8s | %10" PRIu64 " %6.2f%% |%.*s\n",
 			from, to, hist[b], 100.0 * hist[b] / n, bar,
 			"########################################");
 	}
