@@ -948,14 +948,19 @@ static int csv_rec(void *arg, const struct vm_trace_rec *r,
 	return 0;
 }
 
-/* A frame's name for folded stacks: the symbol, else the address. */
-static int frame_name(struct export *x, uint64_t addr, char *buf, size_t len)
+/*
+ * A frame's name for folded stacks: the symbol, else the address.  A
+ * return address is named by the call before it (ret - 1): after a call
+ * that never returns it may be the next function's first byte.
+ */
+static int frame_name(struct export *x, uint64_t addr, bool ret, char *buf,
+		      size_t len)
 {
 	char line[8];
 	uint64_t off;
 
-	if (x->sym &&
-	    x->sym(x->sym_arg, addr, buf, len, &off, line, sizeof(line)) == 0)
+	if (x->sym && x->sym(x->sym_arg, ret ? addr - 1 : addr, buf, len, &off,
+			     line, sizeof(line)) == 0)
 		return 0;
 	snprintf(buf, len, "%#" PRIx64, addr);
 	return 0;
@@ -1017,10 +1022,10 @@ static int folded_rec(void *arg, const struct vm_trace_rec *r,
 
 	line[0] = 0;
 	for (int i = (int)r->nstack - 1; i >= 0; i--) {
-		frame_name(x, stack[i], frame, sizeof(frame));
+		frame_name(x, stack[i], true, frame, sizeof(frame));
 		off += snprintf(line + off, sizeof(line) - off, "%s;", frame);
 	}
-	frame_name(x, r->rip, frame, sizeof(frame));
+	frame_name(x, r->rip, false, frame, sizeof(frame));
 	off += snprintf(line + off, sizeof(line) - off, "%s;%s", frame,
 			vm_trace_reason_name(r->source, r->flags, r->reason,
 					     frame, sizeof(frame)));

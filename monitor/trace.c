@@ -8,8 +8,9 @@
  * change restarts it after the rings were drained, so no record of the
  * old capture is lost.
  *
- * The tracer thread wakes every TRACE_PERIOD_MS (or when told) and moves
- * what the rings hold to the consumers.  A ring that overflowed between
+ * The tracer thread wakes every TRACE_PERIOD_MS while vmm captures (and
+ * sleeps until told otherwise) and moves what the rings hold to the
+ * consumers.  A ring that overflowed between
  * two drains says how many records it lost: the recording gets a DROPS
  * chunk and the count, never a silent gap.  A watch whose queue is full
  * counts its own losses, told at the next VM_CTL_TRACE_READ.
@@ -452,6 +453,11 @@ static void *tracer(void *arg)
 		drain(t);
 		if (t->w && !t->werr)
 			t->werr = vm_trace_flush(t->w);
+		/* Nothing captured: sleep until a consumer comes. */
+		if (!t->capturing) {
+			pthread_cond_wait(&t->wake, &t->lock);
+			continue;
+		}
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_nsec += TRACE_PERIOD_MS * 1000000L;
 		if (ts.tv_nsec >= 1000000000L) {
@@ -723,6 +729,7 @@ static int watch_start(struct vitro_trace *t, int owner, const char *spec,
 			 strerror(-r));
 		capture_update(t);
 	}
+	pthread_cond_signal(&t->wake);
 	return r;
 }
 

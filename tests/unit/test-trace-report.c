@@ -100,8 +100,9 @@ static int sym(void *arg, uint64_t addr, char *name, size_t nlen, uint64_t *off,
 		snprintf(line, llen, "f.c:%d", (int)(addr - 0x1000));
 		return 0;
 	}
-	if (addr == 0x2000 || addr == 0x3000) {
-		snprintf(name, nlen, "%s", addr == 0x2000 ? "b" : "a");
+	if ((addr >= 0x1fff && addr < 0x2100) ||
+	    (addr >= 0x2fff && addr < 0x3100)) {
+		snprintf(name, nlen, "%s", addr < 0x2100 ? "b" : "a");
 		*off = 0;
 		line[0] = 0;
 		return 0;
