@@ -1017,7 +1017,8 @@ static int folded_rec(void *arg, const struct vm_trace_rec *r,
 		      const uint64_t *stack)
 {
 	struct export *x = arg;
-	char line[VM_TRACE_STACK_MAX * 80 + 200], frame[128];
+	/* Room for every frame at its longest, and the reason. */
+	char line[(VM_TRACE_STACK_MAX + 2) * 128], frame[128], reason[48];
 	size_t off = 0;
 
 	line[0] = 0;
@@ -1026,9 +1027,9 @@ static int folded_rec(void *arg, const struct vm_trace_rec *r,
 		off += snprintf(line + off, sizeof(line) - off, "%s;", frame);
 	}
 	frame_name(x, r->rip, false, frame, sizeof(frame));
-	off += snprintf(line + off, sizeof(line) - off, "%s;%s", frame,
-			vm_trace_reason_name(r->source, r->flags, r->reason,
-					     frame, sizeof(frame)));
+	snprintf(line + off, sizeof(line) - off, "%s;%s", frame,
+		 vm_trace_reason_name(r->source, r->flags, r->reason, reason,
+				      sizeof(reason)));
 	/* ';' and ' ' separate frames and the count: keep names clean. */
 	for (char *c = line; *c; c++) {
 		if (*c == ' ')

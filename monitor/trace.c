@@ -576,12 +576,14 @@ static int record_stop(struct vitro_trace *t)
 	return r;
 }
 
-/* The spec of -T: after the first comma. */
+/* -T FILE[,SPEC]: the spec, FILE in path; NULL if FILE is too long. */
 static const char *option_spec(const char *arg, char *path, size_t len)
 {
 	const char *comma = strchr(arg, ',');
 	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
 
+	if (n >= len)
+		return NULL;
 	snprintf(path, len, "%.*s", (int)n, arg);
 	return comma ? comma + 1 : "";
 }
@@ -605,6 +607,13 @@ struct vitro_trace *trace_create(struct vitro *vm, char *err, size_t errlen)
 		const char *spec =
 			option_spec(vm->opt.trace, path, sizeof(path));
 
+		if (!spec) {
+			snprintf(err, errlen,
+				 "-T: the file name is longer than %zu bytes",
+				 sizeof(path) - 1);
+			trace_destroy(t);
+			return NULL;
+		}
 		pthread_mutex_lock(&t->lock);
 		r = record_start(t, path, spec, msg, sizeof(msg));
 		pthread_mutex_unlock(&t->lock);
