@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -254,10 +255,40 @@ static void drain_to_stdout(void *arg)
 	struct console *c = arg;
 	ssize_t n;
 
-	write_all(STDOUT_FILENO, c->line, c->line_len);
+	uart_backend_console_echo(c->be, c->line, c->line_len);
 	c->line_len = 0;
 	while ((n = read(c->pipe[0], c->line, sizeof(c->line))) > 0)
-		write_all(STDOUT_FILENO, c->line, n);
+		uart_backend_console_echo(c->be, c->line, n);
+}
+
+/* The terminal's width, or 80 when it does not say. */
+static unsigned term_cols(void)
+{
+	struct winsize ws;
+
+	if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/*
+ * The prompt starts on a line of its own: a guest line the terminal shows
+ * unfinished is taken off the screen and kept, to be printed whole above
+ * the prompt when its newline comes; one too long for that is ended.
+ */
+static void take_partial_line(struct console *c, const char *part, ssize_t n)
+{
+	if (n == 0)
+		return;
+	if (n > 0 && (size_t)n < term_cols() &&
+	    c->line_len + n <= sizeof(c->line)) {
+		write_all(STDOUT_FILENO, "\r\033[K", 4);
+		memmove(c->line + n, c->line, c->line_len);
+		memcpy(c->line, part, n);
+		c->line_len += n;
+		return;
+	}
+	write_all(STDOUT_FILENO, "\r\n", 2);
 }
 
 static void on_input(struct mevent *ev, int fd, enum mevent_type type,
@@ -271,7 +302,12 @@ static void show(void *arg)
 	if (c->shown)
 		return;
 	if (c->be) {
-		uart_backend_console_hold(c->be, c->pipe[1]);
+		char part[UART_BACKEND_TAIL_MAX];
+
+		take_partial_line(c, part,
+				  uart_backend_console_hold(c->be, c->pipe[1],
+							    part,
+							    sizeof(part)));
 		c->ev_out = mevent_add(c->vm->loop, c->pipe[0], MEVENT_READ,
 				       on_guest_output, c);
 	}

@@ -102,6 +102,9 @@ struct uart_backend {
 	bool out_failed; /* an output error was reported */
 	uint8_t *ring; /* UART_BACKEND_BUFSIZE bytes */
 	size_t ring_head, ring_len;
+	/* On a terminal: what stdout shows after its last newline. */
+	char tail[UART_BACKEND_TAIL_MAX];
+	size_t tail_len; /* > sizeof(tail): longer than kept */
 	_Atomic uint64_t dropped; /* bytes the full ring discarded */
 
 	/* The VM's end: bounded waits from then on. */
@@ -223,11 +226,32 @@ enum uart_escape_action uart_escape_feed(struct uart_escape *esc, uint8_t c,
 
 /* Output. */
 
+/* Under out_mtx: keep the terminal's last partial line (be->tail). */
+static void tail_track(struct uart_backend *be, const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] == '\n') {
+			be->tail_len = 0;
+			continue;
+		}
+		if (be->tail_len < sizeof(be->tail))
+			be->tail[be->tail_len] = (char)p[i];
+		if (be->tail_len <= sizeof(be->tail))
+			be->tail_len++;
+	}
+}
+
 static ssize_t out_write(struct uart_backend *be, const void *buf, size_t n)
 {
+	ssize_t r;
+
 	if (be->out_sock)
 		return send(be->out_fd, buf, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-	return write(be->out_fd, buf, n);
+	r = write(be->out_fd, buf, n);
+	if (r > 0 && be->kind == UART_BACKEND_STDIO &&
+	    be->out_fd == STDOUT_FILENO)
+		tail_track(be, buf, r);
+	return r;
 }
 
 static void out_report(struct uart_backend *be, int err)
@@ -993,14 +1017,42 @@ bool uart_backend_is_terminal(const struct uart_backend *be)
 	return be->kind == UART_BACKEND_STDIO && be->in_escape;
 }
 
-void uart_backend_console_hold(struct uart_backend *be, int out_fd)
+ssize_t uart_backend_console_hold(struct uart_backend *be, int out_fd,
+				  char *partial, size_t max)
 {
+	ssize_t n;
+
 	be->in_held = true;
 	in_watch(be, false);
 	/* A vCPU may hold out_mtx while stdout is slow: the terminal drains. */
 	pthread_mutex_lock(&be->out_mtx);
 	be->out_fd = out_fd;
+	n = (ssize_t)be->tail_len;
+	if (be->tail_len > sizeof(be->tail) || be->tail_len > max)
+		n = -1;
+	else
+		memcpy(partial, be->tail, be->tail_len);
+	be->tail_len = 0;
 	pthread_mutex_unlock(&be->out_mtx);
+	return n;
+}
+
+void uart_backend_console_echo(struct uart_backend *be, const void *buf,
+			       size_t n)
+{
+	const uint8_t *p = buf;
+
+	while (n > 0) {
+		ssize_t r = write(STDOUT_FILENO, p, n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return;
+		tail_track(be, p, r);
+		p += r;
+		n -= r;
+	}
 }
 
 void uart_backend_console_release(struct uart_backend *be,

@@ -163,14 +163,26 @@ bool uart_backend_is_terminal(const struct uart_backend *be);
 /*
  * Loop thread.  hold: stop reading stdin and send guest output to out_fd
  * instead of stdout, waiting for it as for stdout (nothing is lost: a
- * guest whose output nobody takes waits).  release: output goes to
+ * guest whose output nobody takes waits).  It copies the guest's line that
+ * stdout shows unfinished (no newline yet) to `partial` and returns its
+ * length (0: the cursor is at a line's start), or -1 when that line is
+ * longer than `max` or UART_BACKEND_TAIL_MAX; the caller may take it off
+ * the screen and print it whole once its newline comes.  release: output goes to
  * stdout again and stdin is read again; drain(arg) is called until no
  * vCPU writes to out_fd any more, and once after, to take what is left
  * there (drain must not block).
  */
-void uart_backend_console_hold(struct uart_backend *be, int out_fd);
+#define UART_BACKEND_TAIL_MAX 256
+ssize_t uart_backend_console_hold(struct uart_backend *be, int out_fd,
+				  char *partial, size_t max);
 void uart_backend_console_release(struct uart_backend *be,
 				  void (*drain)(void *arg), void *arg);
+/*
+ * From drain(): write guest output the console kept to stdout, so that
+ * the back end knows what line the terminal shows.
+ */
+void uart_backend_console_echo(struct uart_backend *be, const void *buf,
+			       size_t n);
 
 /* How long output may still wait for the host once the VM is ending. */
 #define UART_BACKEND_END_MS 1000

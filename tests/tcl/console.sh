@@ -11,7 +11,7 @@ tcl_init
 
 NAME=tclcon$$
 TM=(tmux -L "vitro-console-$$")
-tm_screen() { "${TM[@]}" capture-pane -p -S -200 -t con 2>/dev/null; }
+tm_screen() { "${TM[@]}" capture-pane -p -J -S -200 -t con 2>/dev/null; }
 # tm_wait REGEX [COUNT] [SECONDS]: until the screen (and its history) has
 # COUNT lines matching REGEX (default 1), at most SECONDS (default 20).
 tm_wait() {

@@ -85,7 +85,7 @@ ok() { # ok STATUS NAME [FILE...]
 	echo "not ok $n - $name"
 	failed=$((failed + 1))
 	for f in "$@"; do
-		[ -f "$f" ] && sed "s|^|#   $(basename "$f"): |" "$f" | head -40
+		[ -f "$f" ] && sed "s|^|#   $(basename "$f"): |" "$f" | head -40 >&2
 	done
 	return 1
 }
