@@ -27,7 +27,7 @@
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
-#include "monitor/loader.h"
+#include "monitor/boot/loader.h"
 #include "monitor/mevent.h"
 #include "monitor/trace.h"
 #include "monitor/vitro.h"

@@ -2,7 +2,8 @@
 # libmonitor.a, which tests link to reach device models, loaders, the
 # debug core (monitor/debug/) and the control socket (monitor/ctl/).
 MONITOR_SRCS := $(filter-out monitor/main.c,$(wildcard monitor/*.c)) \
-	$(wildcard monitor/debug/*.c) $(wildcard monitor/ctl/*.c)
+	$(wildcard monitor/debug/*.c) $(wildcard monitor/ctl/*.c) \
+	$(wildcard monitor/boot/*.c) $(wildcard monitor/dev/*.c)
 MONITOR_OBJS := $(MONITOR_SRCS:%.c=$(O)/%.o)
 # The console (console.c) embeds Tcl and the introspect commands.
 $(O)/monitor/console.o: CPPFLAGS += $(ISP_CFLAGS)

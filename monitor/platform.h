@@ -14,7 +14,17 @@
  *                    stack (top at BOOT_STACK_TOP); the guest may reuse it
  *                    once it runs on its own tables and stack
  *   0x80000-0x9fbff  free
- *   0x9fc00-0xfffff  reserved (absent in the memory map)
+ *   0x9fc00-0xdffff  reserved (absent in the memory map)
+ *   0xe0000-0xeffff  ACPI tables (RSDP first), reserved
+ *   0xf0000-0xfffff  MP floating pointer and MP table, reserved
+ *
+ * A Linux kernel (64-bit boot protocol or PVH) gets the boot GDT, its
+ * boot_params ("zero page") at LINUX_BOOT_PARAMS_ADDR or the PVH start
+ * info at LINUX_PVH_INFO_ADDR with its memory map after it, the command
+ * line at BOOT_CMDLINE_ADDR and the initrd at the top of low memory; the
+ * e820 map lists RAM below LOWMEM_FREE_END, from KERNEL_MIN_ADDR to the
+ * end of low memory and from 4 GiB, and the table areas above as
+ * reserved.
  *
  * Entry in 64-bit mode (an ELF64 kernel without a Multiboot header): CPL 0,
  * long mode, paging with an identity map of the first 4 GiB and of
@@ -55,6 +65,13 @@
 #define BOOT_SEL_CODE32 0x18
 
 #define LOWMEM_FREE_END 0x9fc00 /* conventional memory ends here */
+#define ACPI_TABLES_ADDR 0xe0000 /* RSDP, then the other tables */
+#define ACPI_TABLES_MAX 0x10000
+#define MPTABLE_ADDR 0xf0000 /* MP floating pointer, then the table */
+#define MPTABLE_MAX 0x10000
+
+#define LINUX_PVH_INFO_ADDR 0x1100 /* hvm_start_info, then its memmap */
+#define LINUX_BOOT_PARAMS_ADDR 0x7000 /* struct boot_params, 4 KiB */
 #define KERNEL_MIN_ADDR 0x100000 /* images load at or above 1 MiB */
 
 #define MULTIBOOT_BOOT_MAGIC 0x2BADB002

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #include "libvmmapi/vmmapi.h"
-#include "monitor/loader.h"
+#include "monitor/boot/loader.h"
 #include "monitor/platform.h"
 #include "tests/guests/guest_abi.h"
 #include "tests/kvm/probe.h"

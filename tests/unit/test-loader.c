@@ -1,5 +1,5 @@
 /*
- * test-loader.c: unit tests of the kernel loaders (monitor/loader.h).
+ * test-loader.c: unit tests of the kernel loaders (monitor/boot/loader.h).
  *
  * Images are synthesised in memory (ELF64, ELF32 and raw a.out-kludge
  * files); guest memory is a low buffer, plus optionally a window above
@@ -14,8 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "monitor/loader.h"
-#include "monitor/multiboot.h"
+#include "monitor/boot/loader.h"
+#include "monitor/boot/multiboot.h"
 #include "monitor/platform.h"
 #include "tests/tap.h"
 #include "vmm/vmm_paging.h"

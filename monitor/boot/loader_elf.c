@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/loader_int.h"
+#include "monitor/boot/loader_int.h"
 #include "monitor/platform.h"
 
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,

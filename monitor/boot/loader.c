@@ -15,9 +15,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/loader.h"
-#include "monitor/loader_int.h"
-#include "monitor/multiboot.h"
+#include "monitor/boot/loader.h"
+#include "monitor/boot/loader_int.h"
+#include "monitor/boot/multiboot.h"
 #include "monitor/platform.h"
 
 /* Physical addresses stop at 52 bits on x86-64. */

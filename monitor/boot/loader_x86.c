@@ -9,8 +9,8 @@
 #include <assert.h>
 #include <string.h>
 
-#include "monitor/loader_int.h"
-#include "monitor/multiboot.h"
+#include "monitor/boot/loader_int.h"
+#include "monitor/boot/multiboot.h"
 #include "monitor/platform.h"
 
 #define CR0_PE (1ULL << 0)

@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "monitor/loader.h"
+#include "monitor/boot/loader.h"
 #include "monitor/platform.h"
 
 #define LOADER_PAGE_SIZE 4096ULL

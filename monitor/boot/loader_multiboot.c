@@ -14,8 +14,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "monitor/loader_int.h"
-#include "monitor/multiboot.h"
+#include "monitor/boot/loader_int.h"
+#include "monitor/boot/multiboot.h"
 #include "monitor/platform.h"
 
 #define MB1_HDR_KNOWN \
