@@ -6,7 +6,7 @@
  *
  * Layout from the base address (ACPI_TABLES_ADDR): the RSDP first (so a
  * scan of 0xe0000-0xfffff on 16-byte boundaries finds it), then RSDT,
- * XSDT, FADT, FACS (64-byte aligned), MADT and DSDT.  The RSDP is
+ * XSDT, FACS (64-byte aligned), DSDT, FADT and MADT.  The RSDP is
  * revision 2 and carries both the RSDT and the XSDT address.
  *
  * What the tables describe (monitor/platform.h): one Local APIC per vCPU
