@@ -84,8 +84,8 @@
 
 #define LAPIC_BASE 0xfee00000
 #define IOAPIC_BASE 0xfec00000
-/* KVM's default GSI routing: ISA IRQ n (the PIT's 0 too) is IOAPIC pin n. */
-#define ISA_IRQ0_GSI 0
+/* ISA IRQ n reaches IOAPIC pin n, but IRQ 0 (the PIT) pin 2 (vmm.c). */
+#define ISA_IRQ0_GSI 2
 
 /*
  * ACPI fixed hardware (monitor/dev/acpi_pm.c, described by the FADT): the

@@ -123,11 +123,10 @@ int mptable_build(const struct acpi_config *c, uint64_t base, void *buf,
 	put32(e + 4, IOAPIC_BASE);
 	e += ENTRY_LEN;
 	n++;
-	/* With IRQ 0 elsewhere, pin 0 is the 8259s' ExtINT, as bhyve's. */
-	if (c->irq0_gsi != 0) {
-		e = ioint(e, INT_EXTINT, INT_CONFORMS, 0, ioapic_id, 0);
-		n++;
-	}
+	/*
+	 * No ExtINT at an IOAPIC pin (bhyve has one at pin 0): KVM's 8259s
+	 * reach the LAPICs' LINT0 only.
+	 */
 	for (unsigned irq = 0; irq < 16; irq++) {
 		unsigned pin = irq == 0 ? c->irq0_gsi : irq;
 

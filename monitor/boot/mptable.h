@@ -6,10 +6,9 @@
  *
  * Entries: a processor per vCPU (the first is the bootstrap processor),
  * the ISA bus, the IOAPIC (the ID the MADT gives it), I/O interrupts for
- * ISA IRQs 0-15 but the cascade (2) - IRQ 0 at pin irq0_gsi, with ExtINT
- * at pin 0 when IRQ 0 is elsewhere, the SCI level-triggered and active
- * high - and local interrupts ExtINT on LINT0 and NMI on LINT1 of every
- * LAPIC.
+ * ISA IRQs 0-15 but the cascade (2) - IRQ 0 at pin irq0_gsi, the others
+ * at their own pins, the SCI level-triggered and active high - and local
+ * interrupts ExtINT on LINT0 and NMI on LINT1 of every LAPIC.
  */
 #ifndef MONITOR_BOOT_MPTABLE_H
 #define MONITOR_BOOT_MPTABLE_H

@@ -31,7 +31,7 @@ ok() { # ok STATUS NAME [DIRECTIVE]
 boot() {
 	local name=$1 want=$2
 	shift 2
-	timeout 60 "$vitro" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout 60 "$vitro" --debug-exit "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	local st=$?
 	[ "$st" = "$want" ]
 	ok $? "$name: status $st, want $want"
@@ -65,7 +65,7 @@ has "demo: the report names #GP, rip and cpu" \
 	"^demo: unexpected #GP (vector 13) error 0 rip 0x[0-9a-f]* cr2 .* cpu 0"
 
 # smp never exits: watch its console, then stop it.
-"$vitro" -c 2 -k "$g/smp.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
+"$vitro" --debug-exit -c 2 -k "$g/smp.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do
 	grep -q "CPUs counting" "$tmp/out" && break

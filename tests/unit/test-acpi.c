@@ -293,8 +293,8 @@ static void check_madt(const uint8_t *m, const struct acpi_config *c,
 	       what);
 	is_int(nmis, 1, "%s: one LAPIC NMI entry (all, LINT1)", what);
 	is_int(x2nmis, x2, "%s: an x2APIC NMI entry with x2APIC entries", what);
-	want_off = 44 + 8 * c->ncpus + 12 + 10 + 6;
-	if (!x2 && c->irq0_gsi == 0)
+	want_off = 44 + 8 * c->ncpus + 12 + (c->irq0_gsi ? 20 : 10) + 6;
+	if (!x2)
 		is_int(len, want_off, "%s: MADT length", what);
 }
 
@@ -416,13 +416,13 @@ int main(void)
 	/* 85 sockets of 3 cores: IDs up to 84 << 2 = 336, x2APIC entries. */
 	check_topology(85, 3, 1, 255, "255 vCPUs, IDs past 254");
 
-	/* IRQ 0 routed to pin 2, as bhyve's: the override appears. */
+	/* IRQ 0 identity-mapped (KVM's default routing): no override. */
 	acpi_config_init(&c, &one, 2);
-	c.irq0_gsi = 2;
-	build(&c, "IRQ 0 at GSI 2");
-	p = parse("IRQ 0 at GSI 2");
+	c.irq0_gsi = 0;
+	build(&c, "IRQ 0 at GSI 0");
+	p = parse("IRQ 0 at GSI 0");
 	if (p.madt)
-		check_madt(p.madt, &c, "IRQ 0 at GSI 2");
+		check_madt(p.madt, &c, "IRQ 0 at GSI 0");
 
 	/* Bad configurations and buffers. */
 	acpi_config_init(&c, &one, 1);
