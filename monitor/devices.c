@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor/dev/acpi_pm.h"
 #include "monitor/platform.h"
 #include "monitor/uart.h"
 #include "monitor/vitro.h"
@@ -145,6 +146,7 @@ static const struct vitro_device devices[] = {
 	/* platform */
 	{ "pc", pc_init, NULL },
 	{ "com1", com1_init, com1_fini },
+	{ "acpi-pm", acpi_pm_device_init, acpi_pm_device_fini },
 	/* late */
 	{ "com1-backend", com1_backend_init, com1_backend_fini },
 };

@@ -114,6 +114,13 @@ boot "multiboot: a wrong module content fails" 35 -m 256M \
 boot "triple: vitro reports the triple fault" 3 -k "$g/triple.elf"
 has "triple: printed its line first" "^triple: empty IDT"
 
+boot "acpi: powers off through the FADT's PM1a_CNT (status 1)" 1 -c 2 \
+	-k "$g/acpi.elf" -a "cpus=2"
+has "acpi: found _S5 in the DSDT" "^acpi: ok: .*_S5 SLP_TYP 5; powering off"
+has "acpi: the MADT lists both vCPUs" "^acpi: ok: the MADT lists 2 processors"
+boot "acpi: 8 vCPUs with threads, all in the MADT" 1 \
+	-c 8,sockets=2,cores=2,threads=2 -k "$g/acpi.elf" -a "cpus=8"
+
 boot "pio-loop: 1000 writes" 33 -k "$g/pio-loop.elf" -a "count=1000"
 boot "pio-loop: a bad count fails" 35 -k "$g/pio-loop.elf" -a "count=lots"
 
