@@ -35,8 +35,10 @@ $(FX_ELF:.elf=-nosyms.elf): $(FX_ELF)
 	$(call say,STRIP,$@)
 	$(Q)strip -s -o $@ $<
 
-$(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf: $(FX_ELFS)
-$(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o: \
+$(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf \
+	$(O)/tests/unit/test-kaslr: $(FX_ELFS)
+$(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o \
+	$(O)/tests/unit/test-kaslr.o: \
 	CPPFLAGS += -DFIXTURE_BASE='"$(abspath $(FX_ELF:.elf=))"'
 
 # The range page-table walker is pure: it needs only its own object.
