@@ -1228,8 +1228,9 @@ static int cmd_qoffsets(struct gdb_stub *s, struct cur *a)
 	if (!s->target.ops->offsets ||
 	    s->target.ops->offsets(s->target.opaque, &slide) < 0)
 		return 0;
-	snprintf(buf, sizeof(buf), "Text=%" PRIx64 ";Data=%" PRIx64
-		 ";Bss=%" PRIx64, slide, slide, slide);
+	snprintf(buf, sizeof(buf),
+		 "Text=%" PRIx64 ";Data=%" PRIx64 ";Bss=%" PRIx64, slide, slide,
+		 slide);
 	reply_str(s, buf);
 	return 0;
 }
