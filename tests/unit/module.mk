@@ -46,3 +46,6 @@ $(O)/tests/unit/test-ptwalk: TEST_LIBS = $(O)/lib/libintrospect.a
 
 # The console's help test embeds Tcl.
 $(O)/tests/unit/test-isp-help.o: CPPFLAGS += $(ISP_CFLAGS)
+
+# The core dump writer lives in the monitor.
+$(O)/tests/unit/test-coredump: TEST_LIBS = $(O)/lib/libmonitor.a
