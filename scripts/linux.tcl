@@ -27,7 +27,8 @@ lx-dmesg prints it: "[SECONDS.MICROS] LINE" per line.  With -list: a
 list of dicts {seq ts_nsec text}.}
 	set help(lx-lsmod) {lx-lsmod ?-cpu N? ?-list?
 The loaded modules along the modules list: "ADDRESS NAME BASE SIZE"
-each (nothing without modules).  With -list: a list of dicts {addr
+each (nothing without modules, or for a kernel built without
+CONFIG_MODULES).  With -list: a list of dicts {addr
 name base size}.}
 
 	# Options of every command: -cpu N, -list, --help.
@@ -209,7 +210,12 @@ proc lx-lsmod {args} {
 	set cpu [dict get $o cpu]
 	set M {struct module}
 	set rows {}
-	foreach m [::vitro::walk -cpu $cpu -type $M -member list modules] {
+	# A kernel built without CONFIG_MODULES has no modules list.
+	set mods {}
+	if {![catch {::vitro::sym addr modules}]} {
+		set mods [::vitro::walk -cpu $cpu -type $M -member list modules]
+	}
+	foreach m $mods {
 		set rd [list ::vitro::linux::rd $cpu $M $m]
 		# 6.1 has core_layout; 6.4 and later mem[MOD_TEXT].
 		if {[catch {set base [{*}$rd core_layout.base]
