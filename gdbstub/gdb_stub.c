@@ -18,6 +18,7 @@
  * gdb_stub.h).  No locks: the event queue has its own.
  */
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1214,6 +1215,26 @@ static int cmd_qattached(struct gdb_stub *s, struct cur *a)
 	return 0;
 }
 
+/*
+ * qOffsets: the kernel's slide, for text, data and bss alike.  A target
+ * that cannot tell gets the empty reply (gdb keeps the link addresses)
+ * rather than an error, which gdb would print at every connection.
+ */
+static int cmd_qoffsets(struct gdb_stub *s, struct cur *a)
+{
+	uint64_t slide;
+	char buf[80];
+
+	if (!s->target.ops->offsets ||
+	    s->target.ops->offsets(s->target.opaque, &slide) < 0)
+		return 0;
+	snprintf(buf, sizeof(buf),
+		 "Text=%" PRIx64 ";Data=%" PRIx64 ";Bss=%" PRIx64, slide, slide,
+		 slide);
+	reply_str(s, buf);
+	return 0;
+}
+
 /* qSupported[:FEATURE[;FEATURE]...] */
 static int cmd_qsupported(struct gdb_stub *s, struct cur *a)
 {
@@ -1546,6 +1567,8 @@ static const struct gdb_cmd gdb_cmds[] = {
 	{ "qThreadExtraInfo,", 0, cmd_qthreadextrainfo },
 	/* qAttached[:PID]         1: attached to a running machine */
 	{ "qAttached", 0, cmd_qattached },
+	/* qOffsets                Text=SLIDE;Data=SLIDE;Bss=SLIDE (KASLR) */
+	{ "qOffsets", CMD_EXACT, cmd_qoffsets },
 	/* qSupported[:FEAT;...]   features, both ways */
 	{ "qSupported", 0, cmd_qsupported },
 	/* QStartNoAckMode         OK, then no more +/- */

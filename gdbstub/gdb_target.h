@@ -197,6 +197,12 @@ struct gdb_target_ops {
 	int (*monitor)(void *opaque, const char *line, char **out);
 	/* Optional: power the VM off (gdb's kill). */
 	int (*kill)(void *opaque);
+	/*
+	 * Optional: how far the running kernel is moved from where its ELF
+	 * is linked (KASLR), for qOffsets: 0 with *slide, -EOPNOTSUPP when
+	 * the target knows no kernel, or -errno.
+	 */
+	int (*offsets)(void *opaque, uint64_t *slide);
 };
 
 struct gdb_target {

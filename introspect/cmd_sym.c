@@ -19,6 +19,7 @@
 
 #include "introspect/cmd_sym.h"
 #include "introspect/elfsym.h"
+#include "introspect/kaslr.h"
 
 struct isp_symfile {
 	char *path; /* as loaded (realpath when it has one) */
@@ -453,6 +454,105 @@ static int sym_line(struct isp *isp, Tcl_Interp *interp, int objc,
 	return TCL_OK;
 }
 
+/* The running kernel's state for kaslr_find, through the console. */
+struct slide_src {
+	struct isp *isp;
+	int cpu;
+};
+
+static int slide_regs(void *arg, struct kaslr_cpu *cpu)
+{
+	struct slide_src *src = arg;
+	static const int regs[] = { VM_REG_GUEST_CR0, VM_REG_GUEST_EFER,
+				    VM_REG_GUEST_IDTR_BASE,
+				    VM_REG_GUEST_IDTR_LIMIT };
+	struct vcpu *v = isp_vcpu(src->isp, src->cpu);
+	uint64_t val[4];
+	int r;
+
+	if (!v)
+		return -errno;
+	r = vm_get_register_set(v, 4, regs, val);
+	if (r < 0)
+		return r;
+	cpu->cr0 = val[0];
+	cpu->efer = val[1];
+	cpu->idtr_base = val[2];
+	cpu->idtr_limit = val[3];
+	return 0;
+}
+
+static ssize_t slide_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	struct slide_src *src = arg;
+
+	return isp_mem_read(src->isp, src->cpu, false, addr, buf, len);
+}
+
+/* sym slide ?-cpu N? ?-file FILE? ?-auto|OFFSET? */
+static int sym_slide(struct isp *isp, Tcl_Interp *interp, int objc,
+		     Tcl_Obj *const objv[])
+{
+	static const char usage[] = "?-cpu N? ?-file FILE? ?-auto|OFFSET?";
+	static const struct kaslr_ops ops = { slide_regs, slide_read };
+	struct slide_src src = { .isp = isp, .cpu = isp->cpu };
+	const char *file = NULL;
+	bool autos = false;
+	const struct isp_opt opts[] = {
+		{ "-cpu", ISP_OPT_CPU, &src.cpu },
+		{ "-file", ISP_OPT_STR, &file },
+		{ "-auto", ISP_OPT_FLAG, &autos },
+		{ 0 },
+	};
+	struct kaslr_result res;
+	struct elfsym *es;
+	uint64_t slide;
+	int i = 1, at = 0, r;
+	Tcl_Obj *d;
+
+	if (isp_opts(isp, interp, objc, objv, &i, opts) != TCL_OK)
+		return TCL_ERROR;
+	if (objc - i > 1 || (autos && i != objc))
+		return isp_usage(interp, objv, usage);
+	if (need_syms(isp, interp) != TCL_OK)
+		return TCL_ERROR;
+	if (file && (at = file_find(isp, file)) < 0)
+		return isp_error(interp, "NOFILE",
+				 "%s is not loaded (sym files lists what is)",
+				 file);
+	es = file_at(isp, at)->es;
+	if (i < objc) {
+		if (isp_get_u64(interp, objv[i], &slide) != TCL_OK)
+			return TCL_ERROR;
+		elfsym_set_slide(es, slide);
+	}
+	if (!autos) {
+		Tcl_SetObjResult(interp, isp_hex(elfsym_slide(es)));
+		return TCL_OK;
+	}
+	if (isp_need_vm(isp, interp) != TCL_OK)
+		return TCL_ERROR;
+	r = kaslr_find(&ops, &src, es, NULL, &res);
+	if (r == -ENOENT || r == -EFAULT)
+		return isp_error(interp, r == -ENOENT ? "NOSYM" : "FAULT",
+				 "cannot find the slide of %s on vCPU %d: %s",
+				 file_at(isp, at)->given, src.cpu, res.why);
+	if (r < 0)
+		return isp_errno(interp, r, "reading vCPU %d's IDT", src.cpu);
+	elfsym_set_slide(es, res.slide);
+	d = Tcl_NewDictObj();
+	Tcl_DictObjPut(NULL, d, Tcl_NewStringObj("slide", -1),
+		       isp_hex(res.slide));
+	Tcl_DictObjPut(NULL, d, Tcl_NewStringObj("symbol", -1),
+		       Tcl_NewStringObj(res.symbol ? res.symbol : "", -1));
+	Tcl_DictObjPut(NULL, d, Tcl_NewStringObj("handler", -1),
+		       isp_hex(res.handler));
+	Tcl_DictObjPut(NULL, d, Tcl_NewStringObj("why", -1),
+		       Tcl_NewStringObj(res.symbol ? "" : res.why, -1));
+	Tcl_SetObjResult(interp, d);
+	return TCL_OK;
+}
+
 static const struct isp_cmd sym_cmds[] = {
 	{ "load", sym_load, "FILE ?-slide OFFSET?",
 	  "Load an ELF file's symbols (its DWARF is read when type, print, "
@@ -470,6 +570,16 @@ static const struct isp_cmd sym_cmds[] = {
 	  "Symbols whose names match the glob PATTERN (all without one), "
 	  "by address: a list of {name addr size type}, type one of func, "
 	  "object, notype, ifunc, abs.",
+	  0 },
+	{ "slide", sym_slide, "?-cpu N? ?-file FILE? ?-auto|OFFSET?",
+	  "The slide of a loaded file (the first loaded without -file: the "
+	  "kernel), which every address of its symbols includes; with "
+	  "OFFSET set it.  With -auto find a running kernel's KASLR slide "
+	  "from vCPU N's IDT (gate 0 holds asm_exc_divide_error, or "
+	  "early_idt_handler_array early in boot, at a 2 MiB-aligned "
+	  "slide), set it and return {slide S symbol NAME handler H why "
+	  "W}: slide 0 with why set when the kernel does not run in its "
+	  "virtual map yet.",
 	  0 },
 	{ "line", sym_line, "ADDR",
 	  "The source line of ADDR from the DWARF line tables: "

@@ -470,6 +470,48 @@ static int vm_memmap_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	return TCL_OK;
 }
 
+/* vm dump-core FILE: the monitor writes it, so it gets an absolute name. */
+static int vm_dump_core_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
+			    Tcl_Obj *const objv[])
+{
+	struct vm_ctl_dump d = { 0 };
+	Tcl_Obj *abs, *res;
+	int r;
+
+	if (objc != 2)
+		return isp_usage(interp, objv, "FILE");
+	abs = Tcl_FSGetNormalizedPath(interp, objv[1]);
+	if (!abs)
+		return isp_error(interp, "VALUE", "bad file name \"%s\"",
+				 Tcl_GetString(objv[1]));
+	if (strlen(Tcl_GetString(abs)) >= sizeof(d.path))
+		return isp_error(interp, "VALUE",
+				 "file name too long: \"%s\" (at most %zu "
+				 "bytes as an absolute path)",
+				 Tcl_GetString(abs), sizeof(d.path) - 1);
+	snprintf(d.path, sizeof(d.path), "%s", Tcl_GetString(abs));
+	r = vm_dump_core(isp->ctx, &d);
+	if (r < 0 && d.error[0])
+		return isp_error(interp, r == -EBUSY ? "BUSY" : "NOFILE",
+				 "dumping the guest to %s: %s", d.path,
+				 d.error);
+	if (r < 0)
+		return isp_errno(interp, r, "dumping the guest to %s", d.path);
+	res = Tcl_NewDictObj();
+	Tcl_DictObjPut(NULL, res, Tcl_NewStringObj("file", -1),
+		       Tcl_NewStringObj(d.path, -1));
+	Tcl_DictObjPut(NULL, res, Tcl_NewStringObj("bytes", -1),
+		       Tcl_NewWideIntObj((Tcl_WideInt)d.bytes));
+	Tcl_DictObjPut(NULL, res, Tcl_NewStringObj("memory", -1),
+		       Tcl_NewWideIntObj((Tcl_WideInt)d.mem));
+	Tcl_DictObjPut(NULL, res, Tcl_NewStringObj("ncpus", -1),
+		       Tcl_NewIntObj((int)d.ncpus));
+	Tcl_DictObjPut(NULL, res, Tcl_NewStringObj("mappings", -1),
+		       Tcl_NewIntObj((int)d.nvirt));
+	Tcl_SetObjResult(interp, res);
+	return TCL_OK;
+}
+
 static const struct isp_cmd vm_cmds[] = {
 	{ "info", vm_info_cmd, "",
 	  "the VM: a dict {name pid ncpus memory (bytes) state "
@@ -510,6 +552,12 @@ static const struct isp_cmd vm_cmds[] = {
 	{ "memmap", vm_memmap_cmd, "",
 	  "guest-physical memory: a list of dicts {gpa size segment (sysmem "
 	  "or the device memory's name) offset (in the segment) prot (rwx)}",
+	  ISP_VM },
+	{ "dump-core", vm_dump_core_cmd, "FILE",
+	  "write an ELF core of the guest to FILE (written by the monitor, "
+	  "with every vCPU stopped meanwhile): its memory, and per vCPU "
+	  "the registers in the layout of QEMU's dump-guest-memory, for "
+	  "crash and gdb; returns {file bytes memory ncpus mappings}",
 	  ISP_VM },
 	{ NULL },
 };

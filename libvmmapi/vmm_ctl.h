@@ -289,6 +289,24 @@ struct vm_ctl_trace_read {
 	uint8_t buf[VM_CTL_TRACE_BUF]; /* out */
 };
 
+/*
+ * VM_CTL_DUMP_CORE: the monitor writes a core dump of the guest to
+ * `path` (absolute; created mode 0600, replaced if it exists) in QEMU's
+ * dump-guest-memory layout (monitor/coredump.h), with every vCPU stopped
+ * meanwhile; vCPUs that ran run again afterwards.  Errors carry the
+ * reason in `error`.
+ */
+struct vm_ctl_dump {
+	char path[256]; /* in */
+	uint32_t flags; /* in: 0 */
+	uint32_t ncpus; /* out: vCPUs in the notes */
+	uint64_t bytes; /* out: the file's size */
+	uint64_t mem; /* out: guest memory written */
+	uint32_t nvirt; /* out: virtual PT_LOADs */
+	uint32_t pad;
+	char error[160]; /* out: why it failed, or empty */
+};
+
 VMM_CHECK_SIZE(struct vm_ctl_hdr, 16);
 VMM_CHECK_SIZE(struct vm_ctl_hello, 48 + VM_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_event, 48 + 120);
@@ -299,6 +317,7 @@ VMM_CHECK_SIZE(struct vm_dbg_bp, 32);
 VMM_CHECK_SIZE(struct vm_ctl_region, 64);
 VMM_CHECK_SIZE(struct vm_ctl_trace, 1152);
 VMM_CHECK_SIZE(struct vm_ctl_trace_read, 16 + VM_CTL_TRACE_BUF);
+VMM_CHECK_SIZE(struct vm_ctl_dump, 448);
 
 /* Transport and services: numbers 96 and up. */
 #define VM_CTL_HELLO VMM_CMD(96, struct vm_ctl_hello)
@@ -311,6 +330,7 @@ VMM_CHECK_SIZE(struct vm_ctl_trace_read, 16 + VM_CTL_TRACE_BUF);
 #define VM_CTL_REGION VMM_CMD(104, struct vm_ctl_region)
 #define VM_CTL_TRACE VMM_CMD(105, struct vm_ctl_trace)
 #define VM_CTL_TRACE_READ VMM_CMD(106, struct vm_ctl_trace_read)
+#define VM_CTL_DUMP_CORE VMM_CMD(107, struct vm_ctl_dump)
 
 /* Command numbers from here on are the monitor's, not vmm's. */
 #define VM_CTL_FIRST_NR 96
@@ -323,7 +343,7 @@ VMM_CHECK_SIZE(struct vm_ctl_trace_read, 16 + VM_CTL_TRACE_BUF);
 static inline bool vm_ctl_reply_kept(uint32_t cmd, int err)
 {
 	return err == 0 || (cmd == VM_DBG_STOP && err == -ETIMEDOUT) ||
-	       cmd == VM_CTL_TRACE;
+	       cmd == VM_CTL_TRACE || cmd == VM_CTL_DUMP_CORE;
 }
 
 #endif

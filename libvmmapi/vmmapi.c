@@ -165,6 +165,22 @@ int vm_trace_control(struct vmctx *ctx, struct vm_ctl_trace *t)
 	return ret;
 }
 
+int vm_dump_core(struct vmctx *ctx, struct vm_ctl_dump *d)
+{
+	int ret;
+
+	if (!is_remote(ctx))
+		return -EOPNOTSUPP;
+	d->path[sizeof(d->path) - 1] = 0;
+	/* A large guest takes a while to write. */
+	vm_set_ctl_timeout(ctx, 3600u * 1000u);
+	ret = ctl(ctx, VM_CTL_DUMP_CORE, d);
+	vm_set_ctl_timeout(ctx, VM_CTL_TIMEOUT_MS);
+	d->path[sizeof(d->path) - 1] = 0;
+	d->error[sizeof(d->error) - 1] = 0;
+	return ret;
+}
+
 int vm_trace_fetch(struct vmctx *ctx, struct vm_ctl_trace_read *r)
 {
 	int ret;

@@ -335,6 +335,12 @@ int vm_event_next(struct vmctx *ctx, struct vm_event *ev, int timeout_ms);
  */
 int vm_trace_control(struct vmctx *ctx, struct vm_ctl_trace *t);
 int vm_trace_fetch(struct vmctx *ctx, struct vm_ctl_trace_read *r);
+/*
+ * A core dump written by the monitor (vmm_ctl.h, VM_CTL_DUMP_CORE): d->path
+ * absolute.  The call waits as long as the dump takes (the handle's
+ * timeout is VM_CTL_TIMEOUT_MS again afterwards).  Remote only.
+ */
+int vm_dump_core(struct vmctx *ctx, struct vm_ctl_dump *d);
 
 int vm_get_stats(struct vcpu *vcpu, uint64_t *buf, int max, int *count);
 int vm_get_stat_desc(struct vmctx *ctx, int index, char *buf, size_t len);

@@ -82,6 +82,7 @@ static const struct ctl_cmd cmds[] = {
 	CMD(VM_CTL_REGION, CTL_REGION, NONE, 0),
 	CMD(VM_CTL_TRACE, CTL_TRACE, NONE, 0),
 	CMD(VM_CTL_TRACE_READ, CTL_TRACE, NONE, 0),
+	CMD(VM_CTL_DUMP_CORE, CTL_DUMP, NONE, 0),
 };
 
 const struct ctl_cmd *ctl_cmd_find(uint32_t cmd)
@@ -237,6 +238,8 @@ int ctl_execute(const struct ctl_ops *ops, void *vm, int owner,
 	case CTL_TRACE:
 		return ops->trace ? ops->trace(vm, owner, c->cmd, arg) :
 				    -EOPNOTSUPP;
+	case CTL_DUMP:
+		return ops->dump ? ops->dump(vm, arg) : -EOPNOTSUPP;
 	default:
 		return -ENOTTY;
 	}

@@ -31,6 +31,7 @@ enum ctl_policy {
 	CTL_SUBSCRIBE, /* the server subscribes the connection */
 	CTL_REGION, /* VM_CTL_REGION: the monitor's region maps */
 	CTL_TRACE, /* VM_CTL_TRACE, _READ: the monitor's exit tracer */
+	CTL_DUMP, /* VM_CTL_DUMP_CORE: the monitor writes a core dump */
 };
 
 struct ctl_cmd {
@@ -96,6 +97,8 @@ struct ctl_ops {
 	 * owner (NULL: -EOPNOTSUPP).
 	 */
 	int (*trace)(void *vm, int owner, uint32_t cmd, void *arg);
+	/* VM_CTL_DUMP_CORE (NULL: -EOPNOTSUPP). */
+	int (*dump)(void *vm, struct vm_ctl_dump *d);
 };
 
 /* How long a vCPU may take to stop for one command. */

@@ -38,6 +38,7 @@
 #include "monitor/ctl/ctl_proto.h"
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/ctl/unix_socket.h"
+#include "monitor/dump.h"
 #include "monitor/debug/debug.h"
 #include "monitor/mevent.h"
 #include "monitor/trace.h"
@@ -214,9 +215,17 @@ static int core_trace(void *p, int owner, uint32_t cmd, void *arg)
 	return trace_fetch(s->vm->trace, owner, arg);
 }
 
+static int core_dump(void *p, struct vm_ctl_dump *d)
+{
+	struct ctl_server *s = p;
+
+	return vitro_dump_core(s->vm, s->core, d);
+}
+
 static const struct ctl_ops core_ops = {
 	.region = core_region,
 	.trace = core_trace,
+	.dump = core_dump,
 	.command = core_command,
 	.borrow = core_borrow,
 	.unborrow = core_unborrow,

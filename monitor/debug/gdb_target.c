@@ -21,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "introspect/elfsym.h"
+#include "introspect/kaslr.h"
 #include "monitor/debug/debug_int.h"
 #include "monitor/debug/gdb_target.h"
 #include "monitor/vitro.h"
@@ -41,6 +43,8 @@ struct dbg_gdb {
 	struct dbg_sub *sub;
 	struct gdb_events *events;
 	struct gdb_hit hit[VM_MAXCPU]; /* since each vCPU's last stop */
+	struct elfsym *kernel; /* -k's symbols, for qOffsets; NULL: none */
+	bool kernel_tried; /* reading them was tried */
 };
 
 static struct vcpu *gvcpu(struct dbg_gdb *g, int id)
@@ -515,6 +519,64 @@ static int op_kill(void *opaque)
 	return 0;
 }
 
+/* The KASLR slide of -k's kernel, from the first ready vCPU's IDT. */
+struct slide_src {
+	struct dbg_gdb *g;
+	int cpu;
+};
+
+static int slide_regs(void *arg, struct kaslr_cpu *cpu)
+{
+	struct slide_src *src = arg;
+	static const int regs[] = { VM_REG_GUEST_CR0, VM_REG_GUEST_EFER,
+				    VM_REG_GUEST_IDTR_BASE,
+				    VM_REG_GUEST_IDTR_LIMIT };
+	uint64_t val[4];
+	int r = op_regs_get(src->g, src->cpu, 4, regs, val);
+
+	if (r < 0)
+		return r;
+	cpu->cr0 = val[0];
+	cpu->efer = val[1];
+	cpu->idtr_base = val[2];
+	cpu->idtr_limit = val[3];
+	return 0;
+}
+
+static ssize_t slide_read(void *arg, uint64_t addr, void *buf, size_t len)
+{
+	struct slide_src *src = arg;
+
+	return op_mem_read(src->g, src->cpu, addr, buf, len, 0);
+}
+
+static int op_offsets(void *opaque, uint64_t *slide)
+{
+	static const struct kaslr_ops ops = { slide_regs, slide_read };
+	struct dbg_gdb *g = opaque;
+	struct slide_src src = { .g = g, .cpu = 0 };
+	struct kaslr_result res = { 0 };
+	char err[256];
+	int r;
+
+	if (!g->kernel_tried && g->d->vm->opt.kernel) {
+		g->kernel_tried = true;
+		/* A bzImage or a file without symbols: no offsets. */
+		g->kernel = elfsym_load(g->d->vm->opt.kernel, err, sizeof(err));
+	}
+	if (!g->kernel)
+		return -EOPNOTSUPP;
+	while (src.cpu < VM_MAXCPU - 1 && !op_cpu_ready(g, src.cpu))
+		src.cpu++;
+	r = kaslr_find(&ops, &src, g->kernel, NULL, &res);
+	if (r < 0) {
+		vitro_log("gdb: qOffsets: %s", res.why);
+		return r;
+	}
+	*slide = res.slide;
+	return 0;
+}
+
 static const struct gdb_target_ops dbg_gdb_ops = {
 	.cpus = op_cpus,
 	.cpu_describe = op_cpu_describe,
@@ -530,6 +592,7 @@ static const struct gdb_target_ops dbg_gdb_ops = {
 	.bp_remove = op_bp_remove,
 	.monitor = op_monitor,
 	.kill = op_kill,
+	.offsets = op_offsets,
 };
 
 struct gdb_target dbg_gdb_target(struct dbg_gdb *g)
@@ -570,5 +633,6 @@ void dbg_gdb_destroy(struct dbg_gdb *g)
 		return;
 	dbg_unsubscribe(g->sub);
 	dbg_owner_free(g->d, g->owner);
+	elfsym_free(g->kernel);
 	free(g);
 }

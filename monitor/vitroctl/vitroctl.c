@@ -107,6 +107,7 @@ enum {
 	OPT_DESC_LIMIT,
 	OPT_DESC_ACCESS,
 	OPT_TIMEOUT,
+	OPT_DUMP_CORE,
 	/* then 4 per register and per descriptor, from OPT_REG */
 	OPT_REG = 1024,
 };
@@ -128,6 +129,7 @@ struct request {
 	bool stats, active, suspended, debug, topology, memmap, memseg;
 	bool suspend_cpu, resume_cpu, inject_nmi;
 	bool force_reset, force_poweroff, destroy;
+	const char *dump_core; /* --dump-core FILE */
 	bool get_reg[NREGS], set_reg[NREGS];
 	uint64_t reg_val[NREGS];
 	bool get_desc[NDESCS], set_desc[NDESCS];
@@ -174,6 +176,8 @@ static const char usage_text[] =
 	"  --inject-nmi           send the vCPU an NMI\n"
 	"  --force-reset          reset the VM (vitro exits with status 0)\n"
 	"  --force-poweroff       power the VM off (vitro exits with status 1)\n"
+	"  --dump-core=FILE       write an ELF core of the guest (QEMU's\n"
+	"                         dump-guest-memory layout: crash, gdb)\n"
 	"  --destroy              power the VM off and wait until it is gone\n"
 	"\n"
 	"Tcl console (the vitro console's commands, attached to the VM):\n"
@@ -710,6 +714,36 @@ static int do_nmi(const struct request *rq, struct vcpu *v, void *arg)
 	return r;
 }
 
+/* --dump-core: the monitor writes the file, so it gets an absolute name. */
+static int dump_core(struct vmctx *ctx, const char *file)
+{
+	struct vm_ctl_dump d = { 0 };
+	char cwd[PATH_MAX];
+	int n, r;
+
+	if (file[0] == '/')
+		n = snprintf(d.path, sizeof(d.path), "%s", file);
+	else if (getcwd(cwd, sizeof(cwd)))
+		n = snprintf(d.path, sizeof(d.path), "%s/%s", cwd, file);
+	else
+		n = -1;
+	if (n < 0 || (size_t)n >= sizeof(d.path)) {
+		err_msg("--dump-core: '%s': the name is too long (at most %zu "
+			"bytes as an absolute path)",
+			file, sizeof(d.path) - 1);
+		return -ENAMETOOLONG;
+	}
+	r = vm_dump_core(ctx, &d);
+	if (r < 0) {
+		err_msg("--dump-core %s: %s", d.path,
+			d.error[0] ? d.error : strerror(-r));
+		return r;
+	}
+	printf("%s: %llu MiB of guest memory, %u vCPUs\n", d.path,
+	       (unsigned long long)(d.mem >> 20), d.ncpus);
+	return 0;
+}
+
 static int report_vm(struct vmctx *ctx, const struct request *rq,
 		     struct json *j)
 {
@@ -948,6 +982,7 @@ static struct option *build_options(void)
 		{ "inject-nmi", no_argument, NULL, OPT_INJECT_NMI },
 		{ "force-reset", no_argument, NULL, OPT_FORCE_RESET },
 		{ "force-poweroff", no_argument, NULL, OPT_FORCE_POWEROFF },
+		{ "dump-core", required_argument, NULL, OPT_DUMP_CORE },
 		{ "destroy", no_argument, NULL, OPT_DESTROY },
 		{ "desc-base", required_argument, NULL, OPT_DESC_BASE },
 		{ "desc-limit", required_argument, NULL, OPT_DESC_LIMIT },
@@ -1097,6 +1132,9 @@ static int parse_args(int argc, char **argv, struct request *rq)
 			break;
 		case OPT_FORCE_RESET:
 			rq->force_reset = true;
+			break;
+		case OPT_DUMP_CORE:
+			rq->dump_core = optarg;
 			break;
 		case OPT_FORCE_POWEROFF:
 			rq->force_poweroff = true;
@@ -1253,6 +1291,8 @@ static int run(struct vmctx *ctx, const struct request *rq)
 	if (r < 0)
 		return r;
 	if (rq->inject_nmi && (r = each_vcpu(ctx, &cpus, do_nmi, rq, NULL)) < 0)
+		return r;
+	if (rq->dump_core && (r = dump_core(ctx, rq->dump_core)) < 0)
 		return r;
 	if (rq->force_reset || rq->force_poweroff || rq->destroy)
 		r = end_vm(ctx, rq);

@@ -289,6 +289,16 @@ static int fake_kill(void *opaque)
 	return 0;
 }
 
+static int fake_offsets(void *opaque, uint64_t *slide)
+{
+	struct gdb_fake *f = opaque;
+
+	if (f->offsets_err)
+		return f->offsets_err;
+	*slide = f->slide;
+	return 0;
+}
+
 static const struct gdb_target_ops fake_ops = {
 	.cpus = fake_cpus,
 	.cpu_describe = fake_cpu_describe,
@@ -304,6 +314,7 @@ static const struct gdb_target_ops fake_ops = {
 	.bp_remove = fake_bp_remove,
 	.monitor = fake_monitor,
 	.kill = fake_kill,
+	.offsets = fake_offsets,
 };
 
 struct gdb_fake *gdb_fake_create(struct gdb_events *events, int ncpus)

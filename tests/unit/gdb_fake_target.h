@@ -47,6 +47,8 @@ struct gdb_fake {
 	int fail_regs; /* when nonzero, register ops return it */
 	bool auto_stop; /* every resume reports a stop at once */
 	bool not_ready[GDB_FAKE_NCPU]; /* a stop left it running (cpu_ready) */
+	int offsets_err; /* offsets: this error when nonzero */
+	uint64_t slide; /* offsets: the kernel's slide */
 
 	/* what happened */
 	int stop_all_calls;

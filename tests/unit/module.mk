@@ -35,8 +35,10 @@ $(FX_ELF:.elf=-nosyms.elf): $(FX_ELF)
 	$(call say,STRIP,$@)
 	$(Q)strip -s -o $@ $<
 
-$(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf: $(FX_ELFS)
-$(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o: \
+$(O)/tests/unit/test-elfsym $(O)/tests/unit/test-dwarf \
+	$(O)/tests/unit/test-kaslr: $(FX_ELFS)
+$(O)/tests/unit/test-elfsym.o $(O)/tests/unit/test-dwarf.o \
+	$(O)/tests/unit/test-kaslr.o: \
 	CPPFLAGS += -DFIXTURE_BASE='"$(abspath $(FX_ELF:.elf=))"'
 
 # The range page-table walker is pure: it needs only its own object.
@@ -47,3 +49,5 @@ $(O)/tests/unit/test-isp-help.o: CPPFLAGS += $(ISP_CFLAGS)
 
 # The Linux loader's test compresses its bzImages with the libraries.
 $(O)/tests/unit/test-loader-linux.o: CPPFLAGS += $(LOADER_CFLAGS)
+# The core dump writer lives in the monitor.
+$(O)/tests/unit/test-coredump: TEST_LIBS = $(O)/lib/libmonitor.a

@@ -183,6 +183,12 @@ static void test_session_basics(void)
 	is_str(h_cmd(&h, "!"), "", "extended mode not offered");
 	is_str(h_cmd(&h, "qAttached"), "1", "qAttached");
 	is_str(h_cmd(&h, "qAttached:1"), "1", "qAttached:pid");
+	h.fake->slide = 0x1e00000;
+	is_str(h_cmd(&h, "qOffsets"), "Text=1e00000;Data=1e00000;Bss=1e00000",
+	       "qOffsets: the target's slide");
+	h.fake->offsets_err = -EOPNOTSUPP;
+	is_str(h_cmd(&h, "qOffsets"), "", "qOffsets without a kernel: empty");
+	h.fake->offsets_err = 0;
 	r = h_cmd(&h, "?");
 	ok(!strncmp(r, "T05thread:1;", 12), "? after attach: %s", r);
 	ok(has(r, "10:") && has(r, "07:") && has(r, "06:"),
