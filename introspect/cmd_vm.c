@@ -133,13 +133,53 @@ static int stopped_set(struct isp *isp, struct vm_cpuset *set)
 	return vm_debug_cpus(isp->ctx, set);
 }
 
+/*
+ * The VM's CPU model as a dict {model NAME hidden {FEATURE ...} kvm KIND
+ * filtered yes|no|unknown}, or NULL where the monitor does not say.
+ */
+static Tcl_Obj *cpu_model_dict(struct isp *isp, Tcl_Interp *interp)
+{
+	struct vm_cpu_model m;
+	struct vm_cpuid_probe p;
+	Tcl_Obj *d, *hidden;
+	char buf[32];
+
+	if (vm_get_cpu_model(isp->ctx, &m) < 0 ||
+	    vm_cpuid_probe(isp->ctx, &p) < 0)
+		return NULL;
+	hidden = Tcl_NewListObj(0, NULL);
+	for (int w = 0; w < VM_CPUID_NWORDS; w++) {
+		for (int b = 0; b < 32; b++) {
+			if (m.hidden.w[w] & (1u << b))
+				Tcl_ListObjAppendElement(
+					interp, hidden,
+					Tcl_NewStringObj(
+						vm_cpuid_feature_name(
+							w, b, buf, sizeof(buf)),
+						-1));
+		}
+	}
+	d = Tcl_NewDictObj();
+	dict_put(interp, d, "model",
+		 Tcl_NewStringObj(vm_cpu_model_name(m.model), -1));
+	dict_put(interp, d, "hidden", hidden);
+	dict_put(interp, d, "kvm",
+		 Tcl_NewStringObj(vm_kvm_kind_name(p.kvm), -1));
+	dict_put(interp, d, "filtered",
+		 Tcl_NewStringObj(p.filtered == 1 ? "yes" :
+				  p.filtered == 0 ? "no" :
+						    "unknown",
+				  -1));
+	return d;
+}
+
 static int vm_info_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 		       Tcl_Obj *const objv[])
 {
 	struct vm_ctl_hello *h = &isp->info;
 	struct vm_cpuset set = { { 0 } };
 	const char *state = "running";
-	Tcl_Obj *d;
+	Tcl_Obj *d, *cpu;
 	int r;
 
 	if (objc != 1)
@@ -164,6 +204,8 @@ static int vm_info_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	dict_put(interp, d, "state", Tcl_NewStringObj(state, -1));
 	dict_put(interp, d, "stopped", cpuset_list(&set, isp->ncpus));
 	dict_put(interp, d, "owner", Tcl_NewIntObj(h->owner));
+	if ((cpu = cpu_model_dict(isp, interp)))
+		dict_put(interp, d, "cpu", cpu);
 	Tcl_SetObjResult(interp, d);
 	return TCL_OK;
 }
@@ -516,7 +558,10 @@ static const struct isp_cmd vm_cmds[] = {
 	{ "info", vm_info_cmd, "",
 	  "the VM: a dict {name pid ncpus memory (bytes) state "
 	  "(running|stopped|ending) stopped (the stopped vCPUs) owner (this "
-	  "console's owner id in the debug core)}",
+	  "console's owner id in the debug core) cpu (the CPU model: {model "
+	  "host|conservative hidden {features the host has that the guest "
+	  "is not shown} kvm hardware|emulated|unknown filtered yes|no|"
+	  "unknown (whether the CPUID set reaches the guest)})}",
 	  ISP_VM },
 	{ "stop", vm_stop_cmd, "?-cpu N? ?-timeout MS?",
 	  "stop every vCPU (or vCPU N) and wait up to MS milliseconds "

@@ -33,9 +33,9 @@
  *   -EOPNOTSUPP       an in-process command (VMM_CMD_LOCAL);
  *   -EPERM            a command that changes the VM's layout or belongs to
  *                     the debug core (VM_REINIT, VM_ACTIVATE_CPU,
- *                     VM_SET_TOPOLOGY, VM_ALLOC_MEMSEG, VM_MMAP_MEMSEG,
- *                     VM_MUNMAP_MEMSEG, VM_PROTECT_GPA, VM_SET_CAPABILITY,
- *                     VM_SET_HW_DEBUG);
+ *                     VM_SET_TOPOLOGY, VM_SET_CPU_MODEL,
+ *                     VM_ALLOC_MEMSEG, VM_MMAP_MEMSEG, VM_MUNMAP_MEMSEG,
+ *                     VM_PROTECT_GPA, VM_SET_CAPABILITY, VM_SET_HW_DEBUG);
  *   -EINVAL           a vCPU id that is not one of the VM's;
  *   -EBUSY            a running vCPU that did not stop for the command in
  *                     time (see below);

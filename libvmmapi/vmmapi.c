@@ -323,6 +323,41 @@ int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
 	return r;
 }
 
+int vm_set_cpu_model(struct vmctx *ctx, enum vm_cpu_model_id model,
+		     const struct vm_cpuid_mask *hide,
+		     struct vm_cpuid_mask *hidden)
+{
+	struct vm_cpu_model m = { .model = model };
+	int r;
+
+	if (hide)
+		m.hide = *hide;
+	r = ctl(ctx, VM_SET_CPU_MODEL, &m);
+	if (r == 0 && hidden)
+		*hidden = m.hidden;
+	return r;
+}
+
+int vm_get_cpu_model(struct vmctx *ctx, struct vm_cpu_model *m)
+{
+	struct vm_cpu_model t = { 0 };
+	int r = ctl(ctx, VM_GET_CPU_MODEL, &t);
+
+	if (r == 0)
+		*m = t;
+	return r;
+}
+
+int vm_cpuid_probe(struct vmctx *ctx, struct vm_cpuid_probe *p)
+{
+	struct vm_cpuid_probe t = { 0 };
+	int r = ctl(ctx, VM_CPUID_PROBE, &t);
+
+	if (r == 0)
+		*p = t;
+	return r;
+}
+
 int vm_activate_cpu(struct vcpu *vcpu)
 {
 	struct vm_activate_cpu a = { vcpu->id };

@@ -133,6 +133,29 @@ int vm_set_topology(struct vmctx *ctx, uint16_t sockets, uint16_t cores,
 		    uint16_t threads, uint16_t maxcpus);
 int vm_get_topology(struct vmctx *ctx, uint16_t *sockets, uint16_t *cores,
 		    uint16_t *threads, uint16_t *maxcpus);
+/*
+ * CPU models (vmm_dev.h): set before the vCPUs are activated (-EBUSY
+ * after); hide (may be NULL) hides more than the model does; hidden (may
+ * be NULL) gets what the model hides that the host's CPU or KVM has.
+ * vm_cpuid_probe measures (once per VM, on a scratch VM) whether the
+ * CPUID set reaches the guest and what kind of KVM this is.
+ */
+int vm_set_cpu_model(struct vmctx *ctx, enum vm_cpu_model_id model,
+		     const struct vm_cpuid_mask *hide,
+		     struct vm_cpuid_mask *hidden);
+int vm_get_cpu_model(struct vmctx *ctx, struct vm_cpu_model *m);
+int vm_cpuid_probe(struct vmctx *ctx, struct vm_cpuid_probe *p);
+/* "host", "conservative"; "?" for another value. */
+const char *vm_cpu_model_name(uint32_t model);
+/* A model by its name: 0, or -EINVAL. */
+int vm_cpu_model_parse(const char *name, enum vm_cpu_model_id *model);
+/* "hardware", "emulated", "unknown". */
+const char *vm_kvm_kind_name(uint32_t kind);
+/*
+ * A feature's name (Linux's /proc/cpuinfo spelling where it has one), or
+ * "WORD.BIT" (as "7ebx.12") for a bit without a name, into buf.
+ */
+const char *vm_cpuid_feature_name(int word, int bit, char *buf, size_t len);
 int vm_activate_cpu(struct vcpu *vcpu);
 int vm_active_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);
 int vm_suspended_cpus(struct vmctx *ctx, struct vm_cpuset *cpus);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "monitor/console.h"
+#include "monitor/cpumodel.h"
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
@@ -209,6 +210,112 @@ static int firmware_tables_write(struct vitro *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The CPU model chosen for the VM, and what the guest will see of it. */
+struct cpu_choice {
+	enum vm_cpu_model_id model;
+	struct vm_cpuid_mask hidden; /* hidden features the host has */
+	bool filtered; /* the CPUID set reaches the guest (or unknown) */
+};
+
+static void log_hidden(const char *what, const struct vm_cpuid_mask *m)
+{
+	char line[1024] = "", buf[32];
+	size_t n = 0;
+
+	for (int w = 0; w < VM_CPUID_NWORDS; w++) {
+		for (int b = 0; b < 32 && n < sizeof(line) - 40; b++) {
+			if (m->w[w] & (1u << b))
+				n += snprintf(line + n, sizeof(line) - n, " %s",
+					      vm_cpuid_feature_name(
+						      w, b, buf, sizeof(buf)));
+		}
+	}
+	vitro_log("%s:%s", what, n ? line : " nothing");
+}
+
+/*
+ * Choose the CPU model before the vCPUs exist: -cpu, or by the kind of
+ * KVM (vm_cpuid_probe): conservative where KVM emulates guest kernel
+ * code, host elsewhere.
+ */
+static int vm_choose_cpu(struct vitro *vm, struct cpu_choice *c, char *err,
+			 size_t errlen)
+{
+	const struct vitro_options *o = &vm->opt;
+	struct vm_cpuid_probe p;
+	int r;
+
+	r = vm_cpuid_probe(vm->ctx, &p);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot probe the host's KVM: %s",
+			 strerror(-r));
+		return -1;
+	}
+	c->filtered = p.filtered != 0;
+	if (o->cpu_model >= 0) {
+		c->model = o->cpu_model;
+	} else if (p.kvm == VM_KVM_EMULATED) {
+		c->model = VM_CPU_MODEL_CONSERVATIVE;
+		vitro_log("CPU model conservative: this KVM emulates guest "
+			  "kernel code (kvm_pvm)%s; -cpu host overrides",
+			  p.filtered == 0 ? " and shows the guest the host's "
+					    "CPUID" :
+					    "");
+	} else {
+		c->model = VM_CPU_MODEL_HOST;
+		if (o->verbose)
+			vitro_log("CPU model host: KVM runs guest kernel code "
+				  "natively");
+	}
+	r = vm_set_cpu_model(vm->ctx, c->model, NULL, &c->hidden);
+	if (r < 0) {
+		snprintf(err, errlen, "cannot set CPU model %s: %s",
+			 vm_cpu_model_name(c->model), strerror(-r));
+		return -1;
+	}
+	if (o->verbose) {
+		vitro_log(
+			"CPU model %s on %s KVM; CPUID filtering %s the guest",
+			vm_cpu_model_name(c->model), vm_kvm_kind_name(p.kvm),
+			p.filtered == 1 ? "reaches" :
+			p.filtered == 0 ? "does not reach" :
+					  "(not measured) is taken to reach");
+		log_hidden("CPU features hidden", &c->hidden);
+	}
+	return 0;
+}
+
+/*
+ * A Linux guest that sees the host's CPUID whatever vitro sets is told on
+ * its command line to leave the hidden features alone.  cmdline is the
+ * user's; buf receives the one to load.  NULL and a message on error.
+ */
+static const char *linux_cmdline(const struct cpu_choice *c,
+				 const char *cmdline, char *buf, size_t len,
+				 char *err, size_t errlen)
+{
+	char added[512];
+	unsigned dropped;
+	int r;
+
+	r = cpu_model_linux_cmdline(&c->hidden, c->filtered, cmdline, buf, len,
+				    added, sizeof(added), &dropped);
+	if (r < 0) {
+		snprintf(err, errlen,
+			 "the kernel command line is too long for the CPU "
+			 "model's options");
+		return NULL;
+	}
+	if (added[0])
+		vitro_log("CPUID filtering does not reach the guest here: "
+			  "Linux gets '%s'%s",
+			  added,
+			  dropped ? " (some features did not fit in "
+				    "clearcpuid=)" :
+				    "");
+	return buf;
+}
+
 /* Create the VM and its vCPUs, and load the kernel into it. */
 static int vm_build(struct vitro *vm, const struct loader_image *img,
 		    struct boot_files *bf, char *err, size_t errlen)
@@ -217,6 +324,9 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 	struct loader_params lp;
 	struct loader_result res;
 	char msg[LOADER_MSG_MAX];
+	struct cpu_choice cpu;
+	const char *cmdline = o->cmdline;
+	char cmdline_buf[4096];
 	int r;
 
 	vm->ctx = vm_create(vm->name);
@@ -243,6 +353,8 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 			 (unsigned long long)(o->memsize >> 20), strerror(-r));
 		return -1;
 	}
+	if (vm_choose_cpu(vm, &cpu, err, errlen) < 0)
+		return -1;
 	vm->vcpu = calloc(vm->ncpus, sizeof(*vm->vcpu));
 	if (!vm->vcpu)
 		return -1;
@@ -260,8 +372,13 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 		}
 	}
 
+	/* A Linux kernel may be told on its command line what it must not use. */
+	if (loader_is_linux(img) &&
+	    !(cmdline = linux_cmdline(&cpu, o->cmdline, cmdline_buf,
+				      sizeof(cmdline_buf), err, errlen)))
+		return -1;
 	lp = (struct loader_params){
-		.cmdline = o->cmdline,
+		.cmdline = cmdline,
 		.modules = bf->lmods,
 		.nmodules = bf->nmods,
 		.lowmem_size = vm_get_lowmem_size(vm->ctx),

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "libvmmapi/vmmapi.h"
 #include "monitor/options.h"
 
 const char options_usage[] =
@@ -45,6 +46,12 @@ const char options_usage[] =
 	"                  filters and sets capture (stack=N for N return\n"
 	"                  addresses, kernel for in-kernel exits; see\n"
 	"                  vitro(8) TRACING); read it with vitroctl trace\n"
+	"  -cpu MODEL      the CPU the guest sees: host (all KVM supports) or\n"
+	"                  conservative (no XSAVE/AVX, cmpxchg16b, popcnt,\n"
+	"                  SMAP, FSGSBASE...: what an instruction emulator\n"
+	"                  runs); default: host where KVM runs guest kernel\n"
+	"                  code natively, conservative on a software KVM\n"
+	"                  (kvm_pvm), with a notice (see vitro(8) CPU MODELS)\n"
 	"      --console   the vitro prompt (Tcl) on this terminal: Ctrl-a c\n"
 	"                  switches between it and the guest's console\n"
 	"      --debug-exit\n"
@@ -226,9 +233,10 @@ static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 	return 0;
 }
 
-enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT };
+enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT, OPT_CPU };
 
 static const struct option long_opts[] = {
+	{ "cpu", required_argument, NULL, OPT_CPU },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "console", no_argument, NULL, OPT_CONSOLE },
@@ -236,22 +244,80 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+static int parse_cpu_model(const char *s, int *model, char *err, size_t errlen)
+{
+	enum vm_cpu_model_id m;
+
+	if (vm_cpu_model_parse(s, &m) < 0)
+		return fail(err, errlen,
+			    "-cpu '%s': expected host or conservative", s);
+	*model = m;
+	return 0;
+}
+
+/*
+ * -cpu is spelt with one dash, as QEMU spells it, which getopt would read
+ * as -c pu: take it (and -cpu=MODEL) out of argv first, up to a "--".
+ * av has room for argc + 1 pointers.
+ */
+static int take_cpu(int argc, char **argv, char **av, int *avc, int *model,
+		    char *err, size_t errlen)
+{
+	int n = 0, i, r;
+
+	for (i = 0; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		if (i > 0 && strcmp(argv[i], "-cpu") == 0) {
+			if (i + 1 >= argc)
+				return fail(err, errlen,
+					    "option -cpu needs a value");
+			if ((r = parse_cpu_model(argv[++i], model, err,
+						 errlen)) < 0)
+				return r;
+		} else if (i > 0 && strncmp(argv[i], "-cpu=", 5) == 0) {
+			if ((r = parse_cpu_model(argv[i] + 5, model, err,
+						 errlen)) < 0)
+				return r;
+		} else {
+			av[n++] = argv[i];
+		}
+	}
+	while (i < argc)
+		av[n++] = argv[i++];
+	av[n] = NULL;
+	*avc = n;
+	return 0;
+}
+
 int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 		  size_t errlen)
 {
-	int c, r;
+	char *av[argc + 1];
+	int c, r, avc = 0;
 
 	*o = (struct vitro_options){
 		.ncpus = 1,
 		.topo = { 1, 1, 1, 1 },
 		.memsize = VITRO_DEFAULT_MEM,
 		.com1 = "com1,stdio",
+		.cpu_model = -1,
 	};
+	if ((r = take_cpu(argc, argv, av, &avc, &o->cpu_model, err, errlen)) <
+	    0)
+		return r;
+	argc = avc;
+	argv = av;
 	optind = 0; /* glibc: start over, and reset its internal state */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:S:T:v", long_opts,
 				NULL)) != -1) {
 		switch (c) {
+		case OPT_CPU:
+			r = parse_cpu_model(optarg, &o->cpu_model, err, errlen);
+			if (r < 0)
+				return r;
+			break;
 		case 'a':
 			o->cmdline = optarg;
 			break;

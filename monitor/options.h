@@ -29,6 +29,7 @@ struct vitro_options {
 	const char *gdb; /* -G, kept for the gdb stub */
 	const char *script; /* -S: a Tcl script for the console */
 	const char *trace; /* -T FILE[,SPEC]: record exits from the start */
+	int cpu_model; /* -cpu: enum vm_cpu_model_id, or -1 (automatic) */
 	bool console; /* --console: the Tcl prompt on the terminal */
 	bool debug_exit; /* --debug-exit: the exit port at DEBUG_EXIT_PORT */
 	int verbose; /* -v, repeatable */

@@ -614,6 +614,15 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 		*(struct vm_cpu_topology *)arg = vm->topo;
 		pthread_mutex_unlock(&vm->lock);
 		return 0;
+	case VM_SET_CPU_MODEL:
+	case VM_GET_CPU_MODEL:
+		pthread_mutex_lock(&vm->lock);
+		r = cmd == VM_SET_CPU_MODEL ? vmm_cpu_model_set(vm, arg) :
+					      vmm_cpu_model_get(vm, arg);
+		pthread_mutex_unlock(&vm->lock);
+		return r;
+	case VM_CPUID_PROBE:
+		return vmm_cpuid_probe(vm, arg);
 
 	case VM_ALLOC_MEMSEG:
 	case VM_GET_MEMSEG:

@@ -664,6 +664,81 @@ struct vm_trace_read {
 	uint64_t dropped; /* out: records this ring lost since the start */
 };
 
+/*
+ * CPU models: the CPUID features a VM's vCPUs show.  VM_SET_CPU_MODEL
+ * takes effect for vCPUs activated after it (-EBUSY once one exists):
+ * - VM_CPU_MODEL_HOST: everything KVM supports (the default);
+ * - VM_CPU_MODEL_CONSERVATIVE: what an instruction emulator (a software
+ *   KVM such as kvm_pvm, or KVM emulating an instruction) can run: no
+ *   XSAVE family nor AVX (with them leaf 0xD goes), no cmpxchg16b, popcnt,
+ *   SMAP (clac/stac), FSGSBASE, PCID/INVPCID, RDRAND/RDSEED, RDTSCP/RDPID,
+ *   TSX, PKU, LA57, BMI, SHA/AES/PCLMUL and other SIMD beyond SSE4.2, nor
+ *   the speculation-control leaf 7 EDX.  SSE to SSE4.2, NX, LM, the APIC
+ *   and x2APIC, the TSC and KVM's paravirtual leaves stay.
+ * Features are named by word and bit: the words below are the CPUID
+ * registers a model filters.  `hide` hides more on top of the model's.
+ * `hidden` (out, for both commands) is what is hidden that the host's CPU
+ * (as vitro's own CPUID shows it) or KVM has: the features a guest would
+ * see if filtering did not reach it.
+ */
+enum vm_cpu_model_id {
+	VM_CPU_MODEL_HOST,
+	VM_CPU_MODEL_CONSERVATIVE,
+	VM_CPU_MODEL_MAX
+};
+
+enum vm_cpuid_word {
+	VM_CPUID_1_ECX, /* leaf 1 ECX */
+	VM_CPUID_1_EDX, /* leaf 1 EDX */
+	VM_CPUID_7_EBX, /* leaf 7.0 EBX */
+	VM_CPUID_7_ECX, /* leaf 7.0 ECX */
+	VM_CPUID_7_EDX, /* leaf 7.0 EDX */
+	VM_CPUID_7_1_EAX, /* leaf 7.1 EAX */
+	VM_CPUID_D_1_EAX, /* leaf 0xD.1 EAX */
+	VM_CPUID_81_ECX, /* leaf 0x80000001 ECX */
+	VM_CPUID_81_EDX, /* leaf 0x80000001 EDX */
+	VM_CPUID_NWORDS
+};
+
+#define VM_CPUID_WORDS 10 /* VM_CPUID_NWORDS, rounded up to 8 bytes */
+
+struct vm_cpuid_mask {
+	uint32_t w[VM_CPUID_WORDS]; /* indexed by enum vm_cpuid_word */
+};
+
+struct vm_cpu_model {
+	uint32_t model; /* in (SET), out (GET): enum vm_cpu_model_id */
+	uint32_t pad;
+	struct vm_cpuid_mask hide; /* in (SET), out (GET) */
+	struct vm_cpuid_mask hidden; /* out */
+};
+
+/*
+ * VM_CPUID_PROBE: does the CPUID that vmm sets (KVM_SET_CPUID2) reach the
+ * guest?  Measured once per VM on a scratch VM (vmm_cpuid_probe.c): its
+ * guest runs CPUID leaves 1 and 7 at CPL 0 with leaf 1 ECX and leaf 7
+ * EBX set to almost nothing, and reports what it saw.  `kvm` says what
+ * kind of KVM this is: one that runs guest kernel code on the CPU (VMX,
+ * SVM), or one that emulates it (kvm_pvm; /sys/module/kvm_pvm, or a
+ * probe whose filtering did not reach the guest).  A probe that could
+ * not run answers with `filtered` -1 and the kind its module says (and
+ * is tried again next time).
+ */
+enum vm_kvm_kind {
+	VM_KVM_UNKNOWN,
+	VM_KVM_HARDWARE, /* guest kernel code runs natively */
+	VM_KVM_EMULATED, /* guest kernel code is emulated (kvm_pvm) */
+};
+
+struct vm_cpuid_probe {
+	uint32_t kvm; /* out: enum vm_kvm_kind */
+	int32_t filtered; /* out: 1 it saw what was set, 0 not, -1 unknown */
+	uint32_t set_1_ecx; /* out: leaf 1 ECX as set */
+	uint32_t seen_1_ecx; /* out: as the guest saw it */
+	uint32_t set_7_ebx; /* out: leaf 7 EBX as set */
+	uint32_t seen_7_ebx; /* out: as the guest saw it */
+};
+
 /* The wire format's sizes, checked where they are defined. */
 #define VMM_CMD_SIZE_MAX 0x1fff /* the largest struct a command can carry */
 #define VMM_CHECK_SIZE(type, size)                               \
@@ -697,6 +772,9 @@ VMM_CHECK_SIZE(struct vm_stats, 24 + 8 * VM_STATS_BATCH);
 VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_trace_start, 8);
 VMM_CHECK_SIZE(struct vm_trace_read, 32);
+VMM_CHECK_SIZE(struct vm_cpuid_mask, 40);
+VMM_CHECK_SIZE(struct vm_cpu_model, 88);
+VMM_CHECK_SIZE(struct vm_cpuid_probe, 24);
 
 /*
  * Command numbers, after FreeBSD's _IOWR: bits 0-7 the command, 8-15 the
@@ -731,6 +809,9 @@ VMM_CHECK_SIZE(struct vm_trace_read, 32);
 #define VM_GET_CPUS VMM_CMD(5, struct vm_cpus)
 #define VM_SET_TOPOLOGY VMM_CMD(6, struct vm_cpu_topology)
 #define VM_GET_TOPOLOGY VMM_CMD(7, struct vm_cpu_topology)
+/* CPU models (above); 8-9 and 90 are taken here */
+#define VM_SET_CPU_MODEL VMM_CMD(8, struct vm_cpu_model)
+#define VM_GET_CPU_MODEL VMM_CMD(9, struct vm_cpu_model)
 /* memory */
 #define VM_ALLOC_MEMSEG VMM_CMD(16, struct vm_memseg)
 #define VM_GET_MEMSEG VMM_CMD(17, struct vm_memseg)
@@ -773,5 +854,6 @@ VMM_CHECK_SIZE(struct vm_trace_read, 32);
 #define VM_TRACE_START VMM_CMD(84, struct vm_trace_start)
 #define VM_TRACE_STOP VMM_CMD_(85, 0)
 #define VM_TRACE_READ (VMM_CMD(86, struct vm_trace_read) | VMM_CMD_LOCAL)
+#define VM_CPUID_PROBE VMM_CMD(90, struct vm_cpuid_probe)
 
 #endif

@@ -164,9 +164,15 @@ struct vmm {
 	 */
 	uint32_t refuse_guest_debug;
 
-	/* How this KVM delivers an injected #BP/#OF (vmm_probe.c). */
+	/*
+	 * How this KVM delivers an injected #BP/#OF (vmm_probe.c), and
+	 * whether the CPUID vmm sets reaches the guest (vmm_cpuid_probe.c);
+	 * both under probe_lock.
+	 */
 	pthread_mutex_t probe_lock;
 	int trap_mode; /* enum vmm_trap_mode */
+	bool cpuid_probed; /* cpuid_probe holds the answer */
+	struct vm_cpuid_probe cpuid_probe;
 
 	pthread_mutex_t lock;
 	struct vm_cpu_topology topo;
@@ -177,6 +183,8 @@ struct vmm {
 	int nslots; /* usable: min(VMM_MAX_SLOTS, KVM's) */
 	struct vmm_vcpu *vcpu[VM_MAXCPU];
 	struct kvm_cpuid2 *cpuid; /* what KVM supports */
+	uint32_t cpu_model; /* enum vm_cpu_model_id, for vCPUs made next */
+	struct vm_cpuid_mask cpu_hide; /* hidden on top of the model */
 
 	/* KVM's per-vCPU statistics, learnt when the first vCPU starts. */
 	struct vmm_kvm_stat *kvm_stat;
@@ -263,6 +271,14 @@ int vmm_get_paging(struct vmm_vcpu *vcpu, struct vm_guest_paging *paging);
 uint32_t vmm_apic_id(const struct vm_cpu_topology *topo, int cpuid);
 int vmm_cpuid_init(struct vmm *vm);
 int vmm_cpuid_set(struct vmm_vcpu *vcpu);
+/* Filter one KVM CPUID entry through a model and a mask (pure). */
+void vmm_cpuid_filter(uint32_t model, const struct vm_cpuid_mask *hide,
+		      struct kvm_cpuid_entry2 *e);
+int vmm_cpu_model_set(struct vmm *vm, struct vm_cpu_model *m);
+int vmm_cpu_model_get(struct vmm *vm, struct vm_cpu_model *m);
+
+/* vmm_cpuid_probe.c */
+int vmm_cpuid_probe(struct vmm *vm, struct vm_cpuid_probe *p);
 
 /* vmm_stats.c */
 void vmm_stats_learn(struct vmm *vm, int stats_fd);
