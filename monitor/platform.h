@@ -99,5 +99,7 @@
 #define ACPI_PM1A_CNT_LEN 2
 #define ACPI_SCI_IRQ 9
 #define ACPI_S5_SLP_TYP 5
+#define ACPI_PM1_SLP_TYP_SHIFT 10 /* PM1_CNT: SLP_TYP, bits 10-12 */
+#define ACPI_PM1_SLP_EN 0x2000 /* PM1_CNT: sleep now */
 
 #endif

@@ -31,9 +31,9 @@
 #define PM1_SCI_EN 0x0001
 #define PM1_BM_RLD 0x0002
 #define PM1_GBL_RLS 0x0004
-#define PM1_SLP_TYP_SHIFT 10
+#define PM1_SLP_TYP_SHIFT ACPI_PM1_SLP_TYP_SHIFT
 #define PM1_SLP_TYP_MASK 0x1c00
-#define PM1_SLP_EN 0x2000
+#define PM1_SLP_EN ACPI_PM1_SLP_EN
 
 struct acpi_pm;
 struct vitro;

@@ -53,7 +53,10 @@ int rt_vprintf(const char *fmt, va_list ap);
 int rt_snprintf(char *buf, size_t size, const char *fmt, ...) RT_PRINTF(3, 4);
 int rt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
 
-/* Leave through DEBUG_EXIT_PORT; halts forever if nothing listens. */
+/*
+ * Leave through DEBUG_EXIT_PORT; if nothing listens there (vitro without
+ * --debug-exit), a pass powers off through ACPI and anything else halts.
+ */
 void rt_exit(int code) RT_NORETURN;
 /* Print "<guest>: panic: ..." and exit with GUEST_EXIT_FAIL. */
 void rt_panic(const char *fmt, ...) RT_PRINTF(1, 2) RT_NORETURN;
