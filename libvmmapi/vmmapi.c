@@ -903,7 +903,8 @@ int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data)
 static int rtc_write(struct vmctx *ctx, int offset, uint8_t value,
 		     uint8_t flags)
 {
-	struct vm_rtc_data d = { .offset = offset, .value = value,
+	struct vm_rtc_data d = { .offset = offset,
+				 .value = value,
 				 .flags = flags };
 
 	return ctl(ctx, VM_RTC_WRITE, &d);

@@ -177,8 +177,7 @@ static int pci_host_hook_save(struct vitro *vm, void *buf, size_t len)
 	return pci_host_save(vm->pci_host, buf, len);
 }
 
-static int pci_host_hook_restore(struct vitro *vm, const void *buf,
-				 size_t len)
+static int pci_host_hook_restore(struct vitro *vm, const void *buf, size_t len)
 {
 	return pci_host_restore(vm->pci_host, buf, len);
 }
@@ -368,8 +367,9 @@ int vitro_devices_save(struct vitro *vm, void *buf, size_t len)
 
 		if (!devices[i].save)
 			continue;
-		n = devices[i].save(vm, p + sizeof(h),
-				    len - (size_t)(p + sizeof(h) - (uint8_t *)buf));
+		n = devices[i].save(
+			vm, p + sizeof(h),
+			len - (size_t)(p + sizeof(h) - (uint8_t *)buf));
 		if (n < 0)
 			return n;
 		snprintf(h.name, sizeof(h.name), "%s", devices[i].name);

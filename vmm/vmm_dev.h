@@ -680,14 +680,14 @@ struct vm_trace_read {
  *   (reading register C clears it, writing the time registers or SET in
  *   register B sets the clock, register D and UIP are read only).
  * - VM_RTC_SETTIME / VM_RTC_GETTIME: the RTC's time in seconds since the
- *   epoch (UTC); SETTIME takes 0 to 253402300799 (year 9999), else
+ *   epoch (UTC); SETTIME takes 0 to VM_RTC_TIME_MAX (2199), else
  *   -EINVAL.
  * Interrupts (IRQ 8) are not raised; register C's flags say what would.
  */
 #define VM_RTC_NREGS 128
 #define VM_RTC_NVRAM_START 0x0e /* the first NVRAM byte */
 #define VM_RTC_CENTURY 0x32 /* the century byte, in NVRAM */
-#define VM_RTC_TIME_MAX 253402300799LL /* 9999-12-31T23:59:59Z */
+#define VM_RTC_TIME_MAX 7258118399LL /* 2199-12-31T23:59:59Z */
 #define VM_RTC_F_GUEST 1 /* a guest port access, with side effects */
 
 struct vm_rtc_data {

@@ -92,7 +92,8 @@ static bool binary_mode(const struct vmm_rtc *rtc)
 
 static uint8_t to_reg(const struct vmm_rtc *rtc, unsigned v)
 {
-	return binary_mode(rtc) ? (uint8_t)v : (uint8_t)((v / 10) << 4 | v % 10);
+	return binary_mode(rtc) ? (uint8_t)v :
+				  (uint8_t)((v / 10) << 4 | v % 10);
 }
 
 /* A register's value as a number; -1 when it is not valid BCD. */
@@ -135,9 +136,11 @@ static int regs_to_secs(const struct vmm_rtc *rtc, int64_t *out)
 {
 	const uint8_t *r = rtc->reg;
 	int sec = from_reg(rtc, r[RTC_SEC]), min = from_reg(rtc, r[RTC_MIN]);
-	int mday = from_reg(rtc, r[RTC_MDAY]), mon = from_reg(rtc, r[RTC_MONTH]);
+	int mday = from_reg(rtc, r[RTC_MDAY]),
+	    mon = from_reg(rtc, r[RTC_MONTH]);
 	int year = from_reg(rtc, r[RTC_YEAR]);
 	int cent = from_reg(rtc, r[VM_RTC_CENTURY]), hour;
+	int64_t secs;
 	static const unsigned mdays[] = { 31, 29, 31, 30, 31, 30,
 					  31, 31, 30, 31, 30, 31 };
 
@@ -154,9 +157,14 @@ static int regs_to_secs(const struct vmm_rtc *rtc, int64_t *out)
 	    (unsigned)mday > mdays[mon - 1] || year < 0 || year > 99 ||
 	    cent < 0 || cent > 99)
 		return -EINVAL;
-	*out = days_from_civil(cent * 100 + year, (unsigned)mon,
-			       (unsigned)mday) * DAY +
+	secs = days_from_civil(cent * 100 + year, (unsigned)mon,
+			       (unsigned)mday) *
+		       DAY +
 	       hour * 3600 + min * 60 + sec;
+	/* Nanoseconds in 64 bits reach 2262: the clock stops at 2199. */
+	if (secs < 0 || secs > VM_RTC_TIME_MAX)
+		return -EINVAL;
+	*out = secs;
 	return 0;
 }
 
@@ -282,8 +290,8 @@ int vmm_rtc_read(struct vmm_rtc *rtc, struct vm_rtc_data *d)
 	switch (off) {
 	case RTC_REG_A:
 		v = rtc->reg[off];
-		if (rtc_running(rtc) && now - floor_div(now, NS) * NS >=
-						NS - RTC_UIP_NS)
+		if (rtc_running(rtc) &&
+		    now - floor_div(now, NS) * NS >= NS - RTC_UIP_NS)
 			v |= RTC_A_UIP;
 		break;
 	case RTC_REG_C:

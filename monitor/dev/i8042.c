@@ -71,8 +71,7 @@ static void power_on(struct i8042_state *s)
 	s->status = I8042_STR_SYS;
 }
 
-struct i8042 *i8042_create(i8042_irq_fn *irq, i8042_reset_fn *reset,
-			   void *arg)
+struct i8042 *i8042_create(i8042_irq_fn *irq, i8042_reset_fn *reset, void *arg)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 

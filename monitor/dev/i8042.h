@@ -55,8 +55,7 @@ typedef void i8042_irq_fn(void *arg, int irq);
 typedef void i8042_reset_fn(void *arg);
 
 /* A controller in its power-on state.  NULL with errno set. */
-struct i8042 *i8042_create(i8042_irq_fn *irq, i8042_reset_fn *reset,
-			   void *arg);
+struct i8042 *i8042_create(i8042_irq_fn *irq, i8042_reset_fn *reset, void *arg);
 void i8042_destroy(struct i8042 *k);
 
 /* A guest access to I8042_DATA_PORT or I8042_CMD_PORT. */

@@ -35,8 +35,7 @@ void rtc_dev_destroy(struct rtc_dev *r);
  * extended memory at 0x17/0x30, 64 KiB units above 16 MiB at 0x34 and
  * above 4 GiB at 0x5b.  0 or -errno.
  */
-int rtc_dev_set_memsize(struct rtc_dev *r, uint64_t lowmem,
-			uint64_t highmem);
+int rtc_dev_set_memsize(struct rtc_dev *r, uint64_t lowmem, uint64_t highmem);
 
 uint8_t rtc_dev_read(struct rtc_dev *r, unsigned port);
 void rtc_dev_write(struct rtc_dev *r, unsigned port, uint8_t val);
