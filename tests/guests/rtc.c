@@ -82,7 +82,7 @@ int guest_main(void)
 	unsigned last_nv = 0x100;
 
 	if (cmdline_get_u64(rt_cmdline, "lines", &lines) < 0) {
-		rt_printf("bad option lines: expected a number\n");
+		rt_printf("@bad option lines: expected a number\n");
 		return GUEST_EXIT_FAIL;
 	}
 	for (;;) {
@@ -94,7 +94,7 @@ int guest_main(void)
 		nv = cmos_read(NVRAM_BYTE);
 		e = epoch(&t);
 		if (e != last || nv != last_nv) {
-			rt_printf("%04u-%02u-%02u %02u:%02u:%02u epoch=%llu "
+			rt_printf("@%04u-%02u-%02u %02u:%02u:%02u epoch=%llu "
 				  "nvram40=0x%02x\n",
 				  t.year, t.mon, t.mday, t.hour, t.min, t.sec,
 				  (unsigned long long)e, nv);
