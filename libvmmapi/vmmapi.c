@@ -949,6 +949,66 @@ int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data)
 	return ctl(ctx, VM_LAPIC_MSI, &m);
 }
 
+/* The CMOS RTC. */
+
+static int rtc_write(struct vmctx *ctx, int offset, uint8_t value,
+		     uint8_t flags)
+{
+	struct vm_rtc_data d = { .offset = offset,
+				 .value = value,
+				 .flags = flags };
+
+	return ctl(ctx, VM_RTC_WRITE, &d);
+}
+
+static int rtc_read(struct vmctx *ctx, int offset, uint8_t *retval,
+		    uint8_t flags)
+{
+	struct vm_rtc_data d = { .offset = offset, .flags = flags };
+	int r = ctl(ctx, VM_RTC_READ, &d);
+
+	if (r == 0)
+		*retval = d.value;
+	return r;
+}
+
+int vm_rtc_write(struct vmctx *ctx, int offset, uint8_t value)
+{
+	return rtc_write(ctx, offset, value, 0);
+}
+
+int vm_rtc_read(struct vmctx *ctx, int offset, uint8_t *retval)
+{
+	return rtc_read(ctx, offset, retval, 0);
+}
+
+int vm_rtc_guest_write(struct vmctx *ctx, int offset, uint8_t value)
+{
+	return rtc_write(ctx, offset, value, VM_RTC_F_GUEST);
+}
+
+int vm_rtc_guest_read(struct vmctx *ctx, int offset, uint8_t *retval)
+{
+	return rtc_read(ctx, offset, retval, VM_RTC_F_GUEST);
+}
+
+int vm_rtc_settime(struct vmctx *ctx, time_t secs)
+{
+	struct vm_rtc_time t = { .secs = secs };
+
+	return ctl(ctx, VM_RTC_SETTIME, &t);
+}
+
+int vm_rtc_gettime(struct vmctx *ctx, time_t *secs)
+{
+	struct vm_rtc_time t;
+	int r = ctl(ctx, VM_RTC_GETTIME, &t);
+
+	if (r == 0)
+		*secs = (time_t)t.secs;
+	return r;
+}
+
 /* The debug core's services. */
 
 int vm_debug_stop(struct vmctx *ctx, int cpuid, unsigned int timeout_ms,

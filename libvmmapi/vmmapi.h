@@ -311,6 +311,21 @@ int vm_isa_pulse_irq(struct vmctx *ctx, int irq);
 int vm_lapic_msi(struct vmctx *ctx, uint64_t addr, uint64_t data);
 
 /*
+ * The CMOS RTC and its NVRAM (VM_RTC_* in vmm_dev.h), as bhyve's:
+ * vm_rtc_write writes NVRAM (offsets 0x0e-0x7f but the century byte 0x32,
+ * else -EINVAL); vm_rtc_read reads any of the 128 bytes, with no side
+ * effect; the time is in seconds since the epoch (0 to VM_RTC_TIME_MAX).
+ * vm_rtc_guest_read/write are the guest's accesses to the data port, with
+ * the chip's side effects (a port device uses them).
+ */
+int vm_rtc_write(struct vmctx *ctx, int offset, uint8_t value);
+int vm_rtc_read(struct vmctx *ctx, int offset, uint8_t *retval);
+int vm_rtc_settime(struct vmctx *ctx, time_t secs);
+int vm_rtc_gettime(struct vmctx *ctx, time_t *secs);
+int vm_rtc_guest_write(struct vmctx *ctx, int offset, uint8_t value);
+int vm_rtc_guest_read(struct vmctx *ctx, int offset, uint8_t *retval);
+
+/*
  * The monitor's debug core (vmm_ctl.h): bounded stops, steps, owned
  * breakpoints, events.  In-process these go to the handler the monitor
  * registered with vm_set_services() (-EOPNOTSUPP without one); remotely

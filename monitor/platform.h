@@ -44,7 +44,10 @@
  * in-kernel 8259 PICs, IOAPIC, LAPICs and 8254 PIT; ACPI fixed hardware
  * (PM1a blocks, poweroff through S5); an exit port, as QEMU's
  * isa-debug-exit: writing V to DEBUG_EXIT_PORT ends vitro with status
- * (V << 1) | 1.  Reads of ports nothing claims return all ones; writes to
+ * (V << 1) | 1; the CMOS RTC at 0x70-0x71 (vmm's, IRQ 8 not raised), an
+ * i8042 with no devices at 0x60/0x64 (IRQ 1 and 12), and configuration
+ * mechanism #1 with a 440FX host bridge at 00:00.0 and the reset
+ * control register 0xcf9 (monitor/dev/).  Reads of ports nothing claims return all ones; writes to
  * them are ignored.
  */
 #ifndef MONITOR_PLATFORM_H

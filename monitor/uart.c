@@ -384,6 +384,76 @@ out:
 		room(arg);
 }
 
+#define UART_STATE_MAGIC 0x74726175 /* "uart" */
+
+/* What uart_save writes: fixed-width fields. */
+struct uart_state {
+	uint32_t magic; /* UART_STATE_MAGIC */
+	uint8_t ier, lcr, mcr, lsr_err, msr, fcr, scr, dll, dlm;
+	uint8_t rx_head, rx_count, thre_pending;
+	uint8_t rx[UART_FIFO_SIZE];
+};
+
+int uart_save(struct uart *u, void *buf, size_t len)
+{
+	struct uart_state st = { .magic = UART_STATE_MAGIC };
+
+	if (len == 0)
+		return sizeof(st);
+	if (len < sizeof(st))
+		return -ENOSPC;
+	pthread_mutex_lock(&u->mtx);
+	st.ier = u->ier;
+	st.lcr = u->lcr;
+	st.mcr = u->mcr;
+	st.lsr_err = u->lsr_err;
+	st.msr = u->msr;
+	st.fcr = u->fcr;
+	st.scr = u->scr;
+	st.dll = u->dll;
+	st.dlm = u->dlm;
+	st.rx_head = (uint8_t)u->rx_head;
+	st.rx_count = (uint8_t)u->rx_count;
+	st.thre_pending = u->thre_pending;
+	memcpy(st.rx, u->rx, sizeof(st.rx));
+	pthread_mutex_unlock(&u->mtx);
+	memcpy(buf, &st, sizeof(st));
+	return sizeof(st);
+}
+
+int uart_restore(struct uart *u, const void *buf, size_t len)
+{
+	struct uart_state st;
+
+	if (len != sizeof(st))
+		return -EINVAL;
+	memcpy(&st, buf, sizeof(st));
+	if (st.magic != UART_STATE_MAGIC || st.rx_head >= UART_FIFO_SIZE ||
+	    st.rx_count > UART_FIFO_SIZE || st.thre_pending > 1 ||
+	    (st.ier & ~UART_IER_MASK) || (st.mcr & ~UART_MCR_MASK) ||
+	    (st.lsr_err & ~UART_LSR_ERRORS) ||
+	    (st.fcr & ~(UART_FCR_ENABLE | UART_FCR_DMA | UART_FCR_TRIGGER)) ||
+	    (!(st.fcr & UART_FCR_ENABLE) && st.rx_count > 1))
+		return -EINVAL;
+	pthread_mutex_lock(&u->mtx);
+	u->ier = st.ier;
+	u->lcr = st.lcr;
+	u->mcr = st.mcr;
+	u->lsr_err = st.lsr_err;
+	u->msr = st.msr;
+	u->fcr = st.fcr;
+	u->scr = st.scr;
+	u->dll = st.dll;
+	u->dlm = st.dlm;
+	u->rx_head = st.rx_head;
+	u->rx_count = st.rx_count;
+	u->thre_pending = st.thre_pending;
+	memcpy(u->rx, st.rx, sizeof(u->rx));
+	irq_update(u);
+	pthread_mutex_unlock(&u->mtx);
+	return 0;
+}
+
 size_t uart_push(struct uart *u, const uint8_t *buf, size_t len)
 {
 	size_t n = 0;

@@ -124,6 +124,16 @@ void uart_set_backend(struct uart *uart, uart_tx_fn *tx, uart_room_fn *room,
 /* Master reset: registers and FIFOs as at power-on; the divisor is 12. */
 void uart_reset(struct uart *uart);
 
+/*
+ * Save the registers and the receive FIFO into buf: the bytes written, or
+ * with len 0 the bytes needed; -ENOSPC when len is too small.  Restore
+ * takes what save wrote (0, or -EINVAL for anything else, the uart then
+ * unchanged) and sets the interrupt output to match.  The back end and
+ * the interrupt wiring are not state: they stay as they are.
+ */
+int uart_save(struct uart *uart, void *buf, size_t len);
+int uart_restore(struct uart *uart, const void *buf, size_t len);
+
 /* A guest register access at offset (0-7) from the base port. */
 uint8_t uart_read(struct uart *uart, unsigned offset);
 void uart_write(struct uart *uart, unsigned offset, uint8_t val);

@@ -72,6 +72,10 @@ struct vitro {
 			    bool *failed);
 	int sig_fd; /* signalfd of the signals that end the VM, or -1 */
 
+	/* platform devices (devices.c, monitor/dev/) */
+	struct rtc_dev *rtc;
+	struct i8042 *i8042;
+	struct pci_host *pci_host;
 	struct uart *com1;
 	struct uart_backend_config com1_cfg;
 	struct uart_backend *com1_be;
@@ -88,6 +92,20 @@ struct vitro {
 /* The device table, initialised in order and torn down in reverse. */
 int vitro_devices_init(struct vitro *vm, char *err, size_t errlen);
 void vitro_devices_fini(struct vitro *vm);
+
+/*
+ * Over the devices initialised, with no vCPU running: reset each to its
+ * power-on state; save each one's state into buf as records (a header
+ * with the device's name and length, then its state), returning the
+ * bytes written, or with len 0 the bytes needed (-ENOSPC: len too small);
+ * restore from what save wrote: 0, -EINVAL for a malformed buffer,
+ * -ENOENT for a device not here, -ENODATA when a device had no record,
+ * or a device's error (the devices before it are restored then).
+ */
+#define VITRO_DEV_NAME_MAX 24
+void vitro_devices_reset(struct vitro *vm);
+int vitro_devices_save(struct vitro *vm, void *buf, size_t len);
+int vitro_devices_restore(struct vitro *vm, const void *buf, size_t len);
 
 /* vCPU threads: start them all, and join them after vitro_end(). */
 int vitro_vcpus_start(struct vitro *vm);

@@ -211,6 +211,7 @@ struct vmm *vmm_create(const char *name)
 	snprintf(vm->name, sizeof(vm->name), "%s", name);
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->probe_lock, NULL);
+	vmm_rtc_init(&vm->rtc, NULL);
 	vm->trap_mode = VMM_TRAP_UNPROBED;
 	vm->topo = (struct vm_cpu_topology){ 1, 1, 1, 1 };
 	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
@@ -287,6 +288,7 @@ void vmm_destroy(struct vmm *vm)
 	vmm_mem_free(vm);
 	free(vm->cpuid);
 	free(vm->kvm_stat);
+	vmm_rtc_fini(&vm->rtc);
 	if (h->name_fd >= 0)
 		close(h->name_fd);
 	free(h);
@@ -490,8 +492,10 @@ static int vm_reinit(struct vmm *vm)
 		if (vm->vcpu[i])
 			r = vmm_vcpu_reset(vm->vcpu[i]);
 	}
-	if (r == 0)
+	if (r == 0) {
+		vmm_rtc_reset(&vm->rtc);
 		atomic_store(&vm->suspend, VM_SUSPEND_NONE);
+	}
 	pthread_mutex_unlock(&vm->lock);
 	return r;
 }
@@ -742,6 +746,15 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 		return r ? r : vm_irq_line(vm, ((struct vm_irq *)arg)->irq, 0);
 	case VM_LAPIC_MSI:
 		return vm_msi(vm, arg);
+
+	case VM_RTC_WRITE:
+		return vmm_rtc_write(&vm->rtc, arg);
+	case VM_RTC_READ:
+		return vmm_rtc_read(&vm->rtc, arg);
+	case VM_RTC_SETTIME:
+		return vmm_rtc_settime(&vm->rtc, arg);
+	case VM_RTC_GETTIME:
+		return vmm_rtc_gettime(&vm->rtc, arg);
 
 	case VM_STATS: {
 		struct vm_stats *a = arg;

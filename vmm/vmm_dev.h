@@ -739,6 +739,43 @@ struct vm_cpuid_probe {
 	uint32_t seen_7_ebx; /* out: as the guest saw it */
 };
 
+/*
+ * The CMOS real-time clock and its NVRAM (vmm_rtc.c), an MC146818 as
+ * bhyve's vrtc: 128 bytes, the clock registers 0x00-0x0d (time, alarm,
+ * registers A-D), then NVRAM 0x0e-0x7f with the century at 0x32.  The
+ * time is the host's clock plus an offset that VM_RTC_SETTIME (or a guest
+ * writing the time registers) changes; it stops while register B's SET
+ * bit is on or register A's divider is not 010.
+ * - VM_RTC_READ: the byte at offset (0-0x7f), the time registers as they
+ *   are now; no side effect.
+ * - VM_RTC_WRITE: NVRAM only, as bhyve: offsets 0x0e-0x7f but the
+ *   century byte, else -EINVAL.
+ * - With VM_RTC_F_GUEST in flags, either one is the guest's access to
+ *   the data port (0x71): any register, with the chip's side effects
+ *   (reading register C clears it, writing the time registers or SET in
+ *   register B sets the clock, register D and UIP are read only).
+ * - VM_RTC_SETTIME / VM_RTC_GETTIME: the RTC's time in seconds since the
+ *   epoch (UTC); SETTIME takes 0 to VM_RTC_TIME_MAX (2199), else
+ *   -EINVAL.
+ * Interrupts (IRQ 8) are not raised; register C's flags say what would.
+ */
+#define VM_RTC_NREGS 128
+#define VM_RTC_NVRAM_START 0x0e /* the first NVRAM byte */
+#define VM_RTC_CENTURY 0x32 /* the century byte, in NVRAM */
+#define VM_RTC_TIME_MAX 7258118399LL /* 2199-12-31T23:59:59Z */
+#define VM_RTC_F_GUEST 1 /* a guest port access, with side effects */
+
+struct vm_rtc_data {
+	int32_t offset; /* in: 0 to VM_RTC_NREGS - 1 */
+	uint8_t value; /* in for WRITE, out for READ */
+	uint8_t flags; /* in: VM_RTC_F_* */
+	uint8_t pad[2];
+};
+
+struct vm_rtc_time {
+	int64_t secs; /* seconds since the epoch, UTC */
+};
+
 /* The wire format's sizes, checked where they are defined. */
 #define VMM_CMD_SIZE_MAX 0x1fff /* the largest struct a command can carry */
 #define VMM_CHECK_SIZE(type, size)                               \
@@ -768,6 +805,8 @@ VMM_CHECK_SIZE(struct vm_run_state, 8);
 VMM_CHECK_SIZE(struct vm_nmi, 4);
 VMM_CHECK_SIZE(struct vm_irq, 4);
 VMM_CHECK_SIZE(struct vm_msi, 16);
+VMM_CHECK_SIZE(struct vm_rtc_data, 8);
+VMM_CHECK_SIZE(struct vm_rtc_time, 8);
 VMM_CHECK_SIZE(struct vm_stats, 24 + 8 * VM_STATS_BATCH);
 VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_trace_start, 8);
@@ -783,7 +822,7 @@ VMM_CHECK_SIZE(struct vm_cpuid_probe, 24);
  * size 0.  The version changes whenever a struct's layout or a command's
  * meaning does.
  */
-#define VMM_ABI_VERSION 3
+#define VMM_ABI_VERSION 4
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
 	((uint32_t)(nr) | (uint32_t)VMM_ABI_VERSION << 8 | \
@@ -848,6 +887,11 @@ VMM_CHECK_SIZE(struct vm_cpuid_probe, 24);
 #define VM_ISA_DEASSERT_IRQ VMM_CMD(67, struct vm_irq)
 #define VM_ISA_PULSE_IRQ VMM_CMD(68, struct vm_irq)
 #define VM_LAPIC_MSI VMM_CMD(69, struct vm_msi)
+/* timers */
+#define VM_RTC_WRITE VMM_CMD(72, struct vm_rtc_data)
+#define VM_RTC_READ VMM_CMD(73, struct vm_rtc_data)
+#define VM_RTC_SETTIME VMM_CMD(74, struct vm_rtc_time)
+#define VM_RTC_GETTIME VMM_CMD(75, struct vm_rtc_time)
 /* observation */
 #define VM_STATS VMM_CMD(80, struct vm_stats)
 #define VM_STAT_DESC VMM_CMD(81, struct vm_stat_desc)

@@ -22,6 +22,7 @@
 
 #include "libvmmapi/vm_trace.h"
 #include "vmm/vmm.h"
+#include "vmm/vmm_rtc.h"
 
 /* Counters of vmm's own that follow the exit counters in VM_STATS. */
 enum vmm_stat {
@@ -203,6 +204,8 @@ struct vmm {
 	uint32_t trace_ring; /* records per vCPU */
 	uint32_t trace_stack; /* return addresses per record */
 	_Atomic unsigned int trace_depth; /* trace_stack, for the vCPUs */
+
+	struct vmm_rtc rtc; /* the CMOS RTC (vmm_rtc.c); its own lock */
 };
 
 /*

@@ -108,6 +108,11 @@ enum {
 	OPT_DESC_ACCESS,
 	OPT_TIMEOUT,
 	OPT_DUMP_CORE,
+	OPT_GET_RTC_TIME,
+	OPT_SET_RTC_TIME,
+	OPT_GET_RTC_NVRAM,
+	OPT_SET_RTC_NVRAM,
+	OPT_RTC_NVRAM_OFFSET,
 	/* then 4 per register and per descriptor, from OPT_REG */
 	OPT_REG = 1024,
 };
@@ -135,6 +140,10 @@ struct request {
 	bool get_desc[NDESCS], set_desc[NDESCS];
 	bool desc_base_set, desc_limit_set, desc_access_set;
 	uint64_t desc_base, desc_limit, desc_access;
+	bool get_rtc_time, set_rtc_time, get_rtc_nvram, set_rtc_nvram;
+	int64_t rtc_time; /* --set-rtc-time */
+	uint8_t rtc_nvram; /* --set-rtc-nvram */
+	int rtc_offset; /* --rtc-nvram-offset, or -1 */
 };
 
 static const char usage_text[] =
@@ -166,11 +175,18 @@ static const char usage_text[] =
 	"                         tsc, cs ds es fs gs ss tr ldtr\n"
 	"  --get-desc-SEG         a segment descriptor (SEG: ds es fs gs ss cs\n"
 	"                         tr ldtr gdtr idtr): base/limit/access\n"
+	"  --get-rtc-time         the CMOS RTC's time (seconds since the epoch)\n"
+	"  --get-rtc-nvram        the CMOS byte at --rtc-nvram-offset (0-0x7f)\n"
 	"\n"
 	"Changes:\n"
 	"  --set-REG=VALUE        write a register (as --get-REG)\n"
 	"  --set-desc-SEG         write a descriptor from --desc-base=B,\n"
 	"                         --desc-limit=L and --desc-access=A\n"
+	"  --set-rtc-time=SECONDS set the CMOS RTC's time (seconds since the\n"
+	"                         epoch, UTC)\n"
+	"  --set-rtc-nvram=VALUE  write a CMOS NVRAM byte at --rtc-nvram-offset\n"
+	"                         (0x0e-0x7f, not the century byte 0x32)\n"
+	"  --rtc-nvram-offset=N   the CMOS offset for the two options above\n"
 	"  --suspend-cpu          hold the vCPU(s) in the debug set\n"
 	"  --resume-cpu           let them run again\n"
 	"  --inject-nmi           send the vCPU an NMI\n"
@@ -744,6 +760,72 @@ static int dump_core(struct vmctx *ctx, const char *file)
 	return 0;
 }
 
+static int rtc_set(struct vmctx *ctx, const struct request *rq)
+{
+	int r = 0;
+
+	if (rq->set_rtc_time) {
+		r = vm_rtc_settime(ctx, (time_t)rq->rtc_time);
+		if (r < 0)
+			err_msg("setting the RTC's time to %lld: %s",
+				(long long)rq->rtc_time, strerror(-r));
+	}
+	if (r == 0 && rq->set_rtc_nvram) {
+		r = vm_rtc_write(ctx, rq->rtc_offset, rq->rtc_nvram);
+		if (r < 0)
+			err_msg("writing RTC NVRAM byte 0x%02x: %s",
+				rq->rtc_offset, strerror(-r));
+	}
+	return r;
+}
+
+/* bhyvectl's lines: "rtc time 0x...: Thu Jan 01 00:00:00 1970". */
+static int report_rtc(struct vmctx *ctx, const struct request *rq,
+		      struct json *j)
+{
+	int r = 0;
+
+	if (rq->get_rtc_time) {
+		char when[64] = "?";
+		struct tm tm;
+		time_t t;
+
+		r = vm_rtc_gettime(ctx, &t);
+		if (r < 0) {
+			err_msg("reading the RTC's time: %s", strerror(-r));
+			return r;
+		}
+		if (gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%a %b %d %H:%M:%S %Y",
+				 &tm);
+		if (j->on) {
+			json_num(j, "rtc_time", (int64_t)t);
+		} else {
+			printf("rtc time %#llx: %s\n", (unsigned long long)t,
+			       when);
+		}
+	}
+	if (rq->get_rtc_nvram) {
+		uint8_t v;
+
+		r = vm_rtc_read(ctx, rq->rtc_offset, &v);
+		if (r < 0) {
+			err_msg("reading RTC NVRAM byte 0x%02x: %s",
+				rq->rtc_offset, strerror(-r));
+			return r;
+		}
+		if (j->on) {
+			json_open(j, "rtc_nvram", '{');
+			json_num(j, "offset", rq->rtc_offset);
+			json_num(j, "value", v);
+			json_close(j, '}');
+		} else {
+			printf("rtc nvram[%03d]: 0x%02x\n", rq->rtc_offset, v);
+		}
+	}
+	return r;
+}
+
 static int report_vm(struct vmctx *ctx, const struct request *rq,
 		     struct json *j)
 {
@@ -778,6 +860,8 @@ static int report_vm(struct vmctx *ctx, const struct request *rq,
 		else
 			print_cpus(j, sets[i].banner, sets[i].key, &set);
 	}
+	if (r == 0)
+		r = report_rtc(ctx, rq, j);
 	if (r == 0 && (rq->all || rq->topology)) {
 		uint16_t s, c, t, m;
 
@@ -988,6 +1072,12 @@ static struct option *build_options(void)
 		{ "desc-limit", required_argument, NULL, OPT_DESC_LIMIT },
 		{ "desc-access", required_argument, NULL, OPT_DESC_ACCESS },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+		{ "get-rtc-time", no_argument, NULL, OPT_GET_RTC_TIME },
+		{ "set-rtc-time", required_argument, NULL, OPT_SET_RTC_TIME },
+		{ "get-rtc-nvram", no_argument, NULL, OPT_GET_RTC_NVRAM },
+		{ "set-rtc-nvram", required_argument, NULL, OPT_SET_RTC_NVRAM },
+		{ "rtc-nvram-offset", required_argument, NULL,
+		  OPT_RTC_NVRAM_OFFSET },
 	};
 	size_t nfixed = sizeof(fixed) / sizeof(fixed[0]);
 	size_t total = nfixed + 2 * NREGS + 2 * NDESCS + 1;
@@ -1047,6 +1137,7 @@ static int parse_args(int argc, char **argv, struct request *rq)
 	}
 	rq->cpu = 0;
 	rq->timeout = 30;
+	rq->rtc_offset = -1;
 	opterr = 0;
 	/*
 	 * "+": options stop at shell, eval or trace, whose words may start
@@ -1163,6 +1254,41 @@ static int parse_args(int argc, char **argv, struct request *rq)
 				rq->desc_access_set = true;
 			}
 			break;
+		case OPT_GET_RTC_TIME:
+			rq->get_rtc_time = true;
+			break;
+		case OPT_SET_RTC_TIME:
+			if (!parse_u64(optarg, &v) || v > VM_RTC_TIME_MAX) {
+				err_msg("--set-rtc-time: '%s' is not a time in "
+					"seconds since the epoch (0 to %lld)",
+					optarg, VM_RTC_TIME_MAX);
+				ret = -1;
+			}
+			rq->set_rtc_time = true;
+			rq->rtc_time = (int64_t)v;
+			break;
+		case OPT_GET_RTC_NVRAM:
+			rq->get_rtc_nvram = true;
+			break;
+		case OPT_SET_RTC_NVRAM:
+			if (!parse_u64(optarg, &v) || v > 0xff) {
+				err_msg("--set-rtc-nvram: '%s' is not a byte "
+					"value (0 to 0xff)",
+					optarg);
+				ret = -1;
+			}
+			rq->set_rtc_nvram = true;
+			rq->rtc_nvram = (uint8_t)v;
+			break;
+		case OPT_RTC_NVRAM_OFFSET:
+			if (!parse_u64(optarg, &v) || v >= VM_RTC_NREGS) {
+				err_msg("--rtc-nvram-offset: '%s' is not a CMOS "
+					"offset (0 to 0x%x)",
+					optarg, VM_RTC_NREGS - 1);
+				ret = -1;
+			}
+			rq->rtc_offset = (int)v;
+			break;
 		case ':':
 			err_msg("option '%s' needs a value (--%s=VALUE)",
 				argv[optind - 1], argv[optind - 1] + 2);
@@ -1240,6 +1366,24 @@ static int parse_args(int argc, char **argv, struct request *rq)
 			"to end the VM: choose one");
 		return -1;
 	}
+	if ((rq->get_rtc_nvram || rq->set_rtc_nvram) && rq->rtc_offset < 0) {
+		err_msg("--%s-rtc-nvram needs --rtc-nvram-offset=N",
+			rq->set_rtc_nvram ? "set" : "get");
+		return -1;
+	}
+	if (rq->rtc_offset >= 0 && !rq->get_rtc_nvram && !rq->set_rtc_nvram) {
+		err_msg("--rtc-nvram-offset goes with --get-rtc-nvram or "
+			"--set-rtc-nvram");
+		return -1;
+	}
+	if (rq->set_rtc_nvram && (rq->rtc_offset < VM_RTC_NVRAM_START ||
+				  rq->rtc_offset == VM_RTC_CENTURY)) {
+		err_msg("--rtc-nvram-offset=0x%02x: not an NVRAM byte that can be "
+			"set (0x%02x to 0x%02x, but the century byte 0x%02x)",
+			rq->rtc_offset, VM_RTC_NVRAM_START, VM_RTC_NREGS - 1,
+			VM_RTC_CENTURY);
+		return -1;
+	}
 	for (unsigned i = 0; i < NDESCS; i++) {
 		if (rq->set_desc[i] &&
 		    (!rq->desc_base_set || !rq->desc_limit_set ||
@@ -1265,12 +1409,15 @@ static int run(struct vmctx *ctx, const struct request *rq)
 		return r;
 	if ((r = each_vcpu(ctx, &cpus, do_set, rq, NULL)) < 0)
 		return r;
+	if ((r = rtc_set(ctx, rq)) < 0)
+		return r;
 	if ((rq->suspend_cpu || rq->resume_cpu) &&
 	    (r = each_vcpu(ctx, &cpus, do_debug_set, rq, NULL)) < 0)
 		return r;
 
 	reports = wants_vcpu_report(rq) || rq->memseg || rq->memmap ||
-		  rq->active || rq->suspended || rq->debug || rq->topology;
+		  rq->active || rq->suspended || rq->debug || rq->topology ||
+		  rq->get_rtc_time || rq->get_rtc_nvram;
 	if (reports && j.on) {
 		json_open(&j, NULL, '{');
 		json_text(&j, "vm", vm_get_name(ctx));

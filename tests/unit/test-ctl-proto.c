@@ -122,7 +122,9 @@ static void test_table(void)
 		VM_DBG_RESUME,	     VM_DBG_STEP,
 		VM_DBG_BREAKPOINT,   VM_CTL_REGION,
 		VM_SET_CPU_MODEL,    VM_GET_CPU_MODEL,
-		VM_CPUID_PROBE,
+		VM_CPUID_PROBE,	     VM_RTC_WRITE,
+		VM_RTC_READ,	     VM_RTC_SETTIME,
+		VM_RTC_GETTIME,
 	};
 	static const uint32_t refused[] = {
 		VM_REINIT,	  VM_ACTIVATE_CPU,   VM_SET_TOPOLOGY,

@@ -81,7 +81,8 @@ void rt_exit(int code)
 	 */
 	if (code == GUEST_EXIT_PASS)
 		outw(ACPI_PM1A_CNT_PORT,
-		     ACPI_PM1_SLP_EN | ACPI_S5_SLP_TYP << ACPI_PM1_SLP_TYP_SHIFT);
+		     ACPI_PM1_SLP_EN | ACPI_S5_SLP_TYP
+					       << ACPI_PM1_SLP_TYP_SHIFT);
 	for (;;) {
 		irq_disable();
 		halt();
