@@ -302,7 +302,10 @@ static const struct vitro_device devices[] = {
 	  .restore = com1_restore },
 	{ .name = "acpi-pm",
 	  .init = acpi_pm_device_init,
-	  .fini = acpi_pm_device_fini },
+	  .fini = acpi_pm_device_fini,
+	  .reset = acpi_pm_device_reset,
+	  .save = acpi_pm_device_save,
+	  .restore = acpi_pm_device_restore },
 	/* late */
 	{ .name = "com1-backend",
 	  .init = com1_backend_init,

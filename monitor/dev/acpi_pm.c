@@ -150,6 +150,71 @@ int acpi_pm_access(void *arg, int vcpuid, bool write, uint64_t addr,
 	return 0;
 }
 
+/* Set the registers and signal the SCI if its level changes. */
+static void set_regs(struct acpi_pm *pm, uint16_t sts, uint16_t en,
+		     uint16_t cnt)
+{
+	bool sci, sci_changed;
+
+	pthread_mutex_lock(&pm->lock);
+	pm->sts = sts;
+	pm->en = en;
+	pm->cnt = cnt;
+	sci = sci_wanted(pm);
+	sci_changed = sci != pm->sci;
+	pm->sci = sci;
+	pthread_mutex_unlock(&pm->lock);
+	if (sci_changed && pm->sci_fn)
+		pm->sci_fn(pm->arg, sci);
+}
+
+void acpi_pm_reset(struct acpi_pm *pm)
+{
+	set_regs(pm, 0, 0, PM1_SCI_EN);
+}
+
+/* The saved state: a tag, then PM1_STS, PM1_EN, PM1_CNT. */
+#define ACPI_PM_STATE_TAG 0x314d5041u /* "APM1" */
+#define ACPI_PM_STATE_LEN 12
+
+int acpi_pm_save(struct acpi_pm *pm, void *buf, size_t len)
+{
+	uint32_t tag = ACPI_PM_STATE_TAG;
+	uint16_t r[3];
+	uint8_t *b = buf;
+
+	if (len == 0)
+		return ACPI_PM_STATE_LEN;
+	if (len < ACPI_PM_STATE_LEN)
+		return -ENOSPC;
+	pthread_mutex_lock(&pm->lock);
+	r[0] = pm->sts;
+	r[1] = pm->en;
+	r[2] = pm->cnt;
+	pthread_mutex_unlock(&pm->lock);
+	memcpy(b, &tag, 4);
+	memcpy(b + 4, r, sizeof(r));
+	memset(b + 10, 0, 2);
+	return ACPI_PM_STATE_LEN;
+}
+
+int acpi_pm_restore(struct acpi_pm *pm, const void *buf, size_t len)
+{
+	const uint8_t *b = buf;
+	uint16_t r[3];
+	uint32_t tag;
+
+	if (len != ACPI_PM_STATE_LEN)
+		return -EINVAL;
+	memcpy(&tag, b, 4);
+	memcpy(r, b + 4, sizeof(r));
+	if (tag != ACPI_PM_STATE_TAG || !(r[2] & PM1_SCI_EN))
+		return -EINVAL;
+	set_regs(pm, r[0] & (PM1_EN_MASK | PM1_WAK_STS), r[1] & PM1_EN_MASK,
+		 r[2] & (PM1_SCI_EN | PM1_BM_RLD | PM1_SLP_TYP_MASK));
+	return 0;
+}
+
 void acpi_pm_power_button(struct acpi_pm *pm)
 {
 	bool sci, sci_changed;
@@ -208,6 +273,21 @@ int acpi_pm_device_init(struct vitro *vm, char *err, size_t errlen)
 		vm->acpi_pm = NULL;
 	}
 	return r;
+}
+
+void acpi_pm_device_reset(struct vitro *vm)
+{
+	acpi_pm_reset(vm->acpi_pm);
+}
+
+int acpi_pm_device_save(struct vitro *vm, void *buf, size_t len)
+{
+	return acpi_pm_save(vm->acpi_pm, buf, len);
+}
+
+int acpi_pm_device_restore(struct vitro *vm, const void *buf, size_t len)
+{
+	return acpi_pm_restore(vm->acpi_pm, buf, len);
 }
 
 void acpi_pm_device_fini(struct vitro *vm)

@@ -22,6 +22,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "monitor/platform.h"
+
 #define PM1_TMR_STS 0x0001
 #define PM1_GBL_STS 0x0020
 #define PM1_PWRBTN_STS 0x0100
@@ -57,7 +59,20 @@ int acpi_pm_access(void *arg, int vcpuid, bool write, uint64_t addr,
 void acpi_pm_power_button(struct acpi_pm *pm);
 
 /* The device table's entry (monitor/devices.c): vm->acpi_pm. */
+/*
+ * Power-on state; save the registers into buf (the bytes written, or with
+ * len 0 the bytes needed; -ENOSPC when len is too small); restore what
+ * save wrote (0, or -EINVAL and the state unchanged).  The SCI follows.
+ */
+void acpi_pm_reset(struct acpi_pm *pm);
+int acpi_pm_save(struct acpi_pm *pm, void *buf, size_t len);
+int acpi_pm_restore(struct acpi_pm *pm, const void *buf, size_t len);
+
+/* The device table's entry (monitor/devices.c). */
 int acpi_pm_device_init(struct vitro *vm, char *err, size_t errlen);
+void acpi_pm_device_reset(struct vitro *vm);
+int acpi_pm_device_save(struct vitro *vm, void *buf, size_t len);
+int acpi_pm_device_restore(struct vitro *vm, const void *buf, size_t len);
 void acpi_pm_device_fini(struct vitro *vm);
 
 #endif

@@ -103,6 +103,33 @@ int main(void)
 	is_hex(rd(pm, CNT, 2), PM1_SCI_EN, "SCI_EN cannot be cleared");
 	is_int(acpi_pm_access(pm, 0, false, EVT, 3, &v), -EINVAL,
 	       "a 3-byte access is refused");
+	/* Save, reset, restore: the registers and the SCI come back. */
+	{
+		uint8_t st[64];
+		int n;
+
+		wr(pm, EVT + 2, 2, PM1_PWRBTN_STS);
+		acpi_pm_power_button(pm);
+		ok(r.sci, "power button, enabled: SCI up");
+		n = acpi_pm_save(pm, NULL, 0);
+		ok(n > 0 && n <= (int)sizeof(st), "save: %d bytes needed", n);
+		is_int(acpi_pm_save(pm, st, 1), -ENOSPC, "save: too small");
+		is_int(acpi_pm_save(pm, st, sizeof(st)), n, "save");
+		acpi_pm_reset(pm);
+		ok(!r.sci && rd(pm, EVT, 2) == 0 && rd(pm, EVT + 2, 2) == 0 &&
+			   rd(pm, CNT, 2) == PM1_SCI_EN,
+		   "reset: power-on registers, SCI down");
+		is_int(acpi_pm_restore(pm, st, n - 1), -EINVAL,
+		       "restore: wrong length");
+		st[0] ^= 0xff;
+		is_int(acpi_pm_restore(pm, st, n), -EINVAL, "restore: bad tag");
+		ok(rd(pm, EVT, 2) == 0, "a refused restore changes nothing");
+		st[0] ^= 0xff;
+		is_int(acpi_pm_restore(pm, st, n), 0, "restore");
+		ok(r.sci && rd(pm, EVT, 2) == PM1_PWRBTN_STS &&
+			   rd(pm, EVT + 2, 2) == PM1_PWRBTN_STS,
+		   "restore: STS, EN and the SCI are back");
+	}
 	acpi_pm_destroy(pm);
 	acpi_pm_destroy(NULL);
 	ok(1, "destroy, and destroy of NULL");
