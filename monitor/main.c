@@ -512,6 +512,7 @@ int main(int argc, char **argv)
 	struct boot_files bf = { 0 };
 	struct loader_image img = { 0 };
 	enum loader_entry entry;
+	bool self_dec;
 	char err[512], msg[LOADER_MSG_MAX];
 	double startup_ms = 0;
 	sigset_t sigs;
@@ -580,8 +581,10 @@ int main(int argc, char **argv)
 		goto out_files;
 	}
 	if (vm.opt.kernel_entry &&
-	    (loader_entry_parse(vm.opt.kernel_entry, &entry) < 0 ||
-	     loader_set_entry(&img, entry, msg, sizeof(msg)) < 0)) {
+	    (loader_entry_parse(vm.opt.kernel_entry, &entry, &self_dec) < 0 ||
+	     (self_dec ?
+		      loader_set_self_decompress(&img, msg, sizeof(msg)) :
+		      loader_set_entry(&img, entry, msg, sizeof(msg))) < 0)) {
 		fprintf(stderr, "vitro: kernel '%s': %s\n", vm.opt.kernel, msg);
 		goto out_img;
 	}

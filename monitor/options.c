@@ -24,7 +24,8 @@ const char options_usage[] =
 	"                  or Linux: a vmlinux or a bzImage (gzip, xz, lzma,\n"
 	"                  zstd or lz4), entered through PVH when it has the\n"
 	"                  PVH note, else the 64-bit boot protocol; E (pvh or\n"
-	"                  linux64) forces one\n"
+	"                  linux64) forces one; bzimage: the kernel's own\n"
+	"                  decompressor (slower; KASLR works)\n"
 	"  -a CMDLINE      the kernel command line\n"
 	"  -i FILE[,FILE]  Multiboot modules, in order; for Linux, the initrd\n"
 	"  -m SIZE         guest memory: 512M, 4G... (a plain number is MiB;\n"
@@ -207,7 +208,7 @@ int options_parse_cpus(const char *s, unsigned *ncpus,
 	return 0;
 }
 
-/* -k FILE or FILE,entry=pvh|linux64 (the last ",entry=" decides). */
+/* -k FILE or FILE,entry=pvh|linux64|bzimage (the last ",entry=" decides). */
 static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 			size_t errlen)
 {
@@ -221,10 +222,12 @@ static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 		return 0;
 	o->kernel_entry = e + strlen(",entry=");
 	if (strcmp(o->kernel_entry, "pvh") != 0 &&
-	    strcmp(o->kernel_entry, "linux64") != 0)
-		return fail(err, errlen,
-			    "-k '%s': entry '%s' is not pvh or linux64", arg,
-			    o->kernel_entry);
+	    strcmp(o->kernel_entry, "linux64") != 0 &&
+	    strcmp(o->kernel_entry, "bzimage") != 0)
+		return fail(
+			err, errlen,
+			"-k '%s': entry '%s' is not pvh, linux64 or bzimage",
+			arg, o->kernel_entry);
 	if ((size_t)(e - arg) >= sizeof(o->kernel_buf) || e == arg)
 		return fail(err, errlen, "-k '%s': expected FILE,entry=E", arg);
 	memcpy(o->kernel_buf, arg, e - arg);

@@ -28,10 +28,7 @@
 
 #include "vmm/vmm_priv.h"
 
-#define P_MEM 0x10000
-#define P_GDT 0x1000
 #define P_CODE 0x4000
-#define P_STACK 0x8000
 #define P_PORT_1 0xe0 /* leaf 1 ECX */
 #define P_PORT_7 0xe1 /* leaf 7 EBX */
 #define P_PORT_DONE 0xe2
@@ -54,34 +51,7 @@ static void probe_guest(uint8_t *mem)
 		0xe7, P_PORT_7, /* out %eax, $P_PORT_7 */
 		0xe6, P_PORT_DONE, /* out %al, $P_PORT_DONE */
 	};
-	const uint64_t code32 = 0x00cf9b000000ffffULL;
-	const uint64_t data = 0x00cf93000000ffffULL;
-
-	memcpy(mem + P_GDT + 0x08, &code32, 8);
-	memcpy(mem + P_GDT + 0x10, &data, 8);
 	memcpy(mem + P_CODE, code, sizeof(code));
-}
-
-static int probe_regs(struct vmm_vcpu *v)
-{
-	static const int regs[] = {
-		VM_REG_GUEST_CR0,	VM_REG_GUEST_RIP,
-		VM_REG_GUEST_RSP,	VM_REG_GUEST_RFLAGS,
-		VM_REG_GUEST_CS,	VM_REG_GUEST_CS_BASE,
-		VM_REG_GUEST_CS_LIMIT,	VM_REG_GUEST_CS_ACCESS,
-		VM_REG_GUEST_SS,	VM_REG_GUEST_SS_BASE,
-		VM_REG_GUEST_SS_LIMIT,	VM_REG_GUEST_SS_ACCESS,
-		VM_REG_GUEST_DS,	VM_REG_GUEST_DS_ACCESS,
-		VM_REG_GUEST_ES,	VM_REG_GUEST_ES_ACCESS,
-		VM_REG_GUEST_GDTR_BASE, VM_REG_GUEST_GDTR_LIMIT,
-	};
-	static const uint64_t vals[] = {
-		0x11,	    P_CODE, P_STACK, 0x2,    0x08,	 0,
-		0xffffffff, 0xc09b, 0x10,    0,	     0xffffffff, 0xc093,
-		0x10,	    0xc093, 0x10,    0xc093, P_GDT,	 3 * 8 - 1,
-	};
-
-	return vmm_set_regset(v, sizeof(regs) / sizeof(regs[0]), regs, vals);
 }
 
 /* The next `out` of 4 bytes to port, skipping signals' empty exits. */
@@ -106,14 +76,7 @@ static int probe_out(struct vmm_vcpu *v, uint16_t port, uint32_t *val)
 
 static int probe_run(struct vmm *vm, struct vm_cpuid_probe *p)
 {
-	struct vm_memseg ms = { .segid = VM_SYSMEM, .len = P_MEM };
-	struct vm_memmap mm = {
-		.segid = VM_SYSMEM,
-		.len = P_MEM,
-		.prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC,
-	};
 	struct vm_cpu_model model = { .model = VM_CPU_MODEL_HOST };
-	struct vm_activate_cpu act = { 0 };
 	struct vmm_vcpu *v;
 	uint8_t *mem;
 	int r;
@@ -121,14 +84,10 @@ static int probe_run(struct vmm *vm, struct vm_cpuid_probe *p)
 	model.hide.w[VM_CPUID_1_ECX] = ~F_1_ECX_HYPERVISOR;
 	model.hide.w[VM_CPUID_7_EBX] = 0xffffffff;
 	if ((r = vmm_ioctl(vm, VM_SET_CPU_MODEL, &model)) < 0 ||
-	    (r = vmm_ioctl(vm, VM_ALLOC_MEMSEG, &ms)) < 0 ||
-	    (r = vmm_ioctl(vm, VM_MMAP_MEMSEG, &mm)) < 0 ||
-	    (r = vmm_ioctl(vm, VM_ACTIVATE_CPU, &act)) < 0)
+	    (r = vmm_probe_setup(vm, &v, &mem)) < 0)
 		return r;
-	if (!(mem = vmm_gpa2hva(vm, 0, P_MEM)) || !(v = vmm_vcpu_get(vm, 0)))
-		return -EFAULT;
 	probe_guest(mem);
-	if ((r = probe_regs(v)) < 0)
+	if ((r = vmm_probe_regs(v, P_CODE, 0, 0)) < 0)
 		return r;
 	p->set_1_ecx = F_1_ECX_HYPERVISOR;
 	p->set_7_ebx = 0;

@@ -261,6 +261,19 @@ int vmm_kick_init(void);
 
 /* vmm_probe.c */
 int vmm_trap_mode(struct vmm *vm);
+/*
+ * The probes' scratch guest (on a scratch VM): VMM_PROBE_MEM bytes of
+ * memory from 0 and vCPU 0, a flat 32-bit GDT at VMM_PROBE_GDT (code
+ * 0x08, data 0x10); *mem is the memory's host address.  Then its
+ * registers: CPL 0 protected mode without paging at rip, the stack at
+ * VMM_PROBE_STACK, the IDT at idt (idt_limit 0: none).
+ */
+#define VMM_PROBE_MEM 0x10000
+#define VMM_PROBE_GDT 0x1000
+#define VMM_PROBE_STACK 0x8000
+int vmm_probe_setup(struct vmm *scratch, struct vmm_vcpu **v, uint8_t **mem);
+int vmm_probe_regs(struct vmm_vcpu *v, uint64_t rip, uint64_t idt,
+		   uint16_t idt_limit);
 
 /* vmm_regs.c */
 int vmm_get_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,

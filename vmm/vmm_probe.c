@@ -41,12 +41,9 @@
 #include "vmm/vmm_priv.h"
 
 /* The scratch guest: flat 32-bit protected mode, CPL 0, no paging. */
-#define P_MEM 0x10000
-#define P_GDT 0x1000
 #define P_IDT 0x2000
 #define P_HANDLER 0x3000
 #define P_INT3 0x4000
-#define P_STACK 0x8000
 #define P_PORT 0xe0 /* the handler reports the pushed eip */
 #define P_PORT_FELL 0xe1 /* the int3 did nothing */
 
@@ -63,8 +60,6 @@ static void probe_guest(uint8_t *mem)
 	/* int3; out %al, $P_PORT_FELL */
 	static const uint8_t code[] = { 0xcc, 0xe6, P_PORT_FELL };
 
-	put64(mem, P_GDT + 0x08, 0x00cf9b000000ffffULL); /* code32 */
-	put64(mem, P_GDT + 0x10, 0x00cf93000000ffffULL); /* data */
 	/* Vector 3: a 32-bit interrupt gate, DPL 0. */
 	put64(mem, P_IDT + 3 * 8,
 	      (P_HANDLER & 0xffff) | 0x08ULL << 16 | 0x8eULL << 40 |
@@ -73,7 +68,8 @@ static void probe_guest(uint8_t *mem)
 	memcpy(mem + P_INT3, code, sizeof(code));
 }
 
-static int probe_regs(struct vmm_vcpu *v, uint64_t rip)
+int vmm_probe_regs(struct vmm_vcpu *v, uint64_t rip, uint64_t idt,
+		   uint16_t idt_limit)
 {
 	static const int regs[] = {
 		VM_REG_GUEST_CR0,	VM_REG_GUEST_RIP,
@@ -88,13 +84,39 @@ static int probe_regs(struct vmm_vcpu *v, uint64_t rip)
 		VM_REG_GUEST_IDTR_BASE, VM_REG_GUEST_IDTR_LIMIT,
 	};
 	const uint64_t vals[] = {
-		0x11,	    rip,	P_STACK,   0x2,	   0x08,
-		0,	    0xffffffff, 0xc09b,	   0x10,   0,
-		0xffffffff, 0xc093,	0x10,	   0xc093, 0x10,
-		0xc093,	    P_GDT,	3 * 8 - 1, P_IDT,  4 * 8 - 1,
+		0x11,	    rip,	   VMM_PROBE_STACK,
+		0x2,	    0x08,	   0,
+		0xffffffff, 0xc09b,	   0x10,
+		0,	    0xffffffff,	   0xc093,
+		0x10,	    0xc093,	   0x10,
+		0xc093,	    VMM_PROBE_GDT, 3 * 8 - 1,
+		idt,	    idt_limit,
 	};
 
 	return vmm_set_regset(v, sizeof(regs) / sizeof(regs[0]), regs, vals);
+}
+
+int vmm_probe_setup(struct vmm *vm, struct vmm_vcpu **v, uint8_t **mem)
+{
+	struct vm_memseg ms = { .segid = VM_SYSMEM, .len = VMM_PROBE_MEM };
+	struct vm_memmap mm = {
+		.segid = VM_SYSMEM,
+		.len = VMM_PROBE_MEM,
+		.prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC,
+	};
+	struct vm_activate_cpu act = { 0 };
+	int r;
+
+	if ((r = vmm_ioctl(vm, VM_ALLOC_MEMSEG, &ms)) < 0 ||
+	    (r = vmm_ioctl(vm, VM_MMAP_MEMSEG, &mm)) < 0 ||
+	    (r = vmm_ioctl(vm, VM_ACTIVATE_CPU, &act)) < 0)
+		return r;
+	if (!(*mem = vmm_gpa2hva(vm, 0, VMM_PROBE_MEM)) ||
+	    !(*v = vmm_vcpu_get(vm, 0)))
+		return -EFAULT;
+	put64(*mem, VMM_PROBE_GDT + 0x08, 0x00cf9b000000ffffULL); /* code32 */
+	put64(*mem, VMM_PROBE_GDT + 0x10, 0x00cf93000000ffffULL); /* data */
+	return 0;
 }
 
 /* #BP as VM_INJECT_EXCEPTION injects it, rip left where it is. */
@@ -160,13 +182,6 @@ static bool is_int3_exit(const struct vm_exit *vme)
 
 static int probe_run(struct vmm *vm, int *mode)
 {
-	struct vm_memseg ms = { .segid = VM_SYSMEM, .len = P_MEM };
-	struct vm_memmap mm = {
-		.segid = VM_SYSMEM,
-		.len = P_MEM,
-		.prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC,
-	};
-	struct vm_activate_cpu act = { 0 };
 	struct vm_capability cap = { 0, VM_CAP_BPT_EXIT, 1 };
 	struct vmm_vcpu *v;
 	struct vm_exit vme;
@@ -176,14 +191,10 @@ static int probe_run(struct vmm *vm, int *mode)
 	int r;
 
 	*mode = VMM_TRAP_PUSHES_RIP; /* unless shown otherwise */
-	if ((r = vmm_ioctl(vm, VM_ALLOC_MEMSEG, &ms)) < 0 ||
-	    (r = vmm_ioctl(vm, VM_MMAP_MEMSEG, &mm)) < 0 ||
-	    (r = vmm_ioctl(vm, VM_ACTIVATE_CPU, &act)) < 0)
+	if ((r = vmm_probe_setup(vm, &v, &mem)) < 0)
 		return r;
-	if (!(mem = vmm_gpa2hva(vm, 0, P_MEM)) || !(v = vmm_vcpu_get(vm, 0)))
-		return -EFAULT;
 	probe_guest(mem);
-	if ((r = probe_regs(v, P_INT3)) < 0)
+	if ((r = vmm_probe_regs(v, P_INT3, P_IDT, 4 * 8 - 1)) < 0)
 		return r;
 	/* Where int3 cannot exit, the guest takes it through its IDT. */
 	(void)vmm_set_capability(v, &cap);
@@ -203,7 +214,7 @@ static int probe_run(struct vmm *vm, int *mode)
 		memcpy(&eip32, vme.u.inout.data, 4);
 		if (eip32 != P_INT3 + 1)
 			return 0;
-		if ((r = probe_regs(v, P_INT3)) < 0)
+		if ((r = vmm_probe_regs(v, P_INT3, P_IDT, 4 * 8 - 1)) < 0)
 			return r;
 	}
 	/* Inject as the monitor will: rip left at the int3. */

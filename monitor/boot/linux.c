@@ -20,6 +20,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "monitor/boot/linux_boot.h"
@@ -265,6 +266,11 @@ int loader_bzimage_probe(const uint8_t *data, size_t len,
 		return err;
 	lx.compression = comp;
 	lx.compressed_len = h.payload_length;
+	lx.file = data;
+	lx.pm_off = pm;
+	lx.pm_len = len - pm;
+	lx.pref_address = h.pref_address;
+	lx.init_size = h.init_size;
 	if (!loader_is_elf(out, outlen)) {
 		err = loader_fail(
 			msg, msglen, -EINVAL,
@@ -328,9 +334,48 @@ int loader_set_entry(struct loader_image *img, enum loader_entry mode,
 	return 0;
 }
 
-int loader_entry_parse(const char *name, enum loader_entry *mode)
+int loader_set_self_decompress(struct loader_image *img, char *msg,
+			       size_t msglen)
 {
-	if (name && strcmp(name, "pvh") == 0)
+	struct loader_linux *lx = &img->lx;
+	struct loader_segment *sg = &img->segs[0];
+	uint64_t load = lx->pref_address;
+
+	if (!img || img->format != LOADER_FMT_LINUX_BZIMAGE || !lx->file)
+		return loader_fail(
+			msg, msglen, -EINVAL,
+			"entry=bzimage is for bzImages; this is a %s image",
+			img ? loader_format_name(img->format) : "missing");
+	if (load < KERNEL_MIN_ADDR || load % LOADER_PAGE_SIZE ||
+	    lx->init_size < lx->pm_len)
+		return loader_fail(
+			msg, msglen, -EINVAL,
+			"entry=bzimage: the setup header's pref_address 0x%llx or init_size 0x%x is unusable",
+			(unsigned long long)load, lx->init_size);
+	img->nsegs = 1;
+	memset(sg, 0, sizeof(*sg));
+	snprintf(sg->what, sizeof(sg->what), "protected-mode kernel");
+	sg->offset = lx->pm_off;
+	sg->filesz = lx->pm_len;
+	sg->memsz = lx->init_size;
+	sg->paddr = load;
+	/* Segments copy from img->data: the file, not the vmlinux. */
+	img->data = lx->file;
+	img->len = lx->pm_off + lx->pm_len;
+	img->entry = load + LINUX_STARTUP_64_OFF;
+	img->entry_mode = LOADER_ENTRY_LINUX64;
+	lx->self_decompress = true;
+	return 0;
+}
+
+int loader_entry_parse(const char *name, enum loader_entry *mode,
+		       bool *self_decompress)
+{
+	*self_decompress = false;
+	if (name && strcmp(name, "bzimage") == 0) {
+		*mode = LOADER_ENTRY_LINUX64;
+		*self_decompress = true;
+	} else if (name && strcmp(name, "pvh") == 0)
 		*mode = LOADER_ENTRY_PVH;
 	else if (name && strcmp(name, "linux64") == 0)
 		*mode = LOADER_ENTRY_LINUX64;

@@ -35,6 +35,9 @@
 #define LINUX_VMLINUX_CMDLINE_MAX 2048 /* without a setup header */
 #define LINUX_OLD_CMDLINE_MAX 255 /* protocol before 2.06 */
 #define LINUX_DEFAULT_ALIGN 0x1000000 /* kernel_alignment of a vmlinux */
+#define LINUX_STARTUP_64_OFF \
+	0x200 /* a bzImage's 64-bit entry, after its
+				      protected-mode kernel's start */
 
 /* e820 entry types */
 #define E820_TYPE_RAM 1

@@ -90,6 +90,12 @@ struct loader_linux {
 	const char *compression; /* "gzip"..., or NULL */
 	size_t compressed_len; /* the bzImage's payload */
 	size_t kernel_len; /* the vmlinux (decompressed) */
+	/* A bzImage's protected-mode kernel, for entry=bzimage. */
+	const uint8_t *file; /* the bzImage's bytes (the caller's) */
+	uint64_t pm_off, pm_len; /* the protected-mode kernel in the file */
+	uint64_t pref_address; /* where it wants to run */
+	uint32_t init_size; /* bytes it needs there, to decompress */
+	bool self_decompress; /* entry=bzimage: it decompresses itself */
 };
 
 /* A boot module: bytes, and the string the kernel sees for it. */
@@ -203,8 +209,22 @@ bool loader_is_linux(const struct loader_image *img);
 int loader_set_entry(struct loader_image *img, enum loader_entry mode,
 		     char *msg, size_t msglen);
 
-/* "pvh" or "linux64" to the entry mode; -EINVAL otherwise. */
-int loader_entry_parse(const char *name, enum loader_entry *mode);
+/*
+ * "pvh" or "linux64" to the entry mode, or "bzimage" (a bzImage's own
+ * 64-bit entry, LOADER_ENTRY_LINUX64 with *self_decompress: the kernel
+ * decompresses itself in the guest, slower but with its KASLR); -EINVAL
+ * otherwise.
+ */
+int loader_entry_parse(const char *name, enum loader_entry *mode,
+		       bool *self_decompress);
+
+/*
+ * entry=bzimage: load the bzImage's protected-mode kernel as the file
+ * has it, entered at its 64-bit entry (pref_address + 0x200) through the
+ * 64-bit boot protocol; -EINVAL for a kernel that is not a bzImage.
+ */
+int loader_set_self_decompress(struct loader_image *img, char *msg,
+			       size_t msglen);
 
 /* Free what loader_parse() allocated (a bzImage's kernel); idempotent. */
 void loader_image_free(struct loader_image *img);

@@ -231,7 +231,7 @@ printf 'initrd-bytes' >"$tmp/initrd"
 printf 'x' >"$tmp/initrd2"
 
 # Bad input that needs no KVM.
-run "-k with an unknown entry" 4 "-k '$tmp/vmlinux,entry=bios': entry 'bios' is not pvh or linux64" \
+run "-k with an unknown entry" 4 "-k '$tmp/vmlinux,entry=bios': entry 'bios' is not pvh, linux64 or bzimage" \
 	-k "$tmp/vmlinux,entry=bios"
 head -c 600 /dev/zero >"$tmp/notakernel"
 run "not a kernel" 4 "kernel '$tmp/notakernel': not a kernel vitro boots" \

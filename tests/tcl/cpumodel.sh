@@ -19,7 +19,7 @@ run() {
 	local name=$1
 	shift
 	: >"$T/$name.con"
-	timeout -k 5 120 "$VITRO" -m 64M -k "$CPUID" \
+	timeout -k 5 120 "$VITRO" --debug-exit -m 64M -k "$CPUID" \
 		-l "com1,file:$T/$name.con" -S "$T/info.tcl" "$@" \
 		"cpu$name$$" </dev/null >"$T/$name.out" 2>"$T/$name.err"
 	ST=$?

@@ -254,6 +254,7 @@ static size_t bz_build(uint8_t *buf, const struct bz_spec *s,
 	put32(buf + 0x238, s->cmdline_size);
 	put32(buf + 0x248, BZ_PAYLOAD_OFF);
 	put32(buf + 0x24c, (uint32_t)plen + 4);
+	put32(buf + 0x258, 0x1000000); /* pref_address, low half */
 	put32(buf + 0x260, 0x800000); /* init_size */
 	memcpy(buf + off, payload, plen);
 	put32(buf + off + plen, usize);
@@ -586,13 +587,22 @@ static void test_pvh(struct guest *g, uint8_t *img)
 	{
 		enum loader_entry m;
 
-		ok(loader_entry_parse("pvh", &m) == 0 && m == LOADER_ENTRY_PVH,
+		bool self;
+
+		ok(loader_entry_parse("pvh", &m, &self) == 0 &&
+			   m == LOADER_ENTRY_PVH && !self,
 		   "entry name pvh");
-		ok(loader_entry_parse("linux64", &m) == 0 &&
-			   m == LOADER_ENTRY_LINUX64,
+		ok(loader_entry_parse("linux64", &m, &self) == 0 &&
+			   m == LOADER_ENTRY_LINUX64 && !self,
 		   "entry name linux64");
-		is_int(loader_entry_parse("bios", &m), -EINVAL,
+		ok(loader_entry_parse("bzimage", &m, &self) == 0 &&
+			   m == LOADER_ENTRY_LINUX64 && self,
+		   "entry name bzimage: linux64, self-decompressing");
+		is_int(loader_entry_parse("bios", &m, &self), -EINVAL,
 		       "entry name bios: refused");
+		rc = loader_set_self_decompress(&li, msg, sizeof(msg));
+		ok(rc == -EINVAL && strstr(msg, "for bzImages"),
+		   "entry=bzimage on a vmlinux: refused (%s)", msg);
 	}
 }
 
@@ -651,6 +661,49 @@ static void test_bzimage(struct guest *g, uint8_t *img)
 		     "%s: log line", what);
 		loader_image_free(&li);
 		ok(!li.owned && !li.data, "%s: loader_image_free", what);
+		loader_image_free(&li);
+	}
+
+	/*
+	 * entry=bzimage: the protected-mode kernel as the file has it, at
+	 * pref_address, entered at +0x200 with the zero page in RSI.
+	 */
+	{
+		size_t len =
+			make_bz(img, &bz_default, &compressors[0], NOTE_LINUX);
+		struct linux_boot_params bp;
+		uint64_t rip = 0, rsi = 0;
+
+		rc = loader_parse(img, len, &li, msg, sizeof(msg));
+		if (rc == 0)
+			rc = loader_set_self_decompress(&li, msg, sizeof(msg));
+		is_int(rc, 0, "entry=bzimage: set (%s)", msg);
+		memset(g->low, MARK, g->size);
+		params_init(&p, g, NULL, 0);
+		p.cmdline = "console=ttyS0";
+		p.initrd = initrd_data(8192);
+		p.initrd_len = 8192;
+		rc = loader_place(&li, &p, &r, msg, sizeof(msg));
+		is_int(rc, 0, "entry=bzimage: placed (%s)", msg);
+		for (unsigned i = 0; i < r.nregs; i++) {
+			if (r.regnums[i] == VM_REG_GUEST_RIP)
+				rip = r.regvals[i];
+			if (r.regnums[i] == VM_REG_GUEST_RSI)
+				rsi = r.regvals[i];
+		}
+		ok(rip == 0x1000200 && rsi == LINUX_BOOT_PARAMS_ADDR,
+		   "entry=bzimage: rip 0x%llx (pref_address + 0x200), rsi the zero page",
+		   (unsigned long long)rip);
+		ok(!memcmp(g->low + 0x1000000, img + BZ_PM, len - BZ_PM),
+		   "entry=bzimage: the protected-mode kernel is at pref_address, as in the file");
+		ok(r.kernel_end == 0x1000000 + 0x800000 &&
+			   r.initrd_start >= r.kernel_end,
+		   "entry=bzimage: init_size is kept free, the initrd above it");
+		memcpy(&bp, g->low + LINUX_BOOT_PARAMS_ADDR, sizeof(bp));
+		ok(bp.hdr.init_size == 0x800000 &&
+			   bp.hdr.ramdisk_size == 8192 &&
+			   bp.hdr.cmd_line_ptr == BOOT_CMDLINE_ADDR,
+		   "entry=bzimage: the zero page has the header, initrd, command line");
 		loader_image_free(&li);
 	}
 

@@ -159,8 +159,9 @@ static void test_parse(void)
 	r = parse(&o, err, "-k", "a,b", NULL);
 	ok(r == 0 && !strcmp(o.kernel, "a,b") && !o.kernel_entry,
 	   "-k FILE with a comma, no entry");
-	check_err("bad entry", parse(&o, err, "-k", "k,entry=bios", NULL), err,
-		  "-k 'k,entry=bios': entry 'bios' is not pvh or linux64");
+	check_err(
+		"bad entry", parse(&o, err, "-k", "k,entry=bios", NULL), err,
+		"-k 'k,entry=bios': entry 'bios' is not pvh, linux64 or bzimage");
 	check_err("entry without a file",
 		  parse(&o, err, "-k", ",entry=pvh", NULL), err,
 		  "-k ',entry=pvh': expected FILE,entry=E");
