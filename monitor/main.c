@@ -227,6 +227,13 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 		.map = map_guest,
 		.map_arg = vm->ctx,
 	};
+	if (loader_is_linux(img) && bf->nmods == 1) {
+		/* -i FILE is a Linux kernel's initrd. */
+		lp.initrd = bf->lmods[0].data;
+		lp.initrd_len = bf->lmods[0].len;
+		lp.initrd_name = bf->lmods[0].name;
+		lp.nmodules = 0;
+	}
 	r = loader_place(img, &lp, &res, msg, sizeof(msg));
 	if (r < 0) {
 		snprintf(err, errlen, "kernel '%s': %s", o->kernel, msg);
@@ -341,7 +348,8 @@ int main(int argc, char **argv)
 	struct gdb_server_config gcfg;
 	bool gdb_ok = false, gdb_hold = false;
 	struct boot_files bf = { 0 };
-	struct loader_image img;
+	struct loader_image img = { 0 };
+	enum loader_entry entry;
 	char err[512], msg[LOADER_MSG_MAX];
 	double startup_ms = 0;
 	sigset_t sigs;
@@ -409,8 +417,23 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vitro: kernel '%s': %s\n", vm.opt.kernel, msg);
 		goto out_files;
 	}
+	if (vm.opt.kernel_entry &&
+	    (loader_entry_parse(vm.opt.kernel_entry, &entry) < 0 ||
+	     loader_set_entry(&img, entry, msg, sizeof(msg)) < 0)) {
+		fprintf(stderr, "vitro: kernel '%s': %s\n", vm.opt.kernel, msg);
+		goto out_img;
+	}
+	if (loader_is_linux(&img) && bf.nmods > 1) {
+		fprintf(stderr,
+			"vitro: -i: a Linux kernel takes one initrd, not %u "
+			"files\n",
+			bf.nmods);
+		goto out_img;
+	}
 
-	if (vm_build(&vm, &img, &bf, err, sizeof(err)) < 0) {
+	r = vm_build(&vm, &img, &bf, err, sizeof(err));
+	loader_image_free(&img); /* a bzImage's kernel is in the guest now */
+	if (r < 0) {
 		fprintf(stderr, "vitro: %s\n", err);
 		goto out_vm;
 	}
@@ -521,6 +544,8 @@ out_vm:
 		vm_vcpu_close(vm.vcpu[i].vcpu);
 	free(vm.vcpu);
 	vm_destroy(vm.ctx);
+out_img:
+	loader_image_free(&img);
 out_files:
 	free_boot_files(&bf);
 	return status;

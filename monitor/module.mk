@@ -14,9 +14,15 @@ $(O)/lib/libmonitor.a: $(MONITOR_OBJS)
 	$(call say,AR,$@)
 	$(Q)$(AR) rcs $@ $^
 
+# The Linux loader decompresses bzImage payloads (monitor/boot/linux*).
+LOADER_PKGS := zlib liblzma libzstd liblz4
+LOADER_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(LOADER_PKGS))
+LOADER_LDLIBS := $(shell $(PKG_CONFIG) --libs $(LOADER_PKGS))
+$(O)/monitor/boot/linux_decompress.o: CPPFLAGS += $(LOADER_CFLAGS)
+
 # Libraries a program linking the monitor needs, in link order.
 MONITOR_LIBS := $(O)/lib/libmonitor.a $(VITRO_LIBS) $(O)/lib/libvmmapi.a
-MONITOR_LDLIBS := $(VITRO_LDLIBS) $(LDLIBS_THREAD)
+MONITOR_LDLIBS := $(VITRO_LDLIBS) $(LOADER_LDLIBS) $(LDLIBS_THREAD)
 
 $(O)/bin/vitro: $(O)/monitor/main.o $(MONITOR_LIBS)
 	@mkdir -p $(@D)

@@ -17,10 +17,15 @@ const char options_usage[] =
 	"\n"
 	"Run a virtual machine on KVM, with a debugger's view of it.\n"
 	"\n"
-	"  -k FILE         the kernel: an ELF64 image (entered in 64-bit mode)\n"
-	"                  or a Multiboot image (ELF32, ELF64 or a.out kludge)\n"
+	"  -k FILE[,entry=E]\n"
+	"                  the kernel: an ELF64 image (entered in 64-bit mode),\n"
+	"                  a Multiboot image (ELF32, ELF64 or a.out kludge),\n"
+	"                  or Linux: a vmlinux or a bzImage (gzip, xz, lzma,\n"
+	"                  zstd or lz4), entered through PVH when it has the\n"
+	"                  PVH note, else the 64-bit boot protocol; E (pvh or\n"
+	"                  linux64) forces one\n"
 	"  -a CMDLINE      the kernel command line\n"
-	"  -i FILE[,FILE]  Multiboot modules, in order\n"
+	"  -i FILE[,FILE]  Multiboot modules, in order; for Linux, the initrd\n"
 	"  -m SIZE         guest memory: 512M, 4G... (a plain number is MiB;\n"
 	"                  default 256M)\n"
 	"  -c N[,sockets=S][,cores=C][,threads=T]\n"
@@ -191,6 +196,32 @@ int options_parse_cpus(const char *s, unsigned *ncpus,
 	return 0;
 }
 
+/* -k FILE or FILE,entry=pvh|linux64 (the last ",entry=" decides). */
+static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
+			size_t errlen)
+{
+	const char *e = NULL, *p;
+
+	for (p = strstr(arg, ",entry="); p; p = strstr(p + 1, ",entry="))
+		e = p;
+	o->kernel = arg;
+	o->kernel_entry = NULL;
+	if (!e)
+		return 0;
+	o->kernel_entry = e + strlen(",entry=");
+	if (strcmp(o->kernel_entry, "pvh") != 0 &&
+	    strcmp(o->kernel_entry, "linux64") != 0)
+		return fail(err, errlen,
+			    "-k '%s': entry '%s' is not pvh or linux64", arg,
+			    o->kernel_entry);
+	if ((size_t)(e - arg) >= sizeof(o->kernel_buf) || e == arg)
+		return fail(err, errlen, "-k '%s': expected FILE,entry=E", arg);
+	memcpy(o->kernel_buf, arg, e - arg);
+	o->kernel_buf[e - arg] = '\0';
+	o->kernel = o->kernel_buf;
+	return 0;
+}
+
 enum { OPT_VERSION = 256, OPT_CONSOLE };
 
 static const struct option long_opts[] = {
@@ -238,7 +269,9 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			o->initrd = optarg;
 			break;
 		case 'k':
-			o->kernel = optarg;
+			r = parse_kernel(optarg, o, err, errlen);
+			if (r < 0)
+				return r;
 			break;
 		case 'l':
 			o->com1 = optarg; /* checked by uart_backend_parse */

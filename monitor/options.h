@@ -20,7 +20,9 @@ struct vitro_options {
 	unsigned ncpus; /* vCPUs started */
 	struct vm_cpu_topology topo; /* maxcpus = sockets*cores*threads */
 	uint64_t memsize; /* bytes, a multiple of 2 MiB */
-	const char *kernel; /* -k */
+	const char *kernel; /* -k FILE, without ",entry=..." */
+	const char *kernel_entry; /* -k FILE,entry=E: "pvh" or "linux64" */
+	char kernel_buf[4096]; /* FILE, when -k had an entry= suffix */
 	const char *cmdline; /* -a */
 	const char *initrd; /* -i: comma-separated files */
 	const char *com1; /* -l com1,BACKEND as given */

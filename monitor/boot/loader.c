@@ -5,8 +5,9 @@
  * loader_place() works in three passes so that a refusal leaves guest
  * memory alone: check every range against the memory layout, map every
  * range through the caller's callback, and only then write.  A new format
- * (a Linux bzImage, say) adds a probe to loader_formats and, if it needs
- * its own boot structures, an entry mode handled in loader_place().
+ * adds a probe to loader_formats and, if it needs its own boot
+ * structures, an entry mode handled in loader_place(), as Linux's PVH and
+ * 64-bit boot protocol entries are (linux.c).
  * Pure and stateless; see loader.h.
  */
 #include <errno.h>
@@ -30,11 +31,16 @@ struct loader_format_ops {
 };
 
 /*
- * In order: a Multiboot header decides over the ELF header, as in GRUB, so
- * an ELF64 kernel with one is entered in 32-bit mode.
+ * In order: a bzImage's setup header ("HdrS" and the boot flag) is solid
+ * evidence, and comes first; a Multiboot header decides over the ELF
+ * header, as in GRUB, so an ELF64 kernel with one is entered in 32-bit
+ * mode; an ELF with Linux's notes is a vmlinux, any other ELF64 a plain
+ * 64-bit kernel.
  */
 static const struct loader_format_ops loader_formats[] = {
+	{ "bzImage", loader_bzimage_probe },
 	{ "Multiboot", loader_mb_probe },
+	{ "vmlinux", loader_vmlinux_probe },
 	{ "ELF", loader_elf_probe },
 };
 
@@ -61,6 +67,25 @@ const char *loader_format_name(enum loader_format fmt)
 		return "Multiboot ELF64 x86-64";
 	case LOADER_FMT_MB_AOUT:
 		return "Multiboot a.out kludge";
+	case LOADER_FMT_LINUX_ELF:
+		return "Linux vmlinux";
+	case LOADER_FMT_LINUX_BZIMAGE:
+		return "Linux bzImage";
+	}
+	return "unknown";
+}
+
+const char *loader_entry_name(enum loader_entry mode)
+{
+	switch (mode) {
+	case LOADER_ENTRY_MB32:
+		return "32-bit";
+	case LOADER_ENTRY_LONG64:
+		return "64-bit";
+	case LOADER_ENTRY_PVH:
+		return "pvh";
+	case LOADER_ENTRY_LINUX64:
+		return "linux64";
 	}
 	return "unknown";
 }
@@ -79,7 +104,7 @@ int loader_parse(const void *data, size_t len, struct loader_image *img,
 	if (len == 0)
 		return loader_fail(
 			msg, msglen, -ENOEXEC,
-			"kernel image is empty (0 bytes); expected an ELF or Multiboot image");
+			"kernel image is empty (0 bytes); expected an ELF, Multiboot or Linux bzImage image");
 	for (i = 0; i < sizeof(loader_formats) / sizeof(loader_formats[0]);
 	     i++) {
 		memset(&tmp, 0, sizeof(tmp));
@@ -95,7 +120,7 @@ int loader_parse(const void *data, size_t len, struct loader_image *img,
 	}
 	return loader_fail(
 		msg, msglen, -ENOEXEC,
-		"not an ELF or Multiboot image (no ELF magic, no Multiboot header in the first %d bytes)",
+		"not a kernel vitro boots: no ELF magic, no Multiboot header in the first %d bytes, no Linux bzImage setup header",
 		MB1_SEARCH_LEN);
 }
 
@@ -165,7 +190,8 @@ static bool seg_fits(const struct loader_params *p, enum loader_entry mode,
 {
 	if (start >= KERNEL_MIN_ADDR && end <= p->lowmem_size)
 		return true;
-	return mode == LOADER_ENTRY_LONG64 && start >= VM_HIGHMEM_BASE &&
+	return (mode == LOADER_ENTRY_LONG64 || mode == LOADER_ENTRY_LINUX64) &&
+	       start >= VM_HIGHMEM_BASE &&
 	       end - VM_HIGHMEM_BASE <= p->highmem_size;
 }
 
@@ -175,12 +201,15 @@ static int seg_refuse(const struct loader_params *p, enum loader_entry mode,
 	unsigned long long start = s->paddr, end = s->paddr + s->memsz;
 	char size[32];
 
-	if (mode == LOADER_ENTRY_MB32 && p->highmem_size)
+	if ((mode == LOADER_ENTRY_MB32 || mode == LOADER_ENTRY_PVH) &&
+	    p->highmem_size)
 		return loader_fail(
 			msg, msglen, -ENOMEM,
-			"%s [0x%llx, 0x%llx) is not in the RAM a 32-bit Multiboot kernel can use, [0x%x, 0x%llx)",
-			s->what, start, end, KERNEL_MIN_ADDR,
-			(unsigned long long)p->lowmem_size);
+			"%s [0x%llx, 0x%llx) is not in the RAM a %s kernel can use, [0x%x, 0x%llx)",
+			s->what, start, end,
+			mode == LOADER_ENTRY_PVH ? "PVH (32-bit entry)" :
+						   "32-bit Multiboot",
+			KERNEL_MIN_ADDR, (unsigned long long)p->lowmem_size);
 	fmt_size(size, sizeof(size), p->lowmem_size + p->highmem_size);
 	if (p->highmem_size)
 		return loader_fail(
@@ -211,7 +240,9 @@ static int check_segments(const struct loader_image *img,
 			"load plan has %u segments; expected 1 to %d",
 			img->nsegs, LOADER_MAX_SEGMENTS);
 	if (img->entry_mode != LOADER_ENTRY_MB32 &&
-	    img->entry_mode != LOADER_ENTRY_LONG64)
+	    img->entry_mode != LOADER_ENTRY_LONG64 &&
+	    img->entry_mode != LOADER_ENTRY_PVH &&
+	    img->entry_mode != LOADER_ENTRY_LINUX64)
 		return loader_fail(msg, msglen, -EINVAL,
 				   "load plan has an unknown entry mode %d",
 				   (int)img->entry_mode);
@@ -249,7 +280,8 @@ static int check_segments(const struct loader_image *img,
 			(unsigned long long)img->entry,
 			(unsigned long long)r->kernel_start,
 			(unsigned long long)r->kernel_end);
-	if (img->entry_mode == LOADER_ENTRY_LONG64 &&
+	if ((img->entry_mode == LOADER_ENTRY_LONG64 ||
+	     img->entry_mode == LOADER_ENTRY_LINUX64) &&
 	    img->entry >= LOADER_PGTABLE_MAX_GIB * LOADER_GIB)
 		return loader_fail(
 			msg, msglen, -ENOMEM,
@@ -328,6 +360,56 @@ static void *map_range(const struct loader_params *p, uint64_t gpa,
 	return host;
 }
 
+/* Append to the log line, which stops, cut, at its end. */
+static void desc_add(struct loader_result *r, size_t *n, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void desc_add(struct loader_result *r, size_t *n, const char *fmt, ...)
+{
+	size_t cap = sizeof(r->desc);
+	va_list ap;
+	int k;
+
+	if (*n >= cap - 1)
+		return;
+	va_start(ap, fmt);
+	k = vsnprintf(r->desc + *n, cap - *n, fmt, ap);
+	va_end(ap);
+	*n += k > 0 && (size_t)k < cap - *n ? (size_t)k : cap - *n - 1;
+}
+
+static void describe_linux(const struct loader_image *img,
+			   const struct loader_params *p,
+			   struct loader_result *r)
+{
+	const struct loader_linux *lx = &img->lx;
+	size_t n = 0;
+
+	desc_add(r, &n, "%s", loader_format_name(img->format));
+	if (lx->has_hdr)
+		desc_add(r, &n, " (protocol %u.%02u)", lx->version >> 8,
+			 lx->version & 0xff);
+	if (lx->compression)
+		desc_add(r, &n, ", %s %zu -> %zu bytes", lx->compression,
+			 lx->compressed_len, lx->kernel_len);
+	else
+		desc_add(r, &n, ", %zu bytes", lx->kernel_len);
+	desc_add(r, &n,
+		 ": entry 0x%llx (%s), kernel [0x%llx, 0x%llx) in %u segment%s",
+		 (unsigned long long)r->entry,
+		 img->entry_mode == LOADER_ENTRY_PVH ? "PVH, 32-bit" :
+						       "64-bit boot protocol",
+		 (unsigned long long)r->kernel_start,
+		 (unsigned long long)r->kernel_end, img->nsegs,
+		 img->nsegs == 1 ? "" : "s");
+	if (p->initrd_len)
+		desc_add(r, &n, ", initrd [0x%llx, 0x%llx) %zu bytes",
+			 (unsigned long long)r->initrd_start,
+			 (unsigned long long)r->initrd_end, p->initrd_len);
+	desc_add(r, &n, ", command line %zu bytes",
+		 p->cmdline ? strlen(p->cmdline) : 0);
+}
+
 static void describe(const struct loader_image *img, struct loader_result *r)
 {
 	size_t n = 0, cap = sizeof(r->desc);
@@ -337,7 +419,7 @@ static void describe(const struct loader_image *img, struct loader_result *r)
 		r->desc, cap,
 		"%s: entry 0x%llx (%s), kernel [0x%llx, 0x%llx) in %u segment%s",
 		loader_format_name(img->format), (unsigned long long)r->entry,
-		img->entry_mode == LOADER_ENTRY_LONG64 ? "64-bit" : "32-bit",
+		loader_entry_name(img->entry_mode),
 		(unsigned long long)r->kernel_start,
 		(unsigned long long)r->kernel_end, img->nsegs,
 		img->nsegs == 1 ? "" : "s");
@@ -364,6 +446,8 @@ int loader_place(const struct loader_image *img, const struct loader_params *p,
 	struct loader_result r;
 	unsigned int i, gib = 0;
 	uint64_t low_end = KERNEL_MIN_ADDR;
+	bool lx = loader_is_linux(img);
+	void *initrd_host = NULL;
 	int err;
 
 	if (!img || !p || !res)
@@ -374,16 +458,24 @@ int loader_place(const struct loader_image *img, const struct loader_params *p,
 	err = check_params(p, msg, msglen);
 	if (!err)
 		err = check_segments(img, p, &r, &low_end, msg, msglen);
-	if (!err)
+	if (!err && !lx && p->initrd)
+		err = loader_fail(
+			msg, msglen, -EINVAL,
+			"an initrd is for a Linux kernel; a %s kernel takes Multiboot modules",
+			loader_format_name(img->format));
+	if (!err && lx)
+		err = loader_linux_check(img, p, low_end, &r, msg, msglen);
+	if (!err && !lx)
 		err = check_strings(p, msg, msglen);
-	if (!err)
+	if (!err && !lx)
 		err = place_modules(p, low_end, mod_addr, &r, msg, msglen);
 	if (err)
 		return err;
 
 	boot = map_range(p, BOOT_GDT_ADDR, LOADER_BOOT_AREA_LEN, "boot area",
 			 &err, msg, msglen);
-	if (img->entry_mode == LOADER_ENTRY_LONG64) {
+	if (img->entry_mode == LOADER_ENTRY_LONG64 ||
+	    img->entry_mode == LOADER_ENTRY_LINUX64) {
 		gib = loader_x86_pgtable_gib(p->highmem_size);
 		pgt = map_range(p, BOOT_PGTABLE_ADDR,
 				loader_x86_pgtable_len(gib), "boot page tables",
@@ -393,7 +485,10 @@ int loader_place(const struct loader_image *img, const struct loader_params *p,
 		seg_host[i] =
 			map_range(p, img->segs[i].paddr, img->segs[i].memsz,
 				  img->segs[i].what, &err, msg, msglen);
-	for (i = 0; i < p->nmodules; i++) {
+	if (r.initrd_end > r.initrd_start)
+		initrd_host = map_range(p, r.initrd_start, p->initrd_len,
+					"the initrd", &err, msg, msglen);
+	for (i = 0; !lx && i < p->nmodules; i++) {
 		mod_host[i] = NULL;
 		if (p->modules[i].len)
 			mod_host[i] =
@@ -404,8 +499,11 @@ int loader_place(const struct loader_image *img, const struct loader_params *p,
 		return err;
 
 	memset(boot, 0, LOADER_BOOT_AREA_LEN);
-	loader_x86_write_gdt(boot);
-	loader_mb_write_info(boot, p, mod_addr);
+	loader_x86_write_gdt(boot, img->entry_mode);
+	if (lx)
+		loader_linux_write(boot, img, p, &r);
+	else
+		loader_mb_write_info(boot, p, mod_addr);
 	if (pgt)
 		loader_x86_write_pgtables(pgt, gib);
 	for (i = 0; i < img->nsegs; i++) {
@@ -416,16 +514,21 @@ int loader_place(const struct loader_image *img, const struct loader_params *p,
 			memcpy(host, img->data + s->offset, s->filesz);
 		memset(host + s->filesz, 0, s->memsz - s->filesz);
 	}
-	for (i = 0; i < p->nmodules; i++)
+	for (i = 0; !lx && i < p->nmodules; i++)
 		if (p->modules[i].len)
 			memcpy(mod_host[i], p->modules[i].data,
 			       p->modules[i].len);
+	if (initrd_host)
+		memcpy(initrd_host, p->initrd, p->initrd_len);
 
 	loader_x86_regs(img, p->nxe, &r);
 	r.format = img->format;
 	r.entry_mode = img->entry_mode;
 	r.entry = img->entry;
-	describe(img, &r);
+	if (lx)
+		describe_linux(img, p, &r);
+	else
+		describe(img, &r);
 	*res = r;
 	return 0;
 }
@@ -442,5 +545,7 @@ int loader_load(const struct loader_params *p, struct loader_result *res,
 	err = loader_parse(p->image, p->image_len, &img, msg, msglen);
 	if (err)
 		return err;
-	return loader_place(&img, p, res, msg, msglen);
+	err = loader_place(&img, p, res, msg, msglen);
+	loader_image_free(&img);
+	return err;
 }

@@ -7,6 +7,15 @@
  * header's address fields, the "a.out kludge"), entered in 32-bit
  * protected mode.  Both get a Multiboot information structure.
  *
+ * Linux (linux.c): a vmlinux (an ELF64 x86-64 with a "Linux" or "Xen" ELF
+ * note) is entered through PVH when it has the Xen PHYS32_ENTRY note, else
+ * through the 64-bit boot protocol; a bzImage's payload is decompressed on
+ * the host (gzip, xz, lzma, zstd, lz4) and the vmlinux in it entered
+ * through the 64-bit boot protocol with the bzImage's setup header.
+ * loader_set_entry() picks the other entry.  The initrd is one file
+ * (loader_params.initrd), placed at the top of low memory.  A bzImage's
+ * plan owns the decompressed kernel: loader_image_free() releases it.
+ *
  * Pure code: no KVM, no libvmmapi.  The monitor reads the files and hands
  * over their bytes, the guest memory layout and a callback that gives a
  * host pointer for a guest-physical range.  Loading has two steps:
@@ -54,11 +63,33 @@ enum loader_format {
 	LOADER_FMT_MB_ELF32, /* Multiboot, ELF32 i386 */
 	LOADER_FMT_MB_ELF64, /* Multiboot, ELF64 x86-64, 32-bit entry */
 	LOADER_FMT_MB_AOUT, /* Multiboot, header address fields */
+	LOADER_FMT_LINUX_ELF, /* Linux vmlinux, ELF64 x86-64 */
+	LOADER_FMT_LINUX_BZIMAGE, /* Linux bzImage, payload decompressed */
 };
 
 enum loader_entry {
 	LOADER_ENTRY_MB32, /* Multiboot: protected mode, paging off */
 	LOADER_ENTRY_LONG64, /* long mode, identity-mapped */
+	LOADER_ENTRY_PVH, /* Linux PVH: protected mode, EBX = start info */
+	LOADER_ENTRY_LINUX64, /* Linux 64-bit boot protocol: RSI = zero page */
+};
+
+#define LOADER_LINUX_HDR_MAX 128 /* bytes of setup header kept */
+
+/* What a Linux image brings besides its segments. */
+struct loader_linux {
+	bool has_pvh; /* the PVH entry note is there */
+	uint64_t pvh_entry; /* its physical entry point */
+	uint64_t entry64; /* the 64-bit protocol's entry (e_entry) */
+	bool has_hdr; /* a bzImage: hdr holds its setup header */
+	uint16_t version; /* boot protocol version, 0 without a header */
+	uint8_t hdr[LOADER_LINUX_HDR_MAX]; /* from offset 0x1f1 */
+	size_t hdr_len;
+	uint32_t cmdline_max; /* bytes, without the NUL */
+	uint64_t initrd_addr_max; /* highest byte an initrd may use */
+	const char *compression; /* "gzip"..., or NULL */
+	size_t compressed_len; /* the bzImage's payload */
+	size_t kernel_len; /* the vmlinux (decompressed) */
 };
 
 /* A boot module: bytes, and the string the kernel sees for it. */
@@ -88,14 +119,19 @@ struct loader_image {
 	const char *note; /* something the log should mention, or NULL */
 	const uint8_t *data; /* the image, which place copies from */
 	size_t len;
+	struct loader_linux lx; /* Linux formats only */
+	uint8_t *owned; /* data, when the loader allocated it */
 };
 
 struct loader_params {
 	const void *image; /* the kernel file's bytes */
 	size_t image_len;
 	const char *cmdline; /* NULL for "" */
-	const struct loader_module *modules;
+	const struct loader_module *modules; /* Multiboot kernels only */
 	unsigned int nmodules;
+	const void *initrd; /* Linux kernels only: the initrd, or NULL */
+	size_t initrd_len;
+	const char *initrd_name; /* for messages; NULL for "initrd" */
 	uint64_t lowmem_size; /* RAM at [0, lowmem_size), <= VM_LOWMEM_LIMIT */
 	uint64_t highmem_size; /* RAM at [VM_HIGHMEM_BASE, +highmem_size) */
 	bool nxe; /* set EFER.NXE for a 64-bit entry (the CPU has NX) */
@@ -116,6 +152,8 @@ struct loader_result {
 	unsigned int nmodules;
 	uint64_t modules_start; /* first module's page (0 without modules) */
 	uint64_t modules_end; /* past the last module's last byte */
+	uint64_t initrd_start; /* Linux: the initrd's page, 0 without one */
+	uint64_t initrd_end;
 	char desc[LOADER_DESC_MAX]; /* one line for the log */
 };
 
@@ -152,5 +190,23 @@ int loader_load(const struct loader_params *p, struct loader_result *res,
 		char *msg, size_t msglen);
 
 const char *loader_format_name(enum loader_format fmt);
+const char *loader_entry_name(enum loader_entry mode);
+
+/* Is the plan a Linux kernel (which takes an initrd, not modules)? */
+bool loader_is_linux(const struct loader_image *img);
+
+/*
+ * Enter a Linux image through `mode` (LOADER_ENTRY_PVH or
+ * LOADER_ENTRY_LINUX64) instead of the one loader_parse() chose; -EINVAL
+ * if the image does not have that entry.
+ */
+int loader_set_entry(struct loader_image *img, enum loader_entry mode,
+		     char *msg, size_t msglen);
+
+/* "pvh" or "linux64" to the entry mode; -EINVAL otherwise. */
+int loader_entry_parse(const char *name, enum loader_entry *mode);
+
+/* Free what loader_parse() allocated (a bzImage's kernel); idempotent. */
+void loader_image_free(struct loader_image *img);
 
 #endif

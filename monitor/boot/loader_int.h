@@ -4,8 +4,9 @@
  * loader.c dispatches over the formats and places a plan in guest memory;
  * loader_elf.c and loader_multiboot.c parse images into plans;
  * loader_multiboot.c also writes the Multiboot information structure and
- * loader_x86.c the boot GDT, page tables and vCPU registers.  All pure and
- * stateless.
+ * loader_x86.c the boot GDT, page tables and vCPU registers; linux.c
+ * recognises Linux kernels and writes their boot structures, and
+ * linux_decompress.c unpacks a bzImage's payload.  All pure and stateless.
  */
 #ifndef MONITOR_LOADER_INT_H
 #define MONITOR_LOADER_INT_H
@@ -21,6 +22,7 @@
 #define LOADER_PAGE_SIZE 4096ULL
 #define LOADER_GIB (1ULL << 30)
 #define LOADER_BOOT_LOADER_NAME "vitro" /* for the Multiboot information */
+#define LOADER_LINUX_KERNEL_MAX (1024ULL << 20) /* decompressed vmlinux */
 
 /* Format `fmt` into msg (if any) and return err. */
 int loader_fail(char *msg, size_t msglen, int err, const char *fmt, ...)
@@ -51,6 +53,29 @@ int loader_mb_probe(const uint8_t *data, size_t len, struct loader_image *img,
 		    char *msg, size_t msglen);
 int loader_elf_probe(const uint8_t *data, size_t len, struct loader_image *img,
 		     char *msg, size_t msglen);
+int loader_bzimage_probe(const uint8_t *data, size_t len,
+			 struct loader_image *img, char *msg, size_t msglen);
+int loader_vmlinux_probe(const uint8_t *data, size_t len,
+			 struct loader_image *img, char *msg, size_t msglen);
+
+/*
+ * Decompress a bzImage payload by its magic into a new malloc'd buffer;
+ * *name is the compression's name.  -ENOEXEC for an unknown or
+ * unsupported compression, -EINVAL corrupt or truncated, -E2BIG larger
+ * than LOADER_LINUX_KERNEL_MAX, -ENOMEM.
+ */
+int loader_linux_decompress(const uint8_t *in, size_t len, const char **name,
+			    uint8_t **out, size_t *outlen, char *msg,
+			    size_t msglen);
+
+/* The Linux part of loader_place(): checks, then writes. */
+int loader_linux_check(const struct loader_image *img,
+		       const struct loader_params *p, uint64_t low_end,
+		       struct loader_result *r, char *msg, size_t msglen);
+/* Command line and zero page or start info into the boot area. */
+void loader_linux_write(uint8_t *boot, const struct loader_image *img,
+			const struct loader_params *p,
+			const struct loader_result *r);
 
 bool loader_is_elf(const uint8_t *data, size_t len);
 
@@ -76,8 +101,8 @@ size_t loader_mb_strings_len(const struct loader_params *p);
 void loader_mb_write_info(uint8_t *boot, const struct loader_params *p,
 			  const uint64_t *mod_addr);
 
-/* The boot GDT. */
-void loader_x86_write_gdt(uint8_t *boot);
+/* The boot GDT for the entry mode. */
+void loader_x86_write_gdt(uint8_t *boot, enum loader_entry mode);
 
 /* Page directories (one per GiB) the 64-bit boot map needs. */
 unsigned int loader_x86_pgtable_gib(uint64_t highmem_size);

@@ -48,17 +48,39 @@ static const uint64_t boot_gdt[] = {
 	[BOOT_SEL_CODE32 >> 3] = 0x00cf9b000000ffffULL, /* D/B=1, exec/read */
 };
 
+/*
+ * Linux's: the 64-bit boot protocol wants __BOOT_CS 0x10 and __BOOT_DS
+ * 0x18; PVH runs on the 32-bit code at 0x08 with the same data segment.
+ */
+#define LINUX_SEL_CODE32 0x08
+#define LINUX_SEL_CODE64 0x10 /* __BOOT_CS */
+#define LINUX_SEL_DATA 0x18 /* __BOOT_DS */
+
+static const uint64_t linux_gdt[] = {
+	[0] = 0,
+	[LINUX_SEL_CODE32 >> 3] = 0x00cf9b000000ffffULL,
+	[LINUX_SEL_CODE64 >> 3] = 0x00af9b000000ffffULL,
+	[LINUX_SEL_DATA >> 3] = 0x00cf93000000ffffULL,
+};
+
 _Static_assert(sizeof(boot_gdt) == 4 * 8, "boot GDT has 4 entries");
+_Static_assert(sizeof(linux_gdt) == sizeof(boot_gdt),
+	       "Linux's boot GDT has 4 entries too");
 _Static_assert(BOOT_GDT_ADDR + sizeof(boot_gdt) <= BOOT_INFO_ADDR,
 	       "boot GDT fits before the Multiboot information");
 _Static_assert(BOOT_PGTABLE_ADDR + (2 + LOADER_PGTABLE_MAX_GIB) * 4096 <=
 		       BOOT_STACK_TOP - 0x10000,
 	       "page tables leave at least 64 KiB of boot stack");
 
-void loader_x86_write_gdt(uint8_t *boot)
+static bool linux_mode(enum loader_entry mode)
 {
-	memcpy(boot + (BOOT_GDT_ADDR - BOOT_GDT_ADDR), boot_gdt,
-	       sizeof(boot_gdt));
+	return mode == LOADER_ENTRY_PVH || mode == LOADER_ENTRY_LINUX64;
+}
+
+void loader_x86_write_gdt(uint8_t *boot, enum loader_entry mode)
+{
+	memcpy(boot + (BOOT_GDT_ADDR - BOOT_GDT_ADDR),
+	       linux_mode(mode) ? linux_gdt : boot_gdt, sizeof(boot_gdt));
 }
 
 unsigned int loader_x86_pgtable_gib(uint64_t highmem_size)
@@ -124,10 +146,11 @@ static void seg_add(struct loader_result *res, int sel_reg, uint16_t sel,
 	reg_add(res, VM_REG_GUEST_ES_ACCESS + i, access);
 }
 
-/* A segment register loaded from boot GDT selector `sel`. */
-static void seg_add_gdt(struct loader_result *res, int sel_reg, uint16_t sel)
+/* A segment register loaded from selector `sel` of `gdt`. */
+static void seg_add_gdt(struct loader_result *res, const uint64_t *gdt,
+			int sel_reg, uint16_t sel)
 {
-	uint64_t d = boot_gdt[sel >> 3];
+	uint64_t d = gdt[sel >> 3];
 	uint64_t base = ((d >> 16) & 0xffffff) | (((d >> 56) & 0xff) << 24);
 	uint32_t limit = (uint32_t)((d & 0xffff) | (((d >> 48) & 0xf) << 16));
 	uint32_t access = (uint32_t)((d >> 40) & 0xf0ff);
@@ -140,7 +163,12 @@ static void seg_add_gdt(struct loader_result *res, int sel_reg, uint16_t sel)
 void loader_x86_regs(const struct loader_image *img, bool nxe,
 		     struct loader_result *res)
 {
-	bool lm = img->entry_mode == LOADER_ENTRY_LONG64;
+	bool lm = img->entry_mode == LOADER_ENTRY_LONG64 ||
+		  img->entry_mode == LOADER_ENTRY_LINUX64;
+	bool lx = linux_mode(img->entry_mode);
+	const uint64_t *gdt = lx ? linux_gdt : boot_gdt;
+	uint16_t cs = lm ? BOOT_SEL_CODE64 : BOOT_SEL_CODE32;
+	uint16_t ds = lx ? LINUX_SEL_DATA : BOOT_SEL_DATA;
 	static const int data_segs[] = { VM_REG_GUEST_DS, VM_REG_GUEST_ES,
 					 VM_REG_GUEST_FS, VM_REG_GUEST_GS,
 					 VM_REG_GUEST_SS };
@@ -167,10 +195,11 @@ void loader_x86_regs(const struct loader_image *img, bool nxe,
 	reg_add(res, VM_REG_GUEST_IDTR_BASE, 0);
 	reg_add(res, VM_REG_GUEST_IDTR_LIMIT, 0);
 
-	seg_add_gdt(res, VM_REG_GUEST_CS,
-		    lm ? BOOT_SEL_CODE64 : BOOT_SEL_CODE32);
+	if (lx)
+		cs = lm ? LINUX_SEL_CODE64 : LINUX_SEL_CODE32;
+	seg_add_gdt(res, gdt, VM_REG_GUEST_CS, cs);
 	for (i = 0; i < sizeof(data_segs) / sizeof(data_segs[0]); i++)
-		seg_add_gdt(res, data_segs[i], BOOT_SEL_DATA);
+		seg_add_gdt(res, gdt, data_segs[i], ds);
 	seg_add(res, VM_REG_GUEST_LDTR, 0, 0, 0, VM_SEG_ACCESS_UNUSABLE);
 	/* VM entry wants a usable TR: a present busy TSS, even a null one. */
 	seg_add(res, VM_REG_GUEST_TR, 0, 0, TR_LIMIT, ACCESS_TSS_BUSY);
@@ -178,14 +207,23 @@ void loader_x86_regs(const struct loader_image *img, bool nxe,
 	for (r = VM_REG_GUEST_RAX; r <= VM_REG_GUEST_R15; r++) {
 		uint64_t v = 0;
 
-		if (r == VM_REG_GUEST_RAX)
+		if (img->entry_mode == LOADER_ENTRY_PVH) {
+			if (r == VM_REG_GUEST_RBX)
+				v = LINUX_PVH_INFO_ADDR;
+		} else if (img->entry_mode == LOADER_ENTRY_LINUX64) {
+			if (r == VM_REG_GUEST_RSI)
+				v = LINUX_BOOT_PARAMS_ADDR;
+			else if (r == VM_REG_GUEST_RSP)
+				v = BOOT_STACK_TOP;
+		} else if (r == VM_REG_GUEST_RAX) {
 			v = MULTIBOOT_BOOT_MAGIC;
-		else if (r == VM_REG_GUEST_RBX && !lm)
+		} else if (r == VM_REG_GUEST_RBX && !lm) {
 			v = BOOT_INFO_ADDR;
-		else if (r == VM_REG_GUEST_RDI && lm)
+		} else if (r == VM_REG_GUEST_RDI && lm) {
 			v = BOOT_INFO_ADDR;
-		else if (r == VM_REG_GUEST_RSP && lm)
+		} else if (r == VM_REG_GUEST_RSP && lm) {
 			v = BOOT_STACK_TOP;
+		}
 		reg_add(res, r, v);
 	}
 	reg_add(res, VM_REG_GUEST_RFLAGS, RFLAGS_FIXED);

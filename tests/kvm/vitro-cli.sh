@@ -74,7 +74,7 @@ run "a VM name starting with a dot" 4 "VM name '.x': expected printable" \
 run "kernel is a directory" 4 "not a regular file" -k "$tmp"
 head -c 4096 /dev/urandom >"$tmp/random.bin"
 printf 'garbage' >>"$tmp/random.bin"
-run "malformed kernel" 4 "not an ELF or Multiboot image" -k "$tmp/random.bin"
+run "malformed kernel" 4 "not a kernel vitro boots" -k "$tmp/random.bin"
 : >"$tmp/empty.bin"
 run "empty kernel" 4 "kernel '$tmp/empty.bin'" -k "$tmp/empty.bin"
 

@@ -44,3 +44,6 @@ $(O)/tests/unit/test-ptwalk: TEST_LIBS = $(O)/lib/libintrospect.a
 
 # The console's help test embeds Tcl.
 $(O)/tests/unit/test-isp-help.o: CPPFLAGS += $(ISP_CFLAGS)
+
+# The Linux loader's test compresses its bzImages with the libraries.
+$(O)/tests/unit/test-loader-linux.o: CPPFLAGS += $(LOADER_CFLAGS)

@@ -1031,13 +1031,13 @@ static void test_bad_files(struct guest *g)
 
 	t.len = 0;
 	refuse(&t, -ENOEXEC,
-	       "kernel image is empty (0 bytes); expected an ELF or Multiboot image",
+	       "kernel image is empty (0 bytes); expected an ELF, Multiboot or Linux bzImage image",
 	       "empty file");
 
 	memset(t.img, 0x90, 20000);
 	t.len = 20000;
 	refuse(&t, -ENOEXEC,
-	       "not an ELF or Multiboot image (no ELF magic, no Multiboot header in the first 8192 bytes)",
+	       "not a kernel vitro boots: no ELF magic, no Multiboot header in the first 8192 bytes, no Linux bzImage setup header",
 	       "no magic");
 	/* A valid header past 8 KiB does not count. */
 	{
@@ -1045,13 +1045,13 @@ static void test_bad_files(struct guest *g)
 
 		memcpy(t.img + 8192, &h, 12);
 		refuse(&t, -ENOEXEC,
-		       "not an ELF or Multiboot image (no ELF magic, no Multiboot header in the first 8192 bytes)",
+		       "not a kernel vitro boots: no ELF magic, no Multiboot header in the first 8192 bytes, no Linux bzImage setup header",
 		       "Multiboot header past 8 KiB");
 	}
 	t.len = 3;
 	memcpy(t.img, "\177EL", 3);
 	refuse(&t, -ENOEXEC,
-	       "not an ELF or Multiboot image (no ELF magic, no Multiboot header in the first 8192 bytes)",
+	       "not a kernel vitro boots: no ELF magic, no Multiboot header in the first 8192 bytes, no Linux bzImage setup header",
 	       "3-byte file");
 
 	t.len = elf64_basic(t.img, NULL);
@@ -1302,7 +1302,7 @@ static void test_bad_multiboot(struct guest *g)
 	memset(t.img, 0, IMG_MAX);
 	memcpy(t.img + 0x102, &h, 12);
 	refuse(&t, -ENOEXEC,
-	       "not an ELF or Multiboot image (no ELF magic, no Multiboot header in the first 8192 bytes)",
+	       "not a kernel vitro boots: no ELF magic, no Multiboot header in the first 8192 bytes, no Linux bzImage setup header",
 	       "unaligned Multiboot header");
 
 	h = mb_header(MB1_HDR_PAGE_ALIGN | (1u << 3) | (1u << 15), false);

@@ -146,6 +146,22 @@ static void test_parse(void)
 		  err, "multiple of 2M");
 	check_err("two names", parse(&o, err, "-k", "k", "a", "b", NULL), err,
 		  "unexpected argument 'b'");
+	r = parse(&o, err, "-k", "vmlinux,entry=pvh", NULL);
+	ok(r == 0 && !strcmp(o.kernel, "vmlinux") &&
+		   !strcmp(o.kernel_entry, "pvh"),
+	   "-k FILE,entry=pvh");
+	r = parse(&o, err, "-k", "a,b,entry=linux64", NULL);
+	ok(r == 0 && !strcmp(o.kernel, "a,b") &&
+		   !strcmp(o.kernel_entry, "linux64"),
+	   "-k FILE,entry=linux64 with a comma in FILE");
+	r = parse(&o, err, "-k", "a,b", NULL);
+	ok(r == 0 && !strcmp(o.kernel, "a,b") && !o.kernel_entry,
+	   "-k FILE with a comma, no entry");
+	check_err("bad entry", parse(&o, err, "-k", "k,entry=bios", NULL), err,
+		  "-k 'k,entry=bios': entry 'bios' is not pvh or linux64");
+	check_err("entry without a file",
+		  parse(&o, err, "-k", ",entry=pvh", NULL), err,
+		  "-k ',entry=pvh': expected FILE,entry=E");
 	ok(strstr(options_usage, "usage: vitro") &&
 		   strstr(options_usage, "Exit status"),
 	   "usage text has the synopsis and the exit statuses");
