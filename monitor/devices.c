@@ -4,8 +4,10 @@
  * ones that touch the host terminal - and torn down in reverse.
  *
  * Also the small PC devices that need no module of their own:
- * - the exit port at DEBUG_EXIT_PORT, as QEMU's isa-debug-exit: writing V
- *   ends vitro with status (V << 1) | 1;
+ * - with --debug-exit only, the exit port at DEBUG_EXIT_PORT, as QEMU's
+ *   isa-debug-exit: writing V ends vitro with status (V << 1) | 1.  Off
+ *   by default, so that an ordinary guest cannot forge the statuses of a
+ *   reset, a poweroff or a triple fault;
  * - reset: the reset control register at 0xcf9 (a write with bit 2 set)
  *   and the keyboard controller's pulse-reset command (0xfe to port 0x64),
  *   which end vitro with the reset status, as bhyve does.  The keyboard
@@ -19,6 +21,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "monitor/dev/acpi_pm.h"
 #include "monitor/platform.h"
 #include "monitor/uart.h"
 #include "monitor/vitro.h"
@@ -60,10 +63,11 @@ static int reset_access(void *arg, int vcpuid, bool write, uint64_t addr,
 
 static int pc_init(struct vitro *vm, char *err, size_t errlen)
 {
-	int r;
+	int r = 0;
 
-	r = region_register(vm->pio, "debug-exit", DEBUG_EXIT_PORT, 4,
-			    debug_exit_access, vm);
+	if (vm->opt.debug_exit)
+		r = region_register(vm->pio, "debug-exit", DEBUG_EXIT_PORT, 4,
+				    debug_exit_access, vm);
 	if (r == 0)
 		r = region_register(vm->pio, "kbd-reset", PORT_KBD_STATUS, 1,
 				    reset_access, vm);
@@ -142,6 +146,7 @@ static const struct vitro_device devices[] = {
 	/* platform */
 	{ "pc", pc_init, NULL },
 	{ "com1", com1_init, com1_fini },
+	{ "acpi-pm", acpi_pm_device_init, acpi_pm_device_fini },
 	/* late */
 	{ "com1-backend", com1_backend_init, com1_backend_fini },
 };

@@ -27,8 +27,11 @@
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
+#include "monitor/boot/acpi.h"
 #include "monitor/boot/loader.h"
+#include "monitor/boot/mptable.h"
 #include "monitor/mevent.h"
+#include "monitor/platform.h"
 #include "monitor/trace.h"
 #include "monitor/vitro.h"
 
@@ -166,6 +169,46 @@ static bool cpu_has_nx(void)
 	return d & (1u << 20);
 }
 
+/*
+ * The firmware tables every guest gets: ACPI at ACPI_TABLES_ADDR, the MP
+ * table at MPTABLE_ADDR (left out, with a notice, when an APIC ID does not
+ * fit its 8 bits).
+ */
+static int firmware_tables_write(struct vitro *vm, char *err, size_t errlen)
+{
+	struct acpi_config cfg;
+	size_t used;
+	void *p;
+	int r;
+
+	acpi_config_init(&cfg, &vm->opt.topo, vm->ncpus);
+	p = vm_map_gpa(vm->ctx, ACPI_TABLES_ADDR, ACPI_TABLES_MAX);
+	if (!p) {
+		snprintf(err, errlen, "no guest memory at %#x for ACPI tables",
+			 ACPI_TABLES_ADDR);
+		return -EFAULT;
+	}
+	r = acpi_build(&cfg, ACPI_TABLES_ADDR, p, ACPI_TABLES_MAX, &used);
+	if (r < 0) {
+		snprintf(err, errlen, "ACPI tables: %s", strerror(-r));
+		return r;
+	}
+	p = vm_map_gpa(vm->ctx, MPTABLE_ADDR, MPTABLE_MAX);
+	if (!p) {
+		snprintf(err, errlen, "no guest memory at %#x for the MP table",
+			 MPTABLE_ADDR);
+		return -EFAULT;
+	}
+	r = mptable_build(&cfg, MPTABLE_ADDR, p, MPTABLE_MAX, &used);
+	if (r == -ERANGE)
+		vitro_log("no MP table: APIC IDs above 254 (ACPI has them)");
+	else if (r < 0) {
+		snprintf(err, errlen, "MP table: %s", strerror(-r));
+		return r;
+	}
+	return 0;
+}
+
 /* Create the VM and its vCPUs, and load the kernel into it. */
 static int vm_build(struct vitro *vm, const struct loader_image *img,
 		    struct boot_files *bf, char *err, size_t errlen)
@@ -227,6 +270,8 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 		.map = map_guest,
 		.map_arg = vm->ctx,
 	};
+	if (firmware_tables_write(vm, err, errlen) < 0)
+		return -1;
 	if (loader_is_linux(img) && bf->nmods == 1) {
 		/* -i FILE is a Linux kernel's initrd. */
 		lp.initrd = bf->lmods[0].data;

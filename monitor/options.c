@@ -47,21 +47,25 @@ const char options_usage[] =
 	"                  vitro(8) TRACING); read it with vitroctl trace\n"
 	"      --console   the vitro prompt (Tcl) on this terminal: Ctrl-a c\n"
 	"                  switches between it and the guest's console\n"
+	"      --debug-exit\n"
+	"                  the exit port 0xf4, as QEMU's isa-debug-exit: a\n"
+	"                  guest writing V to it ends vitro with status\n"
+	"                  (V << 1) | 1 (for test guests; off by default)\n"
 	"  -v              say more on stderr (start-up figures, exits)\n"
 	"  -h, --help      this text\n"
 	"      --version   the version\n"
 	"\n"
 	"NAME names the VM (default vitro-PID).  On a terminal, COM1 on stdio\n"
 	"puts the terminal in raw mode: Ctrl-a x quits, Ctrl-a h lists the\n"
-	"other escapes.  A guest ends vitro by writing V to port 0xf4 (as\n"
-	"QEMU's isa-debug-exit): the exit status is then (V << 1) | 1.\n"
+	"other escapes.\n"
 	"gdb's `monitor LINE` runs LINE in the Tcl console of -S and\n"
 	"--console; one that waits for the guest holds vitro's event loop.\n"
 	"\n"
 	"Exit status: 0 the guest reset, 1 powered off, 2 halted, 3 triple\n"
 	"fault, 4 an error (bad option or image, emulation failure, an error\n"
-	"in the -S script...), or N when the -S script or the console ran\n"
-	"exit N.\n";
+	"in the -S script...), N when the -S script or the console ran\n"
+	"exit N, or (V << 1) | 1 when the guest wrote V to --debug-exit's\n"
+	"port.\n";
 
 static int fail(char *err, size_t len, const char *fmt, ...)
 {
@@ -222,12 +226,13 @@ static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 	return 0;
 }
 
-enum { OPT_VERSION = 256, OPT_CONSOLE };
+enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT };
 
 static const struct option long_opts[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "console", no_argument, NULL, OPT_CONSOLE },
+	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -303,6 +308,9 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			break;
 		case OPT_CONSOLE:
 			o->console = true;
+			break;
+		case OPT_DEBUG_EXIT:
+			o->debug_exit = true;
 			break;
 		case 'v':
 			o->verbose++;

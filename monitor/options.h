@@ -30,6 +30,7 @@ struct vitro_options {
 	const char *script; /* -S: a Tcl script for the console */
 	const char *trace; /* -T FILE[,SPEC]: record exits from the start */
 	bool console; /* --console: the Tcl prompt on the terminal */
+	bool debug_exit; /* --debug-exit: the exit port at DEBUG_EXIT_PORT */
 	int verbose; /* -v, repeatable */
 	bool help; /* --help */
 	bool version; /* --version */

@@ -41,7 +41,8 @@
  * the boot GDT.
  *
  * Devices: COM1, a 16550 UART at COM1_PORT on ISA IRQ COM1_IRQ; the
- * in-kernel 8259 PICs, IOAPIC, LAPICs and 8254 PIT; an exit port, as QEMU's
+ * in-kernel 8259 PICs, IOAPIC, LAPICs and 8254 PIT; ACPI fixed hardware
+ * (PM1a blocks, poweroff through S5); an exit port, as QEMU's
  * isa-debug-exit: writing V to DEBUG_EXIT_PORT ends vitro with status
  * (V << 1) | 1.  Reads of ports nothing claims return all ones; writes to
  * them are ignored.
@@ -83,5 +84,20 @@
 
 #define LAPIC_BASE 0xfee00000
 #define IOAPIC_BASE 0xfec00000
+/* ISA IRQ n reaches IOAPIC pin n, but IRQ 0 (the PIT) pin 2 (vmm.c). */
+#define ISA_IRQ0_GSI 2
+
+/*
+ * ACPI fixed hardware (monitor/dev/acpi_pm.c, described by the FADT): the
+ * PM1a event block (status, enable; 2 bytes each) and control block, the
+ * SCI's ISA IRQ (level, active high), and the SLP_TYP of \_S5 in the DSDT:
+ * writing SLP_EN with it powers off.
+ */
+#define ACPI_PM1A_EVT_PORT 0x600
+#define ACPI_PM1A_EVT_LEN 4
+#define ACPI_PM1A_CNT_PORT 0x604
+#define ACPI_PM1A_CNT_LEN 2
+#define ACPI_SCI_IRQ 9
+#define ACPI_S5_SLP_TYP 5
 
 #endif

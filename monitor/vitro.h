@@ -35,6 +35,7 @@ enum vitro_status {
 
 struct vitro;
 struct dbg_core;
+struct acpi_pm;
 
 struct vitro_vcpu {
 	struct vitro *vm;
@@ -74,6 +75,7 @@ struct vitro {
 	struct uart *com1;
 	struct uart_backend_config com1_cfg;
 	struct uart_backend *com1_be;
+	struct acpi_pm *acpi_pm; /* PM1a registers (dev/acpi_pm.h) */
 	int devices_up; /* entries of the device table done */
 
 	/* How the VM ended; guarded by end_lock, set once. */

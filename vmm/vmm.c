@@ -84,10 +84,52 @@ static uint32_t refuse_guest_debug(void)
 	return s ? (uint32_t)strtoul(s, NULL, 0) : 0;
 }
 
+/*
+ * Interrupt routing as on a PC, and as QEMU sets it: GSI n reaches IOAPIC
+ * pin n, except ISA IRQ 0 (the PIT, GSI 0), which reaches pin 2; GSIs 0-15
+ * also reach the 8259s, but for 2, the cascade.  KVM's default sends GSI 0
+ * to pin 0, which is not where the MP and ACPI tables say IRQ 0 is.
+ */
+static int vm_set_gsi_routing(struct vmm *vm)
+{
+	enum { NGSI = 24, MAXENT = 2 * NGSI };
+	struct kvm_irq_routing *r;
+	int ret = 0;
+
+	r = calloc(1, sizeof(*r) + MAXENT * sizeof(r->entries[0]));
+	if (!r)
+		return -ENOMEM;
+	for (uint32_t gsi = 0; gsi < NGSI; gsi++) {
+		struct kvm_irq_routing_entry *e;
+
+		if (gsi < 16 && gsi != 2) {
+			e = &r->entries[r->nr++];
+			e->gsi = gsi;
+			e->type = KVM_IRQ_ROUTING_IRQCHIP;
+			e->u.irqchip.irqchip = gsi < 8 ?
+						       KVM_IRQCHIP_PIC_MASTER :
+						       KVM_IRQCHIP_PIC_SLAVE;
+			e->u.irqchip.pin = gsi % 8;
+		}
+		if (gsi == 2)
+			continue;
+		e = &r->entries[r->nr++];
+		e->gsi = gsi;
+		e->type = KVM_IRQ_ROUTING_IRQCHIP;
+		e->u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		e->u.irqchip.pin = gsi == 0 ? 2 : gsi;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		ret = -errno;
+	free(r);
+	return ret;
+}
+
 static int vm_kvm_setup(struct vmm *vm)
 {
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t ident = KVM_IDENTITY_MAP_ADDR;
+	int r;
 
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
 	if (vm->vm_fd < 0)
@@ -101,6 +143,8 @@ static int vm_kvm_setup(struct vmm *vm)
 	(void)ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR);
 	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return -errno;
+	if ((r = vm_set_gsi_routing(vm)) < 0)
+		return r;
 	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
 		return -errno;
 	if (kvm_check_cap(vm->vm_fd, KVM_CAP_EXIT_ON_EMULATION_FAILURE)) {

@@ -149,8 +149,9 @@ int main(int argc, char **argv)
 		dup2(in, 1);
 		dup2(efd, 2);
 		/* -G: until the debug core lands, stops need its debugger. */
-		execl(p.vitro, "vitro", "-m", "256M", "-G", gdb, "-k", p.guest,
-		      "-a", "n=100000000000", name, (char *)NULL);
+		execl(p.vitro, "vitro", "--debug-exit", "-m", "256M", "-G", gdb,
+		      "-k", p.guest, "-a", "n=100000000000", name,
+		      (char *)NULL);
 		_exit(127);
 	}
 	t0 = bench_now_ns();

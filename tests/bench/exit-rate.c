@@ -88,8 +88,19 @@ static int run_one(const struct bench_paths *p, int which, unsigned long n,
 	char *bare[] = { (char *)p->bare,  "-i", "-t", "-m", MEM,
 			 (char *)p->guest, arg,	 NULL };
 	char tfile[64] = "", targ[128];
-	char *vitro[] = { (char *)p->vitro, "-c", "1", "-m", MEM "M", "-k",
-			  (char *)p->guest, "-a", arg, NULL, NULL,    NULL };
+	char *vitro[] = { (char *)p->vitro,
+			  "--debug-exit",
+			  "-c",
+			  "1",
+			  "-m",
+			  MEM "M",
+			  "-k",
+			  (char *)p->guest,
+			  "-a",
+			  arg,
+			  NULL,
+			  NULL,
+			  NULL };
 	struct bench_result r;
 	unsigned long long mns, mexits;
 	const char *m;

@@ -123,8 +123,8 @@ int main(int argc, char **argv)
 	struct bench_paths p;
 	struct bench_stat st_cpu, st_bare, st_over = { 0 };
 	char arg[32];
-	char *argv_v[] = { NULL, "-v", "-c", "1", "-m", "256M",
-			   "-k", NULL, "-a", arg, NULL };
+	char *argv_v[] = { NULL,   "-v", "--debug-exit", "-c", "1", "-m",
+			   "256M", "-k", NULL,		 "-a", arg, NULL };
 	char *argv_bare[] = { NULL, "-i", "-m", "256", NULL, "n=0", NULL };
 
 	while ((c = getopt(argc, argv, "r:")) != -1) {
@@ -141,7 +141,7 @@ int main(int argc, char **argv)
 	if ((r = bench_paths_find(&p)) != 0)
 		return r > 0 ? 0 : 1;
 	argv_v[0] = p.vitro;
-	argv_v[7] = p.guest;
+	argv_v[8] = p.guest;
 	argv_bare[0] = p.bare;
 	argv_bare[4] = p.guest;
 

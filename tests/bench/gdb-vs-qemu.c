@@ -301,10 +301,15 @@ static int vmm_start(const struct run_env *e, int which, struct bench_child *c,
 		     unsigned *port)
 {
 	char qspec[64];
-	char *vitro[] = {
-		(char *)e->p.vitro,    "-m", MEM "M", "-G", "w0", "-k",
-		(char *)e->step_guest, NULL
-	};
+	char *vitro[] = { (char *)e->p.vitro,
+			  "--debug-exit",
+			  "-m",
+			  MEM "M",
+			  "-G",
+			  "w0",
+			  "-k",
+			  (char *)e->step_guest,
+			  NULL };
 	char *qemu[] = { (char *)e->qemu,
 			 "-enable-kvm",
 			 "-nodefaults",

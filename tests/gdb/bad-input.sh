@@ -27,7 +27,7 @@ bad_spec() { # bad_spec SPEC MESSAGE-REGEX
 	local out=$T/spec$nspec.out err=$T/spec$nspec.err
 
 	nspec=$((nspec + 1))
-	timeout 60 "$VITRO" -G "$1" -k "$dbgtest" -a rounds=1000 \
+	timeout 60 "$VITRO" --debug-exit -G "$1" -k "$dbgtest" -a rounds=1000 \
 		</dev/null >"$out" 2>"$err"
 	is "$?" 33 "-G '$1': the guest runs to its end" "$err"
 	has "-G '$1': says so and goes on without a debugger" \

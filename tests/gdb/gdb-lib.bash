@@ -191,7 +191,7 @@ vitro_start() { # vitro_start NAME [-G SPEC] ARGS...
 	fi
 	VOUT=$T/$name.out
 	VERR=$T/$name.err
-	"$VITRO" -G "$spec" "$@" </dev/null >"$VOUT" 2>"$VERR" &
+	"$VITRO" --debug-exit -G "$spec" "$@" </dev/null >"$VOUT" 2>"$VERR" &
 	VPID=$!
 	gl_pids+=("$VPID")
 	PORT=

@@ -15,14 +15,14 @@ icebps=2
 
 # QEMU's emulation of SVM (the nested KVM of machines without /dev/kvm)
 # answers icebp with #UD, whatever vitro does: leave icebp out there.
-"$VITRO" -k "$elf" -a "icebp=1" </dev/null >"$T/probe.out" 2>&1
+"$VITRO" --debug-exit -k "$elf" -a "icebp=1" </dev/null >"$T/probe.out" 2>&1
 if grep -q "unexpected #UD" "$T/probe.out"; then
 	echo "# this CPU raises #UD for icebp: its checks are skipped"
 	icebps=0
 fi
 args="int3=5 tf=1 icebp=$icebps"
 
-"$VITRO" -k "$elf" -a "$args" </dev/null >"$T/plain.out" 2>"$T/plain.err"
+"$VITRO" --debug-exit -k "$elf" -a "$args" </dev/null >"$T/plain.out" 2>"$T/plain.err"
 is "$?" 33 "without -G: the guest's int3, TF and icebp traps are its own" \
 	"$T/plain.out" "$T/plain.err"
 has "... #BP with rip past each int3" "$T/plain.out" \

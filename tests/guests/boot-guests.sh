@@ -31,7 +31,7 @@ ok() { # ok STATUS NAME [DIRECTIVE]
 boot() {
 	local name=$1 want=$2
 	shift 2
-	timeout 60 "$vitro" "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
+	timeout 60 "$vitro" --debug-exit "$@" </dev/null >"$tmp/out" 2>"$tmp/err"
 	local st=$?
 	[ "$st" = "$want" ]
 	ok $? "$name: status $st, want $want"
@@ -65,7 +65,7 @@ has "demo: the report names #GP, rip and cpu" \
 	"^demo: unexpected #GP (vector 13) error 0 rip 0x[0-9a-f]* cr2 .* cpu 0"
 
 # smp never exits: watch its console, then stop it.
-"$vitro" -c 2 -k "$g/smp.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
+"$vitro" --debug-exit -c 2 -k "$g/smp.elf" </dev/null >"$tmp/out" 2>"$tmp/err" &
 pid=$!
 for _ in $(seq 100); do
 	grep -q "CPUs counting" "$tmp/out" && break
@@ -113,6 +113,13 @@ boot "multiboot: a wrong module content fails" 35 -m 256M \
 
 boot "triple: vitro reports the triple fault" 3 -k "$g/triple.elf"
 has "triple: printed its line first" "^triple: empty IDT"
+
+boot "acpi: powers off through the FADT's PM1a_CNT (status 1)" 1 -c 2 \
+	-k "$g/acpi.elf" -a "cpus=2"
+has "acpi: found _S5 in the DSDT" "^acpi: ok: .*_S5 SLP_TYP 5; powering off"
+has "acpi: the MADT lists both vCPUs" "^acpi: ok: the MADT lists 2 processors"
+boot "acpi: 8 vCPUs with threads, all in the MADT" 1 \
+	-c 8,sockets=2,cores=2,threads=2 -k "$g/acpi.elf" -a "cpus=8"
 
 boot "pio-loop: 1000 writes" 33 -k "$g/pio-loop.elf" -a "count=1000"
 boot "pio-loop: a bad count fails" 35 -k "$g/pio-loop.elf" -a "count=lots"

@@ -142,12 +142,12 @@ static pid_t vitro_start(const char *name, bool gdb, const char *errfile)
 		dup2(in, 1);
 		dup2(err, 2);
 		if (gdb)
-			execl(vitro_bin, "vitro", "-m", "16M", "-c",
-			      "2,sockets=1,cores=2,threads=1", "-G", gdbarg,
-			      "-k", elf, name, (char *)NULL);
+			execl(vitro_bin, "vitro", "--debug-exit", "-m", "16M",
+			      "-c", "2,sockets=1,cores=2,threads=1", "-G",
+			      gdbarg, "-k", elf, name, (char *)NULL);
 		else
-			execl(vitro_bin, "vitro", "-m", "16M", "-c", "2", "-k",
-			      elf, name, (char *)NULL);
+			execl(vitro_bin, "vitro", "--debug-exit", "-m", "16M",
+			      "-c", "2", "-k", elf, name, (char *)NULL);
 		_exit(127);
 	}
 	return pid;

@@ -3,7 +3,8 @@
  * guest's IDT (with and without error code, in long and protected mode),
  * VM_INJECT_NMI to a vCPU spinning in the guest (it is kicked out of
  * KVM_RUN), ISA IRQ assert/deassert/pulse through the in-kernel 8259 the
- * guest programmed, and VM_LAPIC_MSI.
+ * guest programmed, ISA IRQ 0 through IOAPIC pin 2 (the PC routing vmm
+ * sets), and VM_LAPIC_MSI.
  *
  * The guest's IDT stubs (kvm_util) record each vector and report it with
  * an `out`.  The NMI test runs the vCPU on its own thread (kt_runner);
@@ -21,6 +22,8 @@
 #define IRQ_MASKED 5
 #define PIC_BASE 0x20
 #define MSI_VECTOR 0x41
+#define IOAPIC_PIN2_VECTOR 0x51
+#define IOAPIC_PIN0_VECTOR 0x52
 /* How long a halted guest is given to take an interrupt it must not. */
 #define QUIET_MS 300
 
@@ -69,10 +72,35 @@ asm(KT_GUEST_BEGIN(ge, KT_CODE)
     "	sti\n"
     "1:	hlt\n"
     "	jmp 1b\n"
+
+    /*
+     * The 8259s masked; IOAPIC pin 2 to IOAPIC_PIN2_VECTOR and pin 0 to
+     * IOAPIC_PIN0_VECTOR, edge, to APIC ID 0; wait.
+     */
+    KT_LABEL("ge_ioapic")
+    "	mov $0xff, %al\n"
+    "	out %al, $0x21\n"
+    "	out %al, $0xa1\n"
+    "	mov $0xfee000f0, %edx\n"
+    "	movl $0x1ff, (%rdx)\n"
+    "	mov $0xfec00000, %edx\n"
+    "	movl $0x14, (%rdx)\n"		/* pin 2, low dword */
+    "	movl $" KT_STR(IOAPIC_PIN2_VECTOR) ", 0x10(%rdx)\n"
+    "	movl $0x15, (%rdx)\n"
+    "	movl $0, 0x10(%rdx)\n"
+    "	movl $0x10, (%rdx)\n"		/* pin 0 */
+    "	movl $" KT_STR(IOAPIC_PIN0_VECTOR) ", 0x10(%rdx)\n"
+    "	movl $0x11, (%rdx)\n"
+    "	movl $0, 0x10(%rdx)\n"
+    "	mov $1, %eax\n"
+    "	out %eax, $0xe0\n"
+    "	sti\n"
+    "1:	hlt\n"
+    "	jmp 1b\n"
     KT_GUEST_END(ge));
 /* clang-format on */
 KT_GUEST_DECLARE(ge);
-extern const uint8_t ge_idle[], ge_spin[], ge_spin_end[], ge_irq[];
+extern const uint8_t ge_idle[], ge_spin[], ge_spin_end[], ge_irq[], ge_ioapic[];
 
 #define GE(label) KT_GADDR(ge, KT_CODE, label)
 
@@ -250,6 +278,30 @@ static void test_irqs(struct kt_vm *vm)
 	is_int(rec->count, 5, "5 interrupts in all");
 }
 
+/*
+ * ISA IRQ 0 (the PIT's line) reaches IOAPIC pin 2, as the MP and ACPI
+ * tables say (an interrupt source override), not pin 0.
+ */
+static void test_ioapic_routing(struct kt_vm *vm)
+{
+	struct vcpu *v = vm->vcpu[0];
+	struct kt_exc *rec = kt_gpa(vm, KT_EXC);
+
+	kt_exc_reset(vm);
+	rec->eoi = KT_EOI_LAPIC;
+	kt_vcpu_set_mode(v, KT_MODE_LONG64, GE(ge_ioapic));
+	if (kt_run_out(v, KT_PORT_OUT, NULL) < 0) {
+		ok(0, "the guest programs its IOAPIC");
+		return;
+	}
+	is_int(vm_isa_pulse_irq(vm->ctx, 0), 0, "pulse ISA IRQ 0");
+	takes(vm, IOAPIC_PIN2_VECTOR, "ISA IRQ 0 through IOAPIC pin 2");
+	quiet(vm, "nothing on pin 0");
+	is_int(vm_isa_pulse_irq(vm->ctx, IRQ), 0, "pulse ISA IRQ 4");
+	quiet(vm, "IRQ 4's pin is masked");
+	is_int(rec->count, 1, "1 interrupt in all");
+}
+
 int main(void)
 {
 	struct kt_vm *vm;
@@ -260,6 +312,11 @@ int main(void)
 	test_exceptions(vm);
 	test_nmi(vm);
 	test_irqs(vm);
+	kt_vm_destroy(vm);
+	/* A new VM: the last one's vCPU is halted for good. */
+	vm = kt_vm_create("events-ioapic", KT_MEM_DEFAULT, 1);
+	kt_load(vm, KT_CODE, ge, ge_end);
+	test_ioapic_routing(vm);
 	kt_vm_destroy(vm);
 	return tap_done();
 }

@@ -61,7 +61,7 @@ has() {
 start() {
 	local name=$1
 	shift
-	"$vitro" -c 2 -m 64M -k "$demo" -l "com1,file:$tmp/$name.console" \
+	"$vitro" --debug-exit -c 2 -m 64M -k "$demo" -l "com1,file:$tmp/$name.console" \
 		"$@" "$name" </dev/null >"$tmp/$name.out" 2>"$tmp/$name.err" &
 	vm_pid=$!
 	pids+=("$vm_pid")

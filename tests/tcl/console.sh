@@ -48,7 +48,7 @@ command -v tmux >/dev/null || skip_all "no tmux"
 trap con_cleanup EXIT
 # A status line every 300 ms: output keeps coming while the prompt shows.
 "${TM[@]}" new-session -d -s con -x 120 -y 50 \
-	"env TERM=xterm HOME=$T $VITRO -c 2 -m 64M -k $GUESTS/demo.elf \
+	"env TERM=xterm HOME=$T $VITRO --debug-exit -c 2 -m 64M -k $GUESTS/demo.elf \
 	-a interval=300 --console $NAME 2>$T/err; echo VITRO-EXIT=\$?; \
 	sleep 60" 2>"$T/tmux.err" ||
 	skip_all "tmux cannot start here: $(head -1 "$T/tmux.err")"

@@ -26,7 +26,7 @@ runfile() { # runfile NAME PATH [VITRO-ARGS...]
 	local name=$1 path=$2
 	shift 2
 	: >"$T/$name.con"
-	timeout -k 5 120 "$VITRO" -c 2 -m 64M -k "$DEMO" \
+	timeout -k 5 120 "$VITRO" --debug-exit -c 2 -m 64M -k "$DEMO" \
 		-l "com1,file:$T/$name.con" -S "$path" "$@" "scr$name$$" \
 		</dev/null >"$T/$name.out" 2>"$T/$name.err"
 	ST=$?
@@ -81,7 +81,7 @@ like "$OUT" '^ended:end:33$' "vm wait end returns the end event with its status"
 
 # A signal while the script waits ends the VM (status 1).
 printf '%s\n' 'vm continue' 'vm wait -timeout 60000 end' >"$T/sig.tcl"
-"$VITRO" -c 1 -m 64M -k "$DEMO" -l "com1,file:$T/sig.con" -S "$T/sig.tcl" \
+"$VITRO" --debug-exit -c 1 -m 64M -k "$DEMO" -l "com1,file:$T/sig.con" -S "$T/sig.tcl" \
 	"scrsig$$" </dev/null >"$T/sig.out" 2>"$T/sig.err" &
 pid=$!
 vm_pids+=("$pid")

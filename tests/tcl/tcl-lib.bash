@@ -119,7 +119,7 @@ vm_start() { # vm_start NAME [VITRO-ARGS...]
 	shift
 	VOUT=$T/$name.console
 	VERR=$T/$name.err
-	"$VITRO" ${VM_ARGS:--c 2 -m 64M} -k "${VM_GUEST:-$GUESTS/demo.elf}" \
+	"$VITRO" --debug-exit ${VM_ARGS:--c 2 -m 64M} -k "${VM_GUEST:-$GUESTS/demo.elf}" \
 		-l "com1,file:$VOUT" "$@" "$name" </dev/null >"$T/$name.out" \
 		2>"$VERR" &
 	VPID=$!

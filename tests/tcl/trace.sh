@@ -69,7 +69,7 @@ rows() {
 }
 
 # 1. A whole run under vitro -T.
-timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
+timeout 300 "$VITRO" --debug-exit -c 1 -m 64M -k "$elf" -a "$GARGS" \
 	-T "$T/a.trc,stack=8" -l "com1,file:$T/a.console" </dev/null \
 	>"$T/a.out" 2>"$T/a.err"
 st=$?
@@ -187,7 +187,7 @@ vctl trace report "$T/future.trc"
 st_like 1 "$ERR" "(version|99)" "a future major version: status 1, said"
 
 # A ring of one record overflows between two drains: the losses are said.
-timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
+timeout 300 "$VITRO" --debug-exit -c 1 -m 64M -k "$elf" -a "$GARGS" \
 	-T "$T/d.trc,ring=1" -l "com1,file:$T/d.console" </dev/null \
 	>"$T/d.out" 2>"$T/d.err"
 is "$?" 33 "trace.elf under vitro -T FILE,ring=1 passes"
@@ -197,7 +197,7 @@ like "$OUT" "WARNING: [1-9][0-9]* records were dropped" \
 	"the report says how many records were dropped"
 
 # In-kernel exits in the same file, where the host has kvm tracepoints.
-timeout 300 "$VITRO" -c 1 -m 64M -k "$elf" -a "$GARGS" \
+timeout 300 "$VITRO" --debug-exit -c 1 -m 64M -k "$elf" -a "$GARGS" \
 	-T "$T/k.trc,kernel" -l "com1,file:$T/k.console" </dev/null \
 	>"$T/k.out" 2>"$T/k.err"
 is "$?" 33 "trace.elf under vitro -T FILE,kernel passes"

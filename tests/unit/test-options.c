@@ -117,8 +117,10 @@ static void test_parse(void)
 	ok(r == 0 && !strcmp(o.kernel, "k.elf") && o.ncpus == 1 &&
 		   o.memsize == VITRO_DEFAULT_MEM &&
 		   !strcmp(o.com1, "com1,stdio") && !o.name && !o.cmdline &&
-		   !o.initrd,
-	   "defaults");
+		   !o.initrd && !o.debug_exit,
+	   "defaults (no exit port)");
+	r = parse(&o, err, "--debug-exit", "-k", "k", NULL);
+	ok(r == 0 && o.debug_exit, "--debug-exit");
 	r = parse(&o, err, "-c", "2", "-m", "1G", "-k", "k", "-a", "x=1 y",
 		  "-i", "a,b", "-l", "com1,pty", "-v", "-v", "myvm", NULL);
 	ok(r == 0 && o.ncpus == 2 && o.memsize == 1ULL << 30 &&
