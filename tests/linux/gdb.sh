@@ -22,7 +22,6 @@ ok $? "vitro -G w0 listens for gdb" "$VERR"
 
 # Session 1: from the first instruction to start_kernel.
 if [ -n "$HWBP_GAP" ]; then
-	echo "# $HWBP_GAP"
 	gdb_run start "$VMLINUX" <<'EOF2'
 detach
 EOF2
@@ -70,7 +69,7 @@ lx-dmesg
 echo @@ps\n
 lx-ps
 echo @@end\n
-kill
+detach
 EOF2
 like "p init_task.comm: \"swapper/0\"" comm '^\$[0-9]+ = "swapper/0(\\000)*"'
 is "$(sect threads | grep -c 'Thread [0-9]')" 2 "info threads: two threads"
