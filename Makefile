@@ -6,6 +6,7 @@
 #   make check-asan the same under AddressSanitizer + UBSan (build/asan/)
 #   make check-tsan the same under ThreadSanitizer (build/tsan/)
 #   make check-nested  the KVM tests, in a nested KVM when there is no /dev/kvm
+#   make check-linux   build a small Linux and boot it, debug it (tests/linux/)
 #   make bench      run the benchmarks in tests/bench/
 #   make fuzz       long fuzzing runs (tests/fuzz/)
 #   make format     reformat the C sources; make format-check checks them
@@ -140,6 +141,34 @@ check-nested: deps
 		exit 1; \
 	fi
 
+# The Linux tests: a test kernel from Debian's linux-source (built once,
+# cached in $(O)/linux while tests/linux/config is unchanged), a busybox
+# initramfs, and tests/linux/*.sh against them; in a nested KVM, as
+# check-nested, where there is no /dev/kvm.  A boot there takes minutes.
+LINUX_TESTS = $(sort $(wildcard tests/linux/*.sh))
+LINUX_JOBS ?= 2
+LINUX_NESTED_TIMEOUT ?= 3600
+LINUX_PROVE_FLAGS ?= -f --timer --exec tests/tap-strict\ timeout\ -k\ 5\ 1500
+
+.PHONY: check-linux linux-kernel
+linux-kernel:
+	@scripts/install-deps --linux
+	@JOBS=$(LINUX_JOBS) tests/linux/build-kernel $(abspath $(O))/linux
+	@scripts/mkinitramfs -o $(O)/linux/initramfs.cpio.gz
+
+check-linux: deps linux-kernel
+	@$(MAKE) --no-print-directory all
+	@if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then \
+		$(PROVE) $(LINUX_PROVE_FLAGS) $(LINUX_TESTS); \
+	elif [ -x "$(NESTED_KVM)" ]; then \
+		tests/nested-check $(NESTED_KVM) $(LINUX_NESTED_TIMEOUT) \
+			$(PROVE) $(LINUX_PROVE_FLAGS) -- $(LINUX_TESTS); \
+	else \
+		echo "check-linux: no /dev/kvm, and no $(NESTED_KVM) to" \
+			"make one (set NESTED_KVM=)" >&2; \
+		exit 1; \
+	fi
+
 .PHONY: bench
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -162,4 +191,6 @@ format-check:
 clean:
 	rm -rf $(BUILD)
 
--include $(shell find $(O) -name '*.d' 2>/dev/null)
+# build/linux holds the test kernel's tree (tests/linux/build-kernel).
+-include $(shell find $(O) -path $(O)/linux -prune -o -name '*.d' -type f \
+	-print 2>/dev/null)

@@ -56,3 +56,4 @@ PROGRAMS += $(O)/tests/bench/bare-kvm $(BENCH_DRIVERS) \
 GUESTS += $(BENCH_GUEST) $(STEP_GUEST)
 BENCHES += $(BENCH_DRIVERS) $(O)/tests/bench/control
 BENCHES += tests/bench/console
+BENCHES += tests/bench/linux-boot

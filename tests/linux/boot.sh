@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# boot.sh: the test kernel boots in vitro with 2 vCPUs, through its vmlinux
+# (the PVH entry) and through its bzImage (the 64-bit boot protocol), to
+# the busybox initramfs's /init, which sees both CPUs, prints its marker
+# and powers off: vitro then ends with status 1 (powered off).  TAP.
+. "$(dirname "$0")/linux-lib.bash"
+lx_init
+
+boot() { # boot NAME KERNEL WHAT
+	local name=$1 kernel=$2 what=$3
+
+	lx_boot "$name" "$kernel" "panic=-1 vitro.test=poweroff"
+	if ! lx_marker "$LX_TIMEOUT" && [ -n "$LX_REFUSED" ]; then
+		gl_skipping "$LX_REFUSED"
+		echo "# $LX_REFUSED"
+	fi
+	has "$what: Linux prints its banner" "$VOUT" "Linux version [0-9]"
+	has "$what: /init prints its marker" "$VOUT" "^VITRO-INIT-OK"
+	is "$LX_CPUS" 2 "$what: /init sees 2 CPUs" "$VOUT" "$VERR"
+	[ -n "$VST" ] || vitro_wait 120
+	is "$VST" 1 "$what: vitro ends with status 1 after poweroff" \
+		"$VOUT" "$VERR"
+	gl_skipping ""
+}
+
+VST=
+boot vmlinux "$VMLINUX" "vmlinux (PVH)"
+VST=
+boot bzimage "$BZIMAGE" bzImage
+gdb_done
