@@ -80,16 +80,31 @@ int gdb_server_parse(const char *spec, struct gdb_server_config *cfg, char *err,
 	strcpy(buf, spec);
 	if ((comma = strchr(p, ','))) {
 		*comma++ = 0;
-		if (!strcmp(comma, "arch=i386"))
-			c.layout = GDB_X86_I386;
-		else if (!strcmp(comma, "arch=i8086"))
-			c.layout = GDB_X86_I8086;
-		else if (strcmp(comma, "arch=x86-64"))
-			return fail(
-				err, errlen,
-				"unknown setting '%s' (expected arch=x86-64, "
-				"arch=i386 or arch=i8086)",
-				comma);
+		while (comma) {
+			char *set = comma;
+
+			if (!strncmp(set, "sym=", 4)) {
+				if (!set[4] || strlen(set + 4) >= sizeof(c.sym))
+					return fail(err, errlen,
+						    "'%s': expected sym=FILE",
+						    set);
+				strcpy(c.sym, set + 4);
+				break; /* the rest is the file's name */
+			}
+			if ((comma = strchr(set, ',')))
+				*comma++ = 0;
+			if (!strcmp(set, "arch=i386"))
+				c.layout = GDB_X86_I386;
+			else if (!strcmp(set, "arch=i8086"))
+				c.layout = GDB_X86_I8086;
+			else if (strcmp(set, "arch=x86-64"))
+				return fail(
+					err, errlen,
+					"unknown setting '%s' (expected "
+					"arch=x86-64, arch=i386, arch=i8086 "
+					"or sym=FILE)",
+					set);
+		}
 	}
 	if (*p == 'w') {
 		c.wait = true;
@@ -471,6 +486,8 @@ struct gdb_server *gdb_server_start(struct vitro *vm,
 	gs->events = gdb_events_create();
 	if (gs->events)
 		gs->dbg = dbg_gdb_create(vm->dbg, gs->events);
+	if (gs->dbg && cfg->sym[0])
+		dbg_gdb_set_symbols(gs->dbg, gs->cfg.sym);
 	if (gs->dbg) {
 		t = dbg_gdb_target(gs->dbg);
 		gs->stub = gdb_stub_create(&t, gs->events, cfg->layout,

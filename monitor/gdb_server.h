@@ -25,12 +25,16 @@ struct gdb_server_config {
 	char port[16]; /* TCP: port (0: any free port) */
 	char path[108]; /* unix: socket path */
 	enum gdb_x86_layout layout; /* register description */
+	char sym[4096]; /* sym=FILE: the kernel's symbols for qOffsets */
 };
 
 /*
- * -G [w][addr:]port[,arch=x86-64|i386|i8086] or -G [w]unix:PATH[,arch=...].
- * The address may be a name, an IPv4 address or [an IPv6 address]; it is
- * 127.0.0.1 unless given.  0 or -EINVAL with a message in err.
+ * -G [w][addr:]port[,arch=x86-64|i386|i8086][,sym=FILE] or
+ * -G [w]unix:PATH[,...].  The address may be a name, an IPv4 address or
+ * [an IPv6 address]; it is 127.0.0.1 unless given.  sym= (last: the file
+ * name may hold commas) names the ELF whose symbols find the kernel's
+ * KASLR slide for qOffsets, for a kernel booted from a file without them
+ * (a bzImage); -k's file otherwise.  0 or -EINVAL with a message in err.
  */
 int gdb_server_parse(const char *spec, struct gdb_server_config *cfg, char *err,
 		     size_t errlen);

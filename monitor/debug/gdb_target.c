@@ -45,6 +45,7 @@ struct dbg_gdb {
 	struct gdb_hit hit[VM_MAXCPU]; /* since each vCPU's last stop */
 	struct elfsym *kernel; /* -k's symbols, for qOffsets; NULL: none */
 	bool kernel_tried; /* reading them was tried */
+	const char *sym_path; /* -G's sym=FILE, or NULL for -k's file */
 };
 
 static struct vcpu *gvcpu(struct dbg_gdb *g, int id)
@@ -559,10 +560,14 @@ static int op_offsets(void *opaque, uint64_t *slide)
 	char err[256];
 	int r;
 
-	if (!g->kernel_tried && g->d->vm->opt.kernel) {
+	const char *path = g->sym_path ? g->sym_path : g->d->vm->opt.kernel;
+
+	if (!g->kernel_tried && path) {
 		g->kernel_tried = true;
 		/* A bzImage or a file without symbols: no offsets. */
-		g->kernel = elfsym_load(g->d->vm->opt.kernel, err, sizeof(err));
+		g->kernel = elfsym_load(path, err, sizeof(err));
+		if (!g->kernel && g->sym_path)
+			vitro_log("gdb: sym=%s: %s", path, err);
 	}
 	if (!g->kernel)
 		return -EOPNOTSUPP;
@@ -598,6 +603,11 @@ static const struct gdb_target_ops dbg_gdb_ops = {
 struct gdb_target dbg_gdb_target(struct dbg_gdb *g)
 {
 	return (struct gdb_target){ &dbg_gdb_ops, g };
+}
+
+void dbg_gdb_set_symbols(struct dbg_gdb *g, const char *path)
+{
+	g->sym_path = path;
 }
 
 struct dbg_gdb *dbg_gdb_create(struct dbg_core *d, struct gdb_events *events)

@@ -34,6 +34,11 @@ struct dbg_gdb *dbg_gdb_create(struct dbg_core *d, struct gdb_events *events);
 /* Frees the owner: whatever gdb left inserted goes with it. */
 void dbg_gdb_destroy(struct dbg_gdb *g);
 struct gdb_target dbg_gdb_target(struct dbg_gdb *g);
+/*
+ * The ELF whose symbols find the kernel's KASLR slide for qOffsets (kept
+ * by reference; read at the first qOffsets); without it, -k's file.
+ */
+void dbg_gdb_set_symbols(struct dbg_gdb *g, const char *path);
 /* Readable when the bus has events for gdb: then call dbg_gdb_pump. */
 int dbg_gdb_fd(const struct dbg_gdb *g);
 /*

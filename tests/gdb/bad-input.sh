@@ -35,7 +35,7 @@ bad_spec() { # bad_spec SPEC MESSAGE-REGEX
 }
 bad_spec bogus "^vitro: -G 'bogus': expected \[w\]\[address:\]port .*; going on without a debugger$"
 bad_spec 70000 "^vitro: -G '70000': expected .*port from 0 to 65535.*; going on without a debugger$"
-bad_spec 1234,arch=arm "arch=arm.*expected arch=x86-64, arch=i386 or arch=i8086.*; going on without a debugger$"
+bad_spec 1234,arch=arm "arch=arm.*expected arch=x86-64, arch=i386, arch=i8086 or sym=FILE.*; going on without a debugger$"
 bad_spec "unix:" "^vitro: -G 'unix:': expected unix:PATH.*; going on without a debugger$"
 # The message names the address and the port.
 bad_spec 999.1.1.1:5 "^vitro: gdb: cannot listen on 999\.1\.1\.1:5: .*; going on without a debugger$"
