@@ -11,7 +11,9 @@ tcl_init
 
 NAME=tclcon$$
 TM=(tmux -L "vitro-console-$$")
-tm_screen() { "${TM[@]}" capture-pane -p -J -S -200 -t con 2>/dev/null; }
+tm_screen() { "${TM[@]}" capture-pane -p -J -S - -t con 2>/dev/null; }
+# tm_count REGEX: lines of the screen and its whole history that match.
+tm_count() { tm_screen | grep -Ec -- "$1"; }
 # tm_wait REGEX [COUNT] [SECONDS]: until the screen (and its history) has
 # COUNT lines matching REGEX (default 1), at most SECONDS (default 20).
 tm_wait() {
@@ -64,7 +66,7 @@ tm_wait '^demo: status 2'
 tm_ok $? "console: the guest's output shows on the terminal"
 
 "${TM[@]}" send-keys -t con C-a c
-tm_wait "Ctrl-a c: back to the guest console" 1 10 || {
+tm_wait "Ctrl-a c: back to the guest console" 1 30 || {
 	tm_ok 1 "console: Ctrl-a c shows the prompt with the way back"
 	tcl_done
 }
@@ -97,10 +99,13 @@ gaps=$(printf '%s\n' "$seqs" | awk 'NR > 1 && $1 != p + 1 {g++} {p = $1}
 [ "$st" = 0 ] && [ "$gaps" = 0 ]
 tm_ok $? "console: Ctrl-a c at the prompt: back to the guest's console"
 
+# The prompt again (its banner once more), then exit 9.  A slow host may
+# take a while to tear the VM down: the wait for the status is generous.
+banners=$(tm_count "Ctrl-a c: back to the guest console")
 "${TM[@]}" send-keys -t con C-a c
-tm_wait "Ctrl-a c: back to the guest console" 2 10
+tm_wait "Ctrl-a c: back to the guest console" $((banners + 1)) 30
 "${TM[@]}" send-keys -t con 'exit 9' Enter
-tm_wait '^VITRO-EXIT=9$' 1 20
+tm_wait '^VITRO-EXIT=9$' 1 60
 tm_ok $? "console: exit 9 at the prompt ends vitro with status 9"
 
 tcl_done
