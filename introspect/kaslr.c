@@ -10,6 +10,22 @@
 
 #include "introspect/elfsym.h"
 #include "introspect/kaslr.h"
+#include "vmm/vmm_dev.h"
+
+const int kaslr_cpu_regs[KASLR_CPU_NREGS] = {
+	VM_REG_GUEST_CR0,
+	VM_REG_GUEST_EFER,
+	VM_REG_GUEST_IDTR_BASE,
+	VM_REG_GUEST_IDTR_LIMIT,
+};
+
+void kaslr_cpu_set(struct kaslr_cpu *cpu, const uint64_t *val)
+{
+	cpu->cr0 = val[0];
+	cpu->efer = val[1];
+	cpu->idtr_base = val[2];
+	cpu->idtr_limit = val[3];
+}
 
 #define CR0_PG (1ull << 31)
 #define EFER_LMA (1ull << 10)

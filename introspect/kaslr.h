@@ -30,6 +30,15 @@ struct kaslr_cpu {
 	uint64_t idtr_limit;
 };
 
+/*
+ * The registers a kaslr_cpu is made of, in the order of kaslr_cpu_regs
+ * (enum vm_reg_name values, for one bulk register read), and the struct
+ * from their values.
+ */
+#define KASLR_CPU_NREGS 4
+extern const int kaslr_cpu_regs[KASLR_CPU_NREGS];
+void kaslr_cpu_set(struct kaslr_cpu *cpu, const uint64_t *val);
+
 struct kaslr_ops {
 	/* The vCPU's control registers and IDTR: 0 or -errno. */
 	int (*regs)(void *arg, struct kaslr_cpu *cpu);

@@ -529,18 +529,13 @@ struct slide_src {
 static int slide_regs(void *arg, struct kaslr_cpu *cpu)
 {
 	struct slide_src *src = arg;
-	static const int regs[] = { VM_REG_GUEST_CR0, VM_REG_GUEST_EFER,
-				    VM_REG_GUEST_IDTR_BASE,
-				    VM_REG_GUEST_IDTR_LIMIT };
-	uint64_t val[4];
-	int r = op_regs_get(src->g, src->cpu, 4, regs, val);
+	uint64_t val[KASLR_CPU_NREGS];
+	int r = op_regs_get(src->g, src->cpu, KASLR_CPU_NREGS, kaslr_cpu_regs,
+			    val);
 
 	if (r < 0)
 		return r;
-	cpu->cr0 = val[0];
-	cpu->efer = val[1];
-	cpu->idtr_base = val[2];
-	cpu->idtr_limit = val[3];
+	kaslr_cpu_set(cpu, val);
 	return 0;
 }
 
