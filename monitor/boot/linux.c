@@ -337,15 +337,18 @@ int loader_set_entry(struct loader_image *img, enum loader_entry mode,
 int loader_set_self_decompress(struct loader_image *img, char *msg,
 			       size_t msglen)
 {
-	struct loader_linux *lx = &img->lx;
-	struct loader_segment *sg = &img->segs[0];
-	uint64_t load = lx->pref_address;
+	struct loader_linux *lx;
+	struct loader_segment *sg;
+	uint64_t load;
 
-	if (!img || img->format != LOADER_FMT_LINUX_BZIMAGE || !lx->file)
+	if (!img || img->format != LOADER_FMT_LINUX_BZIMAGE || !img->lx.file)
 		return loader_fail(
 			msg, msglen, -EINVAL,
 			"entry=bzimage is for bzImages; this is a %s image",
 			img ? loader_format_name(img->format) : "missing");
+	lx = &img->lx;
+	sg = &img->segs[0];
+	load = lx->pref_address;
 	if (load < KERNEL_MIN_ADDR || load % LOADER_PAGE_SIZE ||
 	    lx->init_size < lx->pm_len)
 		return loader_fail(
