@@ -1009,6 +1009,46 @@ int vm_rtc_gettime(struct vmctx *ctx, time_t *secs)
 	return r;
 }
 
+/* The HPET. */
+
+int vm_hpet_read(struct vmctx *ctx, uint32_t offset, unsigned size,
+		 uint64_t *retval)
+{
+	struct vm_hpet_mmio m = { .offset = offset, .size = size };
+	int r = ctl(ctx, VM_HPET_MMIO_READ, &m);
+
+	if (r == 0)
+		*retval = m.value;
+	return r;
+}
+
+int vm_hpet_write(struct vmctx *ctx, uint32_t offset, unsigned size,
+		  uint64_t value)
+{
+	struct vm_hpet_mmio m = { .offset = offset,
+				  .size = size,
+				  .value = value };
+
+	return ctl(ctx, VM_HPET_MMIO_WRITE, &m);
+}
+
+int vm_hpet_get_state(struct vmctx *ctx, struct vm_hpet_state *state)
+{
+	struct vm_hpet_state s;
+	int r = ctl(ctx, VM_HPET_GET_STATE, &s);
+
+	if (r == 0)
+		*state = s;
+	return r;
+}
+
+int vm_hpet_set_state(struct vmctx *ctx, const struct vm_hpet_state *state)
+{
+	struct vm_hpet_state s = *state;
+
+	return ctl(ctx, VM_HPET_SET_STATE, &s);
+}
+
 /* The debug core's services. */
 
 int vm_debug_stop(struct vmctx *ctx, int cpuid, unsigned int timeout_ms,

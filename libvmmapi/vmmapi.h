@@ -326,6 +326,19 @@ int vm_rtc_guest_write(struct vmctx *ctx, int offset, uint8_t value);
 int vm_rtc_guest_read(struct vmctx *ctx, int offset, uint8_t *retval);
 
 /*
+ * The HPET (VM_HPET_* in vmm_dev.h): vm_hpet_read/write are the guest's
+ * accesses to the register at offset, size 4 or 8 bytes, with their side
+ * effects (the MMIO device uses them); get/set_state the whole model, for
+ * save and restore.
+ */
+int vm_hpet_read(struct vmctx *ctx, uint32_t offset, unsigned size,
+		 uint64_t *retval);
+int vm_hpet_write(struct vmctx *ctx, uint32_t offset, unsigned size,
+		  uint64_t value);
+int vm_hpet_get_state(struct vmctx *ctx, struct vm_hpet_state *state);
+int vm_hpet_set_state(struct vmctx *ctx, const struct vm_hpet_state *state);
+
+/*
  * The monitor's debug core (vmm_ctl.h): bounded stops, steps, owned
  * breakpoints, events.  In-process these go to the handler the monitor
  * registered with vm_set_services() (-EOPNOTSUPP without one); remotely

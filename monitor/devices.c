@@ -5,8 +5,9 @@
  * entry with state has reset, save and restore hooks, which
  * vitro_devices_reset/save/restore run over the table (vitro.h).
  *
- * The models are in monitor/dev/ (the RTC's ports, the i8042, the PCI host
- * bridge with the reset control register) and monitor/uart.c; here is
+ * The models are in monitor/dev/ (the RTC's ports, the HPET's window, the
+ * i8042, the PCI host bridge with the reset control register) and
+ * monitor/uart.c; here is
  * their glue, and, with --debug-exit only, the exit port at
  * DEBUG_EXIT_PORT, as QEMU's isa-debug-exit: writing V ends vitro with
  * status (V << 1) | 1 (off by default, so that an ordinary guest cannot
@@ -23,6 +24,7 @@
 #include <string.h>
 
 #include "monitor/dev/acpi_pm.h"
+#include "monitor/dev/hpet.h"
 #include "monitor/dev/i8042.h"
 #include "monitor/dev/pci_host.h"
 #include "monitor/dev/rtc.h"
@@ -102,6 +104,36 @@ static int rtc_save(struct vitro *vm, void *buf, size_t len)
 static int rtc_restore(struct vitro *vm, const void *buf, size_t len)
 {
 	return rtc_dev_restore(vm->rtc, buf, len);
+}
+
+/* The HPET's window; with --no-hpet none, and no state saved. */
+static int hpet_init(struct vitro *vm, char *err, size_t errlen)
+{
+	int r;
+
+	if (vm->opt.no_hpet)
+		return 0;
+	r = hpet_dev_register(vm->ctx, vm->mmio);
+	if (r < 0)
+		snprintf(err, errlen, "HPET: %s", strerror(-r));
+	return r;
+}
+
+static void hpet_reset(struct vitro *vm)
+{
+	(void)hpet_dev_reset(vm->ctx);
+}
+
+static int hpet_save(struct vitro *vm, void *buf, size_t len)
+{
+	return vm->opt.no_hpet ? 0 : hpet_dev_save(vm->ctx, buf, len);
+}
+
+static int hpet_restore(struct vitro *vm, const void *buf, size_t len)
+{
+	if (vm->opt.no_hpet)
+		return len == 0 ? 0 : -EINVAL;
+	return hpet_dev_restore(vm->ctx, buf, len);
 }
 
 static void i8042_irq(void *arg, int irq)
@@ -282,6 +314,11 @@ static const struct vitro_device devices[] = {
 	  .reset = rtc_reset,
 	  .save = rtc_save,
 	  .restore = rtc_restore },
+	{ .name = "hpet",
+	  .init = hpet_init,
+	  .reset = hpet_reset,
+	  .save = hpet_save,
+	  .restore = hpet_restore },
 	{ .name = "i8042",
 	  .init = kbc_init,
 	  .fini = kbc_fini,

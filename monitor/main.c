@@ -171,9 +171,9 @@ static bool cpu_has_nx(void)
 }
 
 /*
- * The firmware tables every guest gets: ACPI at ACPI_TABLES_ADDR, the MP
- * table at MPTABLE_ADDR (left out, with a notice, when an APIC ID does not
- * fit its 8 bits).
+ * The firmware tables every guest gets: ACPI at ACPI_TABLES_ADDR (the HPET's
+ * table too, but with --no-hpet), the MP table at MPTABLE_ADDR (left out,
+ * with a notice, when an APIC ID does not fit its 8 bits).
  */
 static int firmware_tables_write(struct vitro *vm, char *err, size_t errlen)
 {
@@ -183,6 +183,17 @@ static int firmware_tables_write(struct vitro *vm, char *err, size_t errlen)
 	int r;
 
 	acpi_config_init(&cfg, &vm->opt.topo, vm->ncpus);
+	if (!vm->opt.no_hpet) {
+		uint64_t id;
+
+		r = vm_hpet_read(vm->ctx, 0, 4, &id);
+		if (r < 0) {
+			snprintf(err, errlen, "HPET: %s", strerror(-r));
+			return r;
+		}
+		cfg.hpet_base = HPET_BASE;
+		cfg.hpet_id = (uint32_t)id;
+	}
 	p = vm_map_gpa(vm->ctx, ACPI_TABLES_ADDR, ACPI_TABLES_MAX);
 	if (!p) {
 		snprintf(err, errlen, "no guest memory at %#x for ACPI tables",

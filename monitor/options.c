@@ -61,6 +61,7 @@ const char options_usage[] =
 	"                  the exit port 0xf4, as QEMU's isa-debug-exit: a\n"
 	"                  guest writing V to it ends vitro with status\n"
 	"                  (V << 1) | 1 (for test guests; off by default)\n"
+	"      --no-hpet   no HPET (at 0xfed00000) and no ACPI HPET table\n"
 	"  -v              say more on stderr (start-up figures, exits)\n"
 	"  -h, --help      this text\n"
 	"      --version   the version\n"
@@ -238,7 +239,7 @@ static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 	return 0;
 }
 
-enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT, OPT_CPU };
+enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT, OPT_CPU, OPT_NO_HPET };
 
 static const struct option long_opts[] = {
 	{ "cpu", required_argument, NULL, OPT_CPU },
@@ -246,6 +247,7 @@ static const struct option long_opts[] = {
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "console", no_argument, NULL, OPT_CONSOLE },
 	{ "debug-exit", no_argument, NULL, OPT_DEBUG_EXIT },
+	{ "no-hpet", no_argument, NULL, OPT_NO_HPET },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -382,6 +384,9 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			break;
 		case OPT_DEBUG_EXIT:
 			o->debug_exit = true;
+			break;
+		case OPT_NO_HPET:
+			o->no_hpet = true;
 			break;
 		case 'v':
 			o->verbose++;

@@ -32,6 +32,7 @@ struct vitro_options {
 	int cpu_model; /* -cpu: enum vm_cpu_model_id, or -1 (automatic) */
 	bool console; /* --console: the Tcl prompt on the terminal */
 	bool debug_exit; /* --debug-exit: the exit port at DEBUG_EXIT_PORT */
+	bool no_hpet; /* --no-hpet: no HPET, no ACPI HPET table */
 	int verbose; /* -v, repeatable */
 	bool help; /* --help */
 	bool version; /* --version */

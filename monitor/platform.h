@@ -47,7 +47,9 @@
  * (V << 1) | 1; the CMOS RTC at 0x70-0x71 (vmm's, IRQ 8 not raised), an
  * i8042 with no devices at 0x60/0x64 (IRQ 1 and 12), and configuration
  * mechanism #1 with a 440FX host bridge at 00:00.0 and the reset
- * control register 0xcf9 (monitor/dev/).  Reads of ports nothing claims return all ones; writes to
+ * control register 0xcf9 (monitor/dev/); the HPET at HPET_BASE (vmm's,
+ * timers 0 and 1 on IRQs 0 and 8 in legacy mode, else IOAPIC pins
+ * 20-23; left out with --no-hpet).  Reads of ports nothing claims return all ones; writes to
  * them are ignored.
  */
 #ifndef MONITOR_PLATFORM_H
@@ -87,6 +89,8 @@
 
 #define LAPIC_BASE 0xfee00000
 #define IOAPIC_BASE 0xfec00000
+/* The HPET's registers (VM_HPET_MMIO_SIZE bytes); none with --no-hpet. */
+#define HPET_BASE 0xfed00000
 /* ISA IRQ n reaches IOAPIC pin n, but IRQ 0 (the PIT) pin 2 (vmm.c). */
 #define ISA_IRQ0_GSI 2
 

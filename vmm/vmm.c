@@ -183,6 +183,29 @@ static int vm_kvm_setup(struct vmm *vm)
 	return 0;
 }
 
+static int vm_irq_line(struct vmm *vm, int irq, int level);
+
+/* The HPET's interrupts, with its lock held. */
+static void hpet_irq(void *arg, int gsi, int level)
+{
+	(void)vm_irq_line(arg, gsi, level);
+}
+
+/* HPET legacy mode takes IRQ 0 from the PIT, as QEMU tells KVM. */
+static void hpet_legacy(void *arg, bool on)
+{
+	struct vmm *vm = arg;
+	struct kvm_pit_state2 ps;
+
+	if (ioctl(vm->vm_fd, KVM_GET_PIT2, &ps) < 0)
+		return;
+	if (on)
+		ps.flags |= KVM_PIT_FLAGS_HPET_LEGACY;
+	else
+		ps.flags &= ~KVM_PIT_FLAGS_HPET_LEGACY;
+	(void)ioctl(vm->vm_fd, KVM_SET_PIT2, &ps);
+}
+
 struct vmm *vmm_create(const char *name)
 {
 	struct vmm_holder *h;
@@ -212,6 +235,7 @@ struct vmm *vmm_create(const char *name)
 	pthread_mutex_init(&vm->lock, NULL);
 	pthread_mutex_init(&vm->probe_lock, NULL);
 	vmm_rtc_init(&vm->rtc, NULL);
+	vmm_hpet_init(&vm->hpet, NULL, hpet_irq, hpet_legacy, vm);
 	vm->trap_mode = VMM_TRAP_UNPROBED;
 	vm->topo = (struct vm_cpu_topology){ 1, 1, 1, 1 };
 	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
@@ -281,6 +305,7 @@ void vmm_destroy(struct vmm *vm)
 	if (!vm)
 		return;
 	vm_destroy_vcpus(vm);
+	vmm_hpet_fini(&vm->hpet);
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)
@@ -473,6 +498,8 @@ static int vm_reinit(struct vmm *vm)
 		pthread_mutex_unlock(&vm->lock);
 		return r;
 	}
+	/* Its timers stop before the KVM VM they raise lines on goes. */
+	vmm_hpet_reset(&vm->hpet);
 	old_fd = vm->vm_fd;
 	for (int i = 0; i < VM_MAXCPU; i++) {
 		if (vm->vcpu[i] && vm->vcpu[i]->fd >= 0) {
@@ -755,6 +782,14 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 		return vmm_rtc_settime(&vm->rtc, arg);
 	case VM_RTC_GETTIME:
 		return vmm_rtc_gettime(&vm->rtc, arg);
+	case VM_HPET_MMIO_READ:
+		return vmm_hpet_mmio_read(&vm->hpet, arg);
+	case VM_HPET_MMIO_WRITE:
+		return vmm_hpet_mmio_write(&vm->hpet, arg);
+	case VM_HPET_GET_STATE:
+		return vmm_hpet_get_state(&vm->hpet, arg);
+	case VM_HPET_SET_STATE:
+		return vmm_hpet_set_state(&vm->hpet, arg);
 
 	case VM_STATS: {
 		struct vm_stats *a = arg;

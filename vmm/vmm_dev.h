@@ -776,6 +776,53 @@ struct vm_rtc_time {
 	int64_t secs; /* seconds since the epoch, UTC */
 };
 
+/*
+ * The HPET (vmm_hpet.c), an IA-PC HPET 1.0a event timer block as QEMU's
+ * and bhyve's: a 64-bit main counter of period VM_HPET_PERIOD_FS
+ * (GCAP_ID), VM_HPET_NTIMERS timers, each 64-bit and periodic capable,
+ * routed to IOAPIC pins 20-23 (INT_ROUTE_CAP) or, with LEG_RT, timer 0
+ * to ISA IRQ 0 (IOAPIC pin 2) and timer 1 to IRQ 8; no FSB delivery.
+ * Edge interrupts are pulses; a level one holds its line until the guest
+ * clears its bit in the ISR.
+ * - VM_HPET_MMIO_READ / VM_HPET_MMIO_WRITE: the guest's access to the
+ *   register at offset (0 to VM_HPET_MMIO_SIZE - 1) with its side
+ *   effects; size 4 (offset a multiple of 4) or 8 (a multiple of 8), else
+ *   -EINVAL.  Registers that do not exist read 0 and ignore writes.
+ * - VM_HPET_GET_STATE / VM_HPET_SET_STATE: the whole model, for save and
+ *   restore: counter is the main counter's value now (it runs on from
+ *   there while ENABLE is on); SET_STATE refuses (-EINVAL) bits that are
+ *   not writable, routes outside INT_ROUTE_CAP, 32-bit timers with wider
+ *   values, unknown flags.  Power-on state: all zeros but cmp, all ones.
+ */
+#define VM_HPET_NTIMERS 3
+#define VM_HPET_MMIO_SIZE 0x400
+#define VM_HPET_PERIOD_FS 10000000 /* 10 ns: a 100 MHz counter */
+/* The shortest period the timer thread keeps up with, in ticks (10 us). */
+#define VM_HPET_MIN_TICK 1000
+#define VM_HPET_TIMER_ARMED 1 /* flags: the comparator will fire */
+#define VM_HPET_TIMER_WRAP 2 /* a 32-bit one-shot fires at the wrap first */
+
+struct vm_hpet_mmio {
+	uint32_t offset; /* in: from the block's base */
+	uint32_t size; /* in: 4 or 8 */
+	uint64_t value; /* in for WRITE, out for READ */
+};
+
+struct vm_hpet_timer_state {
+	uint64_t config; /* Tn_CONF: the writable bits */
+	uint64_t cmp; /* the comparator */
+	uint64_t period; /* a periodic timer's increment */
+	uint32_t flags; /* VM_HPET_TIMER_* */
+	uint32_t pad;
+};
+
+struct vm_hpet_state {
+	uint64_t config; /* GEN_CONF: ENABLE, LEG_RT */
+	uint64_t isr; /* GINTR_STA */
+	uint64_t counter; /* MAIN_CNT */
+	struct vm_hpet_timer_state timer[VM_HPET_NTIMERS];
+};
+
 /* The wire format's sizes, checked where they are defined. */
 #define VMM_CMD_SIZE_MAX 0x1fff /* the largest struct a command can carry */
 #define VMM_CHECK_SIZE(type, size)                               \
@@ -807,6 +854,9 @@ VMM_CHECK_SIZE(struct vm_irq, 4);
 VMM_CHECK_SIZE(struct vm_msi, 16);
 VMM_CHECK_SIZE(struct vm_rtc_data, 8);
 VMM_CHECK_SIZE(struct vm_rtc_time, 8);
+VMM_CHECK_SIZE(struct vm_hpet_mmio, 16);
+VMM_CHECK_SIZE(struct vm_hpet_timer_state, 32);
+VMM_CHECK_SIZE(struct vm_hpet_state, 24 + 32 * VM_HPET_NTIMERS);
 VMM_CHECK_SIZE(struct vm_stats, 24 + 8 * VM_STATS_BATCH);
 VMM_CHECK_SIZE(struct vm_stat_desc, 4 + VM_STAT_NAME_MAX);
 VMM_CHECK_SIZE(struct vm_trace_start, 8);
@@ -892,6 +942,10 @@ VMM_CHECK_SIZE(struct vm_cpuid_probe, 24);
 #define VM_RTC_READ VMM_CMD(73, struct vm_rtc_data)
 #define VM_RTC_SETTIME VMM_CMD(74, struct vm_rtc_time)
 #define VM_RTC_GETTIME VMM_CMD(75, struct vm_rtc_time)
+#define VM_HPET_MMIO_READ VMM_CMD(76, struct vm_hpet_mmio)
+#define VM_HPET_MMIO_WRITE VMM_CMD(77, struct vm_hpet_mmio)
+#define VM_HPET_GET_STATE VMM_CMD(78, struct vm_hpet_state)
+#define VM_HPET_SET_STATE VMM_CMD(79, struct vm_hpet_state)
 /* observation */
 #define VM_STATS VMM_CMD(80, struct vm_stats)
 #define VM_STAT_DESC VMM_CMD(81, struct vm_stat_desc)

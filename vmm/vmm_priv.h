@@ -22,6 +22,7 @@
 
 #include "libvmmapi/vm_trace.h"
 #include "vmm/vmm.h"
+#include "vmm/vmm_hpet.h"
 #include "vmm/vmm_rtc.h"
 
 /* Counters of vmm's own that follow the exit counters in VM_STATS. */
@@ -206,6 +207,7 @@ struct vmm {
 	_Atomic unsigned int trace_depth; /* trace_stack, for the vCPUs */
 
 	struct vmm_rtc rtc; /* the CMOS RTC (vmm_rtc.c); its own lock */
+	struct vmm_hpet hpet; /* the HPET (vmm_hpet.c); its own lock */
 };
 
 /*

@@ -19,6 +19,7 @@
 #define RSDP_LEN 36
 #define FADT_LEN 276 /* revision 6 */
 #define FACS_LEN 64
+#define HPET_LEN 56
 
 /* FADT */
 #define FADT_REVISION 6
@@ -35,6 +36,7 @@
 #define RTC_CENTURY_INDEX 0x32
 
 /* Generic Address Structure */
+#define GAS_SYSTEM_MEMORY 0
 #define GAS_SYSTEM_IO 1
 #define GAS_BYTE 1
 #define GAS_WORD 2
@@ -350,6 +352,22 @@ uint32_t acpi_apic_id(const struct vm_cpu_topology *t, unsigned cpu)
 	       ((cpu / threads) % cores) << smt | cpu % threads;
 }
 
+/* The HPET description table (IA-PC HPET 1.0a, 3.2.4). */
+static size_t build_hpet(struct out *o, const struct acpi_config *c)
+{
+	size_t off = table_begin(o, "HPET", 1, HPET_LEN, 16);
+
+	put32(o, off + 36, c->hpet_id);
+	put8(o, off + 40, GAS_SYSTEM_MEMORY);
+	put8(o, off + 41, 64); /* register width */
+	put64(o, off + 44, c->hpet_base);
+	put8(o, off + 52, 0); /* HPET number */
+	put16(o, off + 53, VM_HPET_MIN_TICK);
+	put8(o, off + 55, 0); /* no page protection */
+	table_end(o, off);
+	return off;
+}
+
 void acpi_config_init(struct acpi_config *c, const struct vm_cpu_topology *t,
 		      unsigned ncpus)
 {
@@ -364,7 +382,8 @@ int acpi_build(const struct acpi_config *c, uint64_t base, void *buf,
 	       size_t len, size_t *used)
 {
 	struct out o = { .buf = buf, .len = len, .base = base };
-	size_t rsdp, rsdt, xsdt, fadt, facs, madt, dsdt;
+	size_t rsdp, rsdt, xsdt, fadt, facs, madt, dsdt, hpet = 0;
+	unsigned n = c->hpet_base ? 3 : 2; /* RSDT and XSDT entries */
 
 	if (c->ncpus == 0 || c->ncpus > VM_MAXCPU || c->irq0_gsi > 23 ||
 	    (base & 15) || base + len > (1ULL << 32) || base + len < base)
@@ -372,22 +391,28 @@ int acpi_build(const struct acpi_config *c, uint64_t base, void *buf,
 	memset(buf, 0, len);
 
 	rsdp = take(&o, RSDP_LEN, 16);
-	rsdt = table_begin(&o, "RSDT", 1, HDR_LEN + 2 * 4, 16);
-	xsdt = table_begin(&o, "XSDT", 1, HDR_LEN + 2 * 8, 16);
+	rsdt = table_begin(&o, "RSDT", 1, HDR_LEN + n * 4, 16);
+	xsdt = table_begin(&o, "XSDT", 1, HDR_LEN + n * 8, 16);
 	/* The FADT points at these two, so they come first. */
 	facs = build_facs(&o);
 	dsdt = build_dsdt(&o);
 	fadt = build_fadt(&o, facs, dsdt);
 	madt = build_madt(&o, c);
+	if (c->hpet_base)
+		hpet = build_hpet(&o, c);
 
 	put32(&o, rsdt + HDR_LEN, gpa(&o, fadt));
 	put32(&o, rsdt + HDR_LEN + 4, gpa(&o, madt));
-	put32(&o, rsdt + 4, HDR_LEN + 2 * 4);
-	fix_checksum(&o, rsdt, HDR_LEN + 2 * 4, 9);
 	put64(&o, xsdt + HDR_LEN, gpa(&o, fadt));
 	put64(&o, xsdt + HDR_LEN + 8, gpa(&o, madt));
-	put32(&o, xsdt + 4, HDR_LEN + 2 * 8);
-	fix_checksum(&o, xsdt, HDR_LEN + 2 * 8, 9);
+	if (hpet) {
+		put32(&o, rsdt + HDR_LEN + 8, gpa(&o, hpet));
+		put64(&o, xsdt + HDR_LEN + 16, gpa(&o, hpet));
+	}
+	put32(&o, rsdt + 4, HDR_LEN + n * 4);
+	fix_checksum(&o, rsdt, HDR_LEN + n * 4, 9);
+	put32(&o, xsdt + 4, HDR_LEN + n * 8);
+	fix_checksum(&o, xsdt, HDR_LEN + n * 8, 9);
 
 	putstr(&o, rsdp, "RSD PTR ", 8);
 	putstr(&o, rsdp + 9, OEM_ID, 6);

@@ -17,7 +17,9 @@
  * ACPI_PM1A_EVT_PORT / ACPI_PM1A_CNT_PORT, no PM timer, no SMI command port
  * (ACPI mode from the start), the reset register (port 0xcf9, value 6),
  * an 8042, no VGA, a CMOS RTC with a century byte; a DSDT with \_S5 =
- * { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP }.
+ * { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP }; when hpet_base is not 0, an HPET
+ * table after the MADT (HPET number 0, the block at hpet_base in system
+ * memory, minimum tick VM_HPET_MIN_TICK), listed third in RSDT and XSDT.
  */
 #ifndef MONITOR_BOOT_ACPI_H
 #define MONITOR_BOOT_ACPI_H
@@ -32,6 +34,8 @@ struct acpi_config {
 	unsigned ncpus; /* vCPUs 0 .. ncpus-1, 1 .. VM_MAXCPU */
 	uint32_t apic_id[VM_MAXCPU]; /* vCPU i's local APIC ID */
 	unsigned irq0_gsi; /* the IOAPIC pin ISA IRQ 0 (the PIT) reaches */
+	uint64_t hpet_base; /* the HPET's registers; 0: no HPET table */
+	uint32_t hpet_id; /* its event timer block ID (GCAP_ID, low half) */
 };
 
 /* Bytes acpi_build writes at most (ACPI_TABLES_MAX must hold them). */
@@ -45,7 +49,7 @@ uint32_t acpi_apic_id(const struct vm_cpu_topology *t, unsigned cpu);
 
 /*
  * Fill c for ncpus vCPUs of topology t: their APIC IDs, and ISA IRQ 0 at
- * ISA_IRQ0_GSI (monitor/platform.h).
+ * ISA_IRQ0_GSI (monitor/platform.h); no HPET.
  */
 void acpi_config_init(struct acpi_config *c, const struct vm_cpu_topology *t,
 		      unsigned ncpus);

@@ -6,7 +6,8 @@
  * scan, the XSDT and RSDT followed to the FADT and MADT, the FADT to the
  * DSDT and FACS.  Every MADT entry is checked for 1, 2 and 8 vCPUs, a
  * topology with threads (APIC IDs with gaps), and one with APIC IDs past
- * 254 (x2APIC entries).  APIC IDs are compared with vmm's own
+ * 254 (x2APIC entries).  The HPET table, when the configuration has an
+ * HPET, and its absence otherwise.  APIC IDs are compared with vmm's own
  * vmm_apic_id.  Where iasl is installed, it disassembles each table.
  * Single-threaded.
  */
@@ -86,7 +87,7 @@ static const uint8_t *find_rsdp(void)
 }
 
 struct parsed {
-	const uint8_t *fadt, *madt, *dsdt, *facs;
+	const uint8_t *fadt, *madt, *dsdt, *facs, *hpet;
 };
 
 static void check_fadt(const uint8_t *f, struct parsed *p)
@@ -165,8 +166,11 @@ static void check_dsdt(const uint8_t *d)
 	   "DSDT: Name (_S5, Package (4) { 5, 5, 0, 0 }) as AML");
 }
 
-/* Walk the root tables to the others; NULLs where they are missing. */
-static struct parsed parse(const char *what)
+/*
+ * Walk the root tables to the others; NULLs where they are missing.  They
+ * list 3 tables with an HPET, else 2.
+ */
+static struct parsed parse_n(const char *what, unsigned n)
 {
 	struct parsed p = { 0 };
 	const uint8_t *rsdp = find_rsdp(), *xsdt, *rsdt;
@@ -184,9 +188,9 @@ static struct parsed parse(const char *what)
 	rsdt = table(rd32(rsdp + 16), "RSDT", name);
 	if (!xsdt || !rsdt)
 		return p;
-	is_int(rd32(xsdt + 4), 36 + 16, "%s: XSDT has 2 entries", what);
-	is_int(rd32(rsdt + 4), 36 + 8, "%s: RSDT has 2 entries", what);
-	for (int i = 0; i < 2; i++) {
+	is_int(rd32(xsdt + 4), 36 + 8 * n, "%s: XSDT has %u entries", what, n);
+	is_int(rd32(rsdt + 4), 36 + 4 * n, "%s: RSDT has %u entries", what, n);
+	for (int i = 0; i < (int)n; i++) {
 		uint64_t a = rd64(xsdt + 36 + 8 * i);
 		const uint8_t *t = g2h(a, 36);
 
@@ -196,9 +200,35 @@ static struct parsed parse(const char *what)
 			p.fadt = table(a, "FACP", "FADT");
 		else if (t && memcmp(t, "APIC", 4) == 0)
 			p.madt = table(a, "APIC", "MADT");
+		else if (t && memcmp(t, "HPET", 4) == 0)
+			p.hpet = table(a, "HPET", "HPET table");
 	}
 	ok(p.fadt && p.madt, "%s: the XSDT lists the FADT and the MADT", what);
+	if (n == 3)
+		ok(p.hpet, "%s: the XSDT lists the HPET table", what);
+	else
+		ok(!p.hpet, "%s: no HPET table without an HPET", what);
 	return p;
+}
+
+static struct parsed parse(const char *what)
+{
+	return parse_n(what, 2);
+}
+
+/* The HPET description table: IA-PC HPET 1.0a, 3.2.4. */
+static void check_hpet(const uint8_t *h, const struct acpi_config *c)
+{
+	is_int(rd32(h + 4), 56, "HPET: length 56");
+	is_int(h[8], 1, "HPET: revision 1");
+	is_hex(rd32(h + 36), c->hpet_id, "HPET: event timer block ID");
+	is_int(h[40], 0, "HPET: base in system memory");
+	is_int(h[41], 64, "HPET: 64-bit registers");
+	is_int(h[42], 0, "HPET: bit offset 0");
+	is_hex(rd64(h + 44), c->hpet_base, "HPET: base address");
+	is_int(h[52], 0, "HPET: number 0");
+	is_int(rd16(h + 53), VM_HPET_MIN_TICK, "HPET: minimum tick");
+	is_int(h[55], 0, "HPET: no page protection claimed");
 }
 
 /* Every MADT entry, in order, for the configuration c. */
@@ -340,7 +370,7 @@ static void check_iasl_all(const struct parsed *p)
 	int st = system("iasl -v >/dev/null 2>&1");
 
 	if (st != 0) {
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < 8; i++)
 			tap_skip("iasl not installed (Debian's acpica-tools)");
 		return;
 	}
@@ -349,6 +379,7 @@ static void check_iasl_all(const struct parsed *p)
 	check_iasl(dir, "dsdt", p->dsdt);
 	check_iasl(dir, "facp", p->fadt);
 	check_iasl(dir, "apic", p->madt);
+	check_iasl(dir, "hpet", p->hpet);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
 	if (system(cmd) != 0)
 		tap_diag("could not remove %s", dir);
@@ -395,15 +426,19 @@ int main(void)
 	size_t used = 0;
 	uint8_t small[256];
 
-	/* One vCPU: everything, FADT and DSDT in detail. */
+	/* One vCPU and an HPET: everything, FADT and DSDT in detail. */
 	acpi_config_init(&c, &one, 1);
+	is_int(c.hpet_base, 0, "acpi_config_init: no HPET");
+	c.hpet_base = HPET_BASE;
+	c.hpet_id = 0x8086a201;
 	build(&c, "1 vCPU");
-	p = parse("1 vCPU");
-	if (!p.fadt || !p.madt)
-		tap_bail("no FADT or MADT to check further");
+	p = parse_n("1 vCPU", 3);
+	if (!p.fadt || !p.madt || !p.hpet)
+		tap_bail("no FADT, MADT or HPET table to check further");
 	check_fadt(p.fadt, &p);
 	check_dsdt(p.dsdt);
 	check_madt(p.madt, &c, "1 vCPU");
+	check_hpet(p.hpet, &c);
 	check_iasl_all(&p);
 
 	check_topology(2, 1, 1, 2, "2 vCPUs");

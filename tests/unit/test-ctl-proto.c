@@ -124,7 +124,9 @@ static void test_table(void)
 		VM_SET_CPU_MODEL,    VM_GET_CPU_MODEL,
 		VM_CPUID_PROBE,	     VM_RTC_WRITE,
 		VM_RTC_READ,	     VM_RTC_SETTIME,
-		VM_RTC_GETTIME,
+		VM_RTC_GETTIME,	     VM_HPET_MMIO_READ,
+		VM_HPET_MMIO_WRITE,  VM_HPET_GET_STATE,
+		VM_HPET_SET_STATE,
 	};
 	static const uint32_t refused[] = {
 		VM_REINIT,	  VM_ACTIVATE_CPU,   VM_SET_TOPOLOGY,

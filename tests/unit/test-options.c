@@ -121,6 +121,9 @@ static void test_parse(void)
 	   "defaults (no exit port)");
 	r = parse(&o, err, "--debug-exit", "-k", "k", NULL);
 	ok(r == 0 && o.debug_exit, "--debug-exit");
+	ok(!o.no_hpet, "an HPET by default");
+	r = parse(&o, err, "--no-hpet", "-k", "k", NULL);
+	ok(r == 0 && o.no_hpet, "--no-hpet");
 	r = parse(&o, err, "-c", "2", "-m", "1G", "-k", "k", "-a", "x=1 y",
 		  "-i", "a,b", "-l", "com1,pty", "-v", "-v", "myvm", NULL);
 	ok(r == 0 && o.ncpus == 2 && o.memsize == 1ULL << 30 &&
