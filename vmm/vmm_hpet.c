@@ -89,6 +89,16 @@ static void set_line(struct vmm_hpet *h, int gsi, int level)
 		h->irq(h->irq_arg, gsi, level);
 }
 
+/* Whether a timer other than i holds line gsi (timers may share one). */
+static bool held_by_other(const struct vmm_hpet *h, int i, int gsi)
+{
+	for (int j = 0; j < VM_HPET_NTIMERS; j++) {
+		if (j != i && h->t[j].line == gsi)
+			return true;
+	}
+	return false;
+}
+
 /* Hold or release timer i's level interrupt as its state says. */
 static void update_line(struct vmm_hpet *h, int i)
 {
@@ -100,9 +110,9 @@ static void update_line(struct vmm_hpet *h, int i)
 		want = route(h, i);
 	if (want == t->line)
 		return;
-	if (t->line >= 0)
+	if (t->line >= 0 && !held_by_other(h, i, t->line))
 		set_line(h, t->line, 0);
-	if (want >= 0)
+	if (want >= 0 && !held_by_other(h, i, want))
 		set_line(h, want, 1);
 	t->line = want;
 }
@@ -556,6 +566,8 @@ int vmm_hpet_set_state(struct vmm_hpet *hpet, const struct vm_hpet_state *s)
 			set_line(hpet, hpet->t[i].line, 0);
 		hpet->t[i].line = -1;
 	}
+	if ((hpet->config ^ s->config) & HPET_CONF_LEG_RT)
+		set_legacy(hpet, s->config & HPET_CONF_LEG_RT);
 	hpet->config = s->config;
 	hpet->isr = s->isr;
 	for (int i = 0; i < VM_HPET_NTIMERS; i++) {
@@ -567,7 +579,6 @@ int vmm_hpet_set_state(struct vmm_hpet *hpet, const struct vm_hpet_state *s)
 		t->armed = s->timer[i].flags & VM_HPET_TIMER_ARMED;
 	}
 	rebase(hpet, s->counter, hpet->clock(), false);
-	set_legacy(hpet, s->config & HPET_CONF_LEG_RT);
 	update_lines(hpet);
 	if (enabled(hpet))
 		r = start_thread(hpet);

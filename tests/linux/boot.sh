@@ -2,7 +2,9 @@
 # boot.sh: the test kernel boots in vitro with 2 vCPUs, through its vmlinux
 # (the PVH entry) and through its bzImage (the 64-bit boot protocol), to
 # the busybox initramfs's /init, which sees both CPUs, prints its marker
-# and powers off: vitro then ends with status 1 (powered off).  TAP.
+# and powers off: vitro then ends with status 1 (powered off).  On the way
+# Linux finds the HPET through its ACPI table and registers it as a
+# clocksource.  TAP.
 . "$(dirname "$0")/linux-lib.bash"
 lx_init
 
@@ -16,6 +18,9 @@ boot() { # boot NAME KERNEL WHAT
 	fi
 	has "$what: Linux prints its banner" "$VOUT" "Linux version [0-9]"
 	has "$what: /init prints its marker" "$VOUT" "^VITRO-INIT-OK"
+	has "$what: Linux finds the HPET in ACPI" "$VOUT" \
+		"ACPI: HPET id: 0x8086a201 base: 0xfed00000"
+	has "$what: and registers its counter" "$VOUT" "clocksource: hpet: mask"
 	is "$LX_CPUS" 2 "$what: /init sees 2 CPUs" "$VOUT" "$VERR"
 	[ -n "$VST" ] || vitro_wait 120
 	is "$VST" 1 "$what: vitro ends with status 1 after poweroff" \

@@ -51,6 +51,7 @@ static void setup(struct vmm_hpet *h)
 	fake_now = 1000000;
 	memset(level, 0, sizeof(level));
 	memset(pulses, 0, sizeof(pulses));
+	pit_off = false;
 	vmm_hpet_init(h, fake_clock, fake_irq, fake_legacy, NULL);
 }
 
@@ -240,6 +241,26 @@ static void test_level(void)
 	run(&h, 20);
 	is_int(rd(&h, HPET_GINTR_STA, 8) | level[20], 0,
 	       "INT_ENB off: neither ISR nor line");
+	vmm_hpet_fini(&h);
+}
+
+static void test_shared_line(void)
+{
+	struct vmm_hpet h;
+
+	setup(&h);
+	for (int i = 1; i < 3; i++) {
+		wr(&h, HPET_TN_CONF(i), 4,
+		   HPET_TN_LEVEL | HPET_TN_INT_ENB | 21 << HPET_TN_ROUTE_SHIFT);
+		wr(&h, HPET_TN_CMP(i), 8, 10 * i);
+	}
+	wr(&h, HPET_GEN_CONF, 4, HPET_CONF_ENABLE);
+	run(&h, 20);
+	is_hex(rd(&h, HPET_GINTR_STA, 8), 6, "two level timers on pin 21");
+	wr(&h, HPET_GINTR_STA, 4, 2);
+	is_int(level[21], 1, "one cleared: the other holds the line");
+	wr(&h, HPET_GINTR_STA, 4, 4);
+	is_int(level[21], 0, "both cleared: released");
 	vmm_hpet_fini(&h);
 }
 
@@ -500,6 +521,7 @@ int main(void)
 	test_counter();
 	test_tn_conf();
 	test_level();
+	test_shared_line();
 	test_periodic();
 	test_32bit();
 	test_legacy();
