@@ -177,7 +177,8 @@ static void fire(struct vmm_hpet *h, int i, uint64_t now_e)
 		t->armed = false;
 		return;
 	}
-	k = now_e >= fe + p ? (now_e - fe) / p + 1 : 1;
+	/* Behind by a period or more: one interrupt, then past now. */
+	k = now_e - fe >= p ? (now_e - fe) / p + 1 : 1;
 	if (__builtin_mul_overflow(k, p, &step)) {
 		t->armed = false;
 		return;
