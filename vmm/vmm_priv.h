@@ -37,8 +37,12 @@ enum vmm_stat {
 struct vmm_memseg {
 	size_t len; /* 0: unallocated */
 	char name[VM_NAME_MAX]; /* "" for system memory */
-	int fd; /* memfd backing the segment */
+	int fd; /* the memfd backing the segment, -1 for anonymous memory */
 	uint8_t *hva; /* the segment mapped in vitro */
+	uint32_t flags; /* VM_MEMSEG_F_* as allocated */
+	uint32_t backing; /* enum vm_memseg_backing */
+	uint32_t why; /* enum vm_memseg_why */
+	uint64_t page_size; /* the largest page that can back it */
 };
 
 struct vmm_memmap {
@@ -227,6 +231,13 @@ enum vmm_trap_mode {
 
 /* vmm_mem.c; all with vm->lock held */
 int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms);
+/*
+ * The backing of a segment allocated with `flags` on a host whose
+ * transparent_hugepage/enabled and shmem_enabled files read `thp` and
+ * `shmem_thp` (NULL or "" when absent): sets ms->backing, why, page_size.
+ */
+void vmm_mem_backing_choose(uint32_t flags, const char *thp,
+			    const char *shmem_thp, struct vm_memseg *ms);
 int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms);
 int vmm_memmap_add(struct vmm *vm, const struct vm_memmap *mm);
 int vmm_memmap_remove(struct vmm *vm, const struct vm_munmap *mu);
