@@ -39,7 +39,7 @@
 
 #define VITRO_VERSION "0.1"
 #define MAX_IMAGE (1ULL << 30)
-#define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
+#define HALT_CHECK_NS 250000000ULL /* stopped for 0.5 to 0.75 s */
 
 /* For the fatal-signal handler and atexit: the terminal to restore. */
 static const struct uart_backend *volatile restore_be;

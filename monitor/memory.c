@@ -62,15 +62,15 @@ static int check_mlock(uint64_t len, char *err, size_t errlen)
 	return -1;
 }
 
-static int check_hugetlb(uint64_t len, uint64_t page, char *err,
-			 size_t errlen)
+static int check_hugetlb(uint64_t len, uint64_t page, char *err, size_t errlen)
 {
 	char dir[96], path[128];
 	long long free_pages, resv, total;
 	uint64_t need = len / page;
 	const char *size = page == (1ULL << 30) ? "1 GiB" : "2 MiB";
 
-	snprintf(dir, sizeof(dir), "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB",
+	snprintf(dir, sizeof(dir),
+		 "/sys/kernel/mm/hugepages/hugepages-%" PRIu64 "kB",
 		 page >> 10);
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	free_pages = read_number(path);
@@ -94,13 +94,14 @@ static int check_hugetlb(uint64_t len, uint64_t page, char *err,
 		 "huge pages and the host has %lld: reserve more as root "
 		 "(echo %" PRIu64 " > %s)",
 		 len >> 20, need, size, free_pages,
-		 (uint64_t)(total > 0 ? total : 0) + need - (uint64_t)free_pages,
+		 (uint64_t)(total > 0 ? total : 0) + need -
+			 (uint64_t)free_pages,
 		 path);
 	return -1;
 }
 
-int memory_setup(struct vmctx *ctx, uint64_t len, unsigned flags,
-		 bool verbose, char *err, size_t errlen)
+int memory_setup(struct vmctx *ctx, uint64_t len, unsigned flags, bool verbose,
+		 char *err, size_t errlen)
 {
 	uint64_t page = flags & VM_MEMSEG_F_HUGE_1G ? 1ULL << 30 : 2ULL << 20;
 	struct vm_memseg ms;
@@ -131,8 +132,8 @@ int memory_setup(struct vmctx *ctx, uint64_t len, unsigned flags,
 		const char *why = vm_memseg_why_desc(ms.why);
 
 		vitro_log("guest memory: %" PRIu64 " MiB, %s%s%s%s%s",
-			  len >> 20, vm_memseg_backing_desc(&ms, desc,
-							    sizeof(desc)),
+			  len >> 20,
+			  vm_memseg_backing_desc(&ms, desc, sizeof(desc)),
 			  why[0] ? ": " : "", why,
 			  flags & VM_MEMSEG_F_PREALLOC ? ", preallocated" : "",
 			  flags & VM_MEMSEG_F_MLOCK ? ", locked" : "");

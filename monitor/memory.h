@@ -16,7 +16,7 @@ struct vmctx;
  * mlock, free huge pages for hugetlb).  On -v, log the backing and why.
  * 0, or -1 with a message in err that names the problem and the remedy.
  */
-int memory_setup(struct vmctx *ctx, uint64_t len, unsigned flags,
-		 bool verbose, char *err, size_t errlen);
+int memory_setup(struct vmctx *ctx, uint64_t len, unsigned flags, bool verbose,
+		 char *err, size_t errlen);
 
 #endif

@@ -85,6 +85,7 @@ struct vmm_vcpu {
 	atomic_bool suspended; /* acknowledged a VM suspend */
 	atomic_bool halt_probe; /* look at the run state after the kick */
 	atomic_int halted_probes; /* probes in a row that found it halted */
+	uint64_t halt_exits_seen; /* KVM's exits at the last halt check */
 
 	/* The kick handshake: which thread is inside VM_RUN, if any. */
 	pthread_mutex_t kick_lock;
@@ -196,6 +197,10 @@ struct vmm {
 	int nkvm_stat;
 	uint32_t kvm_stat_data_offset;
 	uint32_t kvm_stat_data_size;
+	/* Offsets in the data of "blocking" and "exits", when KVM has both. */
+	bool kvm_stat_halt;
+	uint32_t kvm_stat_blocking;
+	uint32_t kvm_stat_exits;
 
 	/*
 	 * Why the VM is suspended, and by which vCPU, in one word so that
@@ -311,6 +316,13 @@ int vmm_cpuid_probe(struct vmm *vm, struct vm_cpuid_probe *p);
 void vmm_stats_learn(struct vmm *vm, int stats_fd);
 int vmm_get_stats(struct vmm_vcpu *vcpu, struct vm_stats *st);
 int vmm_stat_desc(struct vmm *vm, struct vm_stat_desc *d);
+/*
+ * Whether the halt probe must look at this vCPU: false when KVM's
+ * statistics say it ran guest code since the last call, or is not blocked
+ * in a halt now; true when they say it sat blocked, or KVM has no such
+ * statistics.  Called with vm->lock held, from one thread.
+ */
+bool vmm_stats_halt_candidate(struct vmm_vcpu *v);
 
 /* vmm_trace.c */
 struct vmm_trace_ring;

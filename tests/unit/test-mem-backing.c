@@ -24,9 +24,10 @@ static void test_choice(void)
 		uint32_t backing, why;
 		uint64_t page;
 	} c[] = {
-		{ 0, "always [madvise] never", "always within_size advise "
-		  "[never] deny force", VM_MEMSEG_ANON_THP,
-		  VM_MEMSEG_WHY_THP_ANON, 2 * MiB },
+		{ 0, "always [madvise] never",
+		  "always within_size advise "
+		  "[never] deny force",
+		  VM_MEMSEG_ANON_THP, VM_MEMSEG_WHY_THP_ANON, 2 * MiB },
 		{ 0, "[always] madvise never", "[never]", VM_MEMSEG_ANON_THP,
 		  VM_MEMSEG_WHY_THP_ANON, 2 * MiB },
 		{ 0, "always madvise [never]", "always [advise] never",
@@ -100,7 +101,8 @@ static struct vmm *fake_vm(void)
 static int alloc(struct vmm *vm, uint32_t flags, uint64_t len,
 		 struct vm_memseg *ms)
 {
-	*ms = (struct vm_memseg){ .segid = VM_SYSMEM, .flags = flags,
+	*ms = (struct vm_memseg){ .segid = VM_SYSMEM,
+				  .flags = flags,
 				  .len = len };
 	return vmm_memseg_alloc(vm, ms);
 }
