@@ -1,7 +1,8 @@
 /*
- * vmm_mem.c: guest memory - segments (backed as vmm_dev.h's VM_MEMSEG_F_*
- * comment says, mapped once into vitro), maps of segments into guest-physical space, page protections,
- * and the KVM memory slots derived from maps and protections.
+ * vmm_mem.c: guest memory - segments (backed as the comment on
+ * VM_MEMSEG_F_* in vmm_dev.h says, mapped once into vitro), maps of
+ * segments into guest-physical space, page protections, and the KVM
+ * memory slots derived from maps and protections.
  *
  * A map is what the user asked for (VM_MMAP_MEMSEG); a protection
  * (VM_PROTECT_GPA) carves part of it into a read-only slot or a hole.  The
