@@ -173,7 +173,8 @@ static void test_host(void)
 		tap_skip("mlock of 4 MiB refused here (RLIMIT_MEMLOCK)");
 	else
 		ok(r == 0 && smaps_kb(vm->seg[0].hva, "Locked") == 4096,
-		   "mlock: 4 MiB locked");
+		   "mlock: 4 MiB locked (%d, Locked %lld kB)", r,
+		   r == 0 ? smaps_kb(vm->seg[0].hva, "Locked") : -1LL);
 	vmm_mem_free(vm);
 
 	/* Bad input. */
