@@ -179,6 +179,7 @@ static int vm_info_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	struct vm_ctl_hello *h = &isp->info;
 	struct vm_cpuset set = { { 0 } };
 	const char *state = "running";
+	struct vm_memseg ms;
 	Tcl_Obj *d, *cpu;
 	int r;
 
@@ -201,6 +202,13 @@ static int vm_info_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 	dict_put(interp, d, "ncpus", Tcl_NewIntObj(isp->ncpus));
 	dict_put(interp, d, "memory",
 		 Tcl_NewWideIntObj((Tcl_WideInt)(h->lowmem + h->highmem)));
+	if (vm_get_memseg_info(isp->ctx, VM_SYSMEM, &ms) == 0) {
+		dict_put(interp, d, "backing",
+			 Tcl_NewStringObj(vm_memseg_backing_name(ms.backing),
+					  -1));
+		dict_put(interp, d, "page_size",
+			 Tcl_NewWideIntObj((Tcl_WideInt)ms.page_size));
+	}
 	dict_put(interp, d, "state", Tcl_NewStringObj(state, -1));
 	dict_put(interp, d, "stopped", cpuset_list(&set, isp->ncpus));
 	dict_put(interp, d, "owner", Tcl_NewIntObj(h->owner));
@@ -556,7 +564,9 @@ static int vm_dump_core_cmd(struct isp *isp, Tcl_Interp *interp, int objc,
 
 static const struct isp_cmd vm_cmds[] = {
 	{ "info", vm_info_cmd, "",
-	  "the VM: a dict {name pid ncpus memory (bytes) state "
+	  "the VM: a dict {name pid ncpus memory (bytes) backing (of the "
+	  "memory: shmem, shmem-thp, anon-thp or hugetlb) page_size (the "
+	  "largest host page behind it) state "
 	  "(running|stopped|ending) stopped (the stopped vCPUs) owner (this "
 	  "console's owner id in the debug core) cpu (the CPU model: {model "
 	  "host|conservative hidden {features the host has that the guest "

@@ -412,7 +412,13 @@ int vm_reinit(struct vmctx *ctx)
 
 int vm_alloc_memseg(struct vmctx *ctx, int segid, size_t len, const char *name)
 {
-	struct vm_memseg ms = { .segid = segid, .len = len };
+	return vm_alloc_memseg_flags(ctx, segid, len, name, 0);
+}
+
+int vm_alloc_memseg_flags(struct vmctx *ctx, int segid, size_t len,
+			  const char *name, unsigned flags)
+{
+	struct vm_memseg ms = { .segid = segid, .flags = flags, .len = len };
 
 	if (name) {
 		if (strlen(name) >= sizeof(ms.name))
@@ -420,6 +426,16 @@ int vm_alloc_memseg(struct vmctx *ctx, int segid, size_t len, const char *name)
 		strcpy(ms.name, name);
 	}
 	return ctl(ctx, VM_ALLOC_MEMSEG, &ms);
+}
+
+int vm_get_memseg_info(struct vmctx *ctx, int segid, struct vm_memseg *ms)
+{
+	int r;
+
+	*ms = (struct vm_memseg){ .segid = segid };
+	r = ctl(ctx, VM_GET_MEMSEG, ms);
+	ms->name[sizeof(ms->name) - 1] = 0; /* from a socket, maybe */
+	return r;
 }
 
 int vm_get_memseg(struct vmctx *ctx, int segid, size_t *len, char *name,
@@ -486,13 +502,18 @@ int vm_protect_gpa(struct vmctx *ctx, uint64_t gpa, size_t len, int prot)
 
 int vm_setup_memory(struct vmctx *ctx, size_t len)
 {
+	return vm_setup_memory_flags(ctx, len, 0);
+}
+
+int vm_setup_memory_flags(struct vmctx *ctx, size_t len, unsigned flags)
+{
 	const int prot = VM_PROT_READ | VM_PROT_WRITE | VM_PROT_EXEC;
 	size_t low = len < VM_LOWMEM_LIMIT ? len : VM_LOWMEM_LIMIT;
 	int r;
 
 	if (len == 0 || len % 4096)
 		return -EINVAL;
-	if ((r = vm_alloc_memseg(ctx, VM_SYSMEM, len, NULL)) < 0)
+	if ((r = vm_alloc_memseg_flags(ctx, VM_SYSMEM, len, NULL, flags)) < 0)
 		return r;
 	if ((r = vm_mmap_memseg(ctx, 0, VM_SYSMEM, 0, low, prot)) < 0)
 		return r;

@@ -177,10 +177,25 @@ int vm_reinit(struct vmctx *ctx);
  * between).
  */
 int vm_setup_memory(struct vmctx *ctx, size_t len);
+/* The same with VM_MEMSEG_F_* flags: the backing (vmm_dev.h). */
+int vm_setup_memory_flags(struct vmctx *ctx, size_t len, unsigned flags);
 size_t vm_get_lowmem_size(struct vmctx *ctx);
 size_t vm_get_highmem_size(struct vmctx *ctx);
 
 int vm_alloc_memseg(struct vmctx *ctx, int segid, size_t len, const char *name);
+int vm_alloc_memseg_flags(struct vmctx *ctx, int segid, size_t len,
+			  const char *name, unsigned flags);
+/* Everything VM_GET_MEMSEG tells: the length, the name and the backing. */
+int vm_get_memseg_info(struct vmctx *ctx, int segid, struct vm_memseg *ms);
+/*
+ * A segment's backing in words: "anonymous memory with transparent huge
+ * pages (2 MiB)"; and why vmm chose it ("" when the flags asked for it).
+ */
+const char *vm_memseg_backing_desc(const struct vm_memseg *ms, char *buf,
+				   size_t len);
+const char *vm_memseg_why_desc(uint32_t why);
+/* Its short name: shmem, shmem-thp, anon-thp or hugetlb. */
+const char *vm_memseg_backing_name(uint32_t backing);
 int vm_get_memseg(struct vmctx *ctx, int segid, size_t *len, char *name,
 		  size_t namelen);
 int vm_mmap_memseg(struct vmctx *ctx, uint64_t gpa, int segid, uint64_t segoff,

@@ -1,6 +1,6 @@
 /*
- * vmmapi_cpu.c: names for CPU models, kinds of KVM and CPUID features,
- * shared by the monitor's log, the console's `vm info` and vitroctl.
+ * vmmapi_cpu.c: names for CPU models, kinds of KVM, CPUID features and
+ * guest memory backings, shared by the monitor's log, the console's `vm info` and vitroctl.
  *
  * Threads: constant tables only.
  */
@@ -165,4 +165,60 @@ const char *vm_cpuid_feature_name(int word, int bit, char *buf, size_t len)
 		 word >= 0 && word < VM_CPUID_NWORDS ? word_names[word] : "?",
 		 bit);
 	return buf;
+}
+
+static const char *const backing_names[VM_MEMSEG_BACKING_MAX] = {
+	[VM_MEMSEG_SHMEM] = "shmem",
+	[VM_MEMSEG_SHMEM_THP] = "shmem-thp",
+	[VM_MEMSEG_ANON_THP] = "anon-thp",
+	[VM_MEMSEG_HUGETLB] = "hugetlb",
+};
+
+const char *vm_memseg_backing_name(uint32_t backing)
+{
+	return backing < VM_MEMSEG_BACKING_MAX ? backing_names[backing] : "?";
+}
+
+const char *vm_memseg_backing_desc(const struct vm_memseg *ms, char *buf,
+				   size_t len)
+{
+	const char *size = ms->page_size >= (1ULL << 30) ? "1 GiB" : "2 MiB";
+
+	switch (ms->backing) {
+	case VM_MEMSEG_SHMEM:
+		snprintf(buf, len, "a memfd of 4 KiB pages");
+		break;
+	case VM_MEMSEG_SHMEM_THP:
+		snprintf(buf, len, "a memfd with transparent huge pages (%s)",
+			 size);
+		break;
+	case VM_MEMSEG_ANON_THP:
+		snprintf(buf, len,
+			 "anonymous memory with transparent huge pages (%s)",
+			 size);
+		break;
+	case VM_MEMSEG_HUGETLB:
+		snprintf(buf, len, "hugetlbfs pages of %s", size);
+		break;
+	default:
+		snprintf(buf, len, "an unknown backing (%u)", ms->backing);
+		break;
+	}
+	return buf;
+}
+
+const char *vm_memseg_why_desc(uint32_t why)
+{
+	switch (why) {
+	case VM_MEMSEG_WHY_THP_SHMEM:
+		return "this host gives shared memory transparent huge pages";
+	case VM_MEMSEG_WHY_THP_ANON:
+		return "shmem THP disabled on this host "
+		       "(transparent_hugepage/shmem_enabled)";
+	case VM_MEMSEG_WHY_THP_OFF:
+		return "transparent huge pages disabled on this host "
+		       "(transparent_hugepage/enabled)";
+	default:
+		return "";
+	}
 }

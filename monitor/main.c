@@ -28,6 +28,7 @@
 #include "monitor/ctl/ctl_server.h"
 #include "monitor/debug/debug.h"
 #include "monitor/gdb_server.h"
+#include "monitor/memory.h"
 #include "monitor/boot/acpi.h"
 #include "monitor/boot/loader.h"
 #include "monitor/boot/mptable.h"
@@ -38,7 +39,7 @@
 
 #define VITRO_VERSION "0.1"
 #define MAX_IMAGE (1ULL << 30)
-#define HALT_CHECK_NS 250000000ULL /* two probes: stopped for 0.5 s */
+#define HALT_CHECK_NS 250000000ULL /* stopped for 0.5 to 0.75 s */
 
 /* For the fatal-signal handler and atexit: the terminal to restore. */
 static const struct uart_backend *volatile restore_be;
@@ -356,14 +357,14 @@ static int vm_build(struct vitro *vm, const struct loader_image *img,
 	}
 	r = vm_set_topology(vm->ctx, o->topo.sockets, o->topo.cores,
 			    o->topo.threads, o->topo.maxcpus);
-	if (r == 0)
-		r = vm_setup_memory(vm->ctx, o->memsize);
 	if (r < 0) {
-		snprintf(err, errlen,
-			 "cannot set up %llu MiB of guest memory: %s",
-			 (unsigned long long)(o->memsize >> 20), strerror(-r));
+		snprintf(err, errlen, "cannot set the CPU topology: %s",
+			 strerror(-r));
 		return -1;
 	}
+	if (memory_setup(vm->ctx, o->memsize, o->mem_flags, o->verbose, err,
+			 errlen) < 0)
+		return -1;
 	if (vm_choose_cpu(vm, &cpu, err, errlen) < 0)
 		return -1;
 	vm->vcpu = calloc(vm->ncpus, sizeof(*vm->vcpu));
@@ -576,6 +577,10 @@ int main(int argc, char **argv)
 	if (vm.opt.script &&
 	    console_script_check(vm.opt.script, err, sizeof(err)) < 0) {
 		fprintf(stderr, "vitro: -S %s\n", err);
+		return VITRO_EXIT_ERROR;
+	}
+	if (vitro_pins_check(&vm.opt, err, sizeof(err)) < 0) {
+		fprintf(stderr, "vitro: %s\n", err);
 		return VITRO_EXIT_ERROR;
 	}
 	if (vm.opt.console && !isatty(STDIN_FILENO)) {

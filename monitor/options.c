@@ -28,8 +28,15 @@ const char options_usage[] =
 	"                  decompressor (slower; KASLR works)\n"
 	"  -a CMDLINE      the kernel command line\n"
 	"  -i FILE[,FILE]  Multiboot modules, in order; for Linux, the initrd\n"
-	"  -m SIZE         guest memory: 512M, 4G... (a plain number is MiB;\n"
-	"                  default 256M)\n"
+	"  -m SIZE[,hugetlb[=2M|1G]][,nothp][,prealloc][,mlock]\n"
+	"                  guest memory: 512M, 4G... (a plain number is MiB;\n"
+	"                  default 256M), on transparent huge pages where\n"
+	"                  the host gives them; hugetlb: hugetlbfs pages,\n"
+	"                  reserved at start (vm.nr_hugepages); nothp: 4 KiB\n"
+	"                  pages; prealloc: populate it all before the\n"
+	"                  guest starts; mlock: lock it in RAM\n"
+	"  -p VCPU:HOSTCPU run vCPU VCPU's thread on host CPU HOSTCPU only\n"
+	"                  (repeatable)\n"
 	"  -c N[,sockets=S][,cores=C][,threads=T]\n"
 	"                  vCPUs and topology (default 1)\n"
 	"  -l com1,BACKEND the COM1 serial port: stdio (default), pty,\n"
@@ -239,6 +246,97 @@ static int parse_kernel(const char *arg, struct vitro_options *o, char *err,
 	return 0;
 }
 
+/* -m SIZE[,hugetlb[=2M|1G]][,nothp][,prealloc][,mlock] */
+static int parse_mem(const char *arg, struct vitro_options *o, char *err,
+		     size_t errlen)
+{
+	char buf[128], *tok, *save;
+	uint64_t page = 2ULL << 20;
+
+	if (strlen(arg) >= sizeof(buf))
+		return fail(err, errlen, "-m '%.40s...': too long", arg);
+	strcpy(buf, arg);
+	tok = strtok_r(buf, ",", &save);
+	if (!tok || options_parse_size(tok, &o->memsize) < 0)
+		return fail(err, errlen,
+			    "-m '%s': expected a size such as 512M or 4G", arg);
+	o->mem_flags = 0;
+	while ((tok = strtok_r(NULL, ",", &save))) {
+		if (!strcmp(tok, "hugetlb") || !strcmp(tok, "hugetlb=2M")) {
+			o->mem_flags |= VM_MEMSEG_F_HUGETLB;
+			o->mem_flags &= ~VM_MEMSEG_F_HUGE_1G;
+			page = 2ULL << 20;
+		} else if (!strcmp(tok, "hugetlb=1G")) {
+			o->mem_flags |=
+				VM_MEMSEG_F_HUGETLB | VM_MEMSEG_F_HUGE_1G;
+			page = 1ULL << 30;
+		} else if (!strcmp(tok, "nothp")) {
+			o->mem_flags |= VM_MEMSEG_F_SMALL;
+		} else if (!strcmp(tok, "prealloc")) {
+			o->mem_flags |= VM_MEMSEG_F_PREALLOC;
+		} else if (!strcmp(tok, "mlock")) {
+			o->mem_flags |= VM_MEMSEG_F_MLOCK;
+		} else if (!strncmp(tok, "hugetlb=", 8)) {
+			return fail(err, errlen,
+				    "-m '%s': huge page size '%s' is not 2M "
+				    "or 1G",
+				    arg, tok + 8);
+		} else {
+			return fail(err, errlen,
+				    "-m '%s': unknown option '%s' (expected "
+				    "hugetlb[=2M|1G], nothp, prealloc or "
+				    "mlock)",
+				    arg, tok);
+		}
+	}
+	if ((o->mem_flags & VM_MEMSEG_F_HUGETLB) &&
+	    (o->mem_flags & VM_MEMSEG_F_SMALL))
+		return fail(err, errlen,
+			    "-m '%s': hugetlb and nothp exclude each other",
+			    arg);
+	if (o->memsize < VITRO_MIN_MEM || o->memsize > VITRO_MAX_MEM)
+		return fail(err, errlen,
+			    "-m '%s': guest memory must be from 2M to 1T", arg);
+	if (o->memsize % page)
+		return fail(err, errlen,
+			    "-m '%s': guest memory must be a multiple of "
+			    "%s%s",
+			    arg, page == (1ULL << 30) ? "1G" : "2M",
+			    o->mem_flags & VM_MEMSEG_F_HUGETLB ?
+				    ", the huge page size" :
+				    "");
+	return 0;
+}
+
+/* -p VCPU:HOSTCPU, repeatable; vCPUs are checked against -c at the end. */
+static int parse_pin(const char *arg, struct vitro_options *o, char *err,
+		     size_t errlen)
+{
+	unsigned long vcpu, host;
+	char *end;
+
+	errno = 0;
+	vcpu = strtoul(arg, &end, 10);
+	if (errno || end == arg || *end != ':' || arg[0] < '0' || arg[0] > '9')
+		return fail(err, errlen,
+			    "-p '%s': expected VCPU:HOSTCPU, e.g. -p 0:2", arg);
+	if (end[1] < '0' || end[1] > '9')
+		return fail(err, errlen,
+			    "-p '%s': expected VCPU:HOSTCPU, e.g. -p 0:2", arg);
+	host = strtoul(end + 1, &end, 10);
+	if (errno || *end)
+		return fail(err, errlen,
+			    "-p '%s': expected VCPU:HOSTCPU, e.g. -p 0:2", arg);
+	if (vcpu >= VM_MAXCPU)
+		return fail(err, errlen, "-p '%s': vCPU %lu is over %d", arg,
+			    vcpu, VM_MAXCPU - 1);
+	if (host >= VITRO_MAX_HOSTCPU)
+		return fail(err, errlen, "-p '%s': host CPU %lu is over %d",
+			    arg, host, VITRO_MAX_HOSTCPU - 1);
+	o->pin[vcpu] = (int)host;
+	return 0;
+}
+
 enum { OPT_VERSION = 256, OPT_CONSOLE, OPT_DEBUG_EXIT, OPT_CPU, OPT_NO_HPET };
 
 static const struct option long_opts[] = {
@@ -310,6 +408,8 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 		.com1 = "com1,stdio",
 		.cpu_model = -1,
 	};
+	for (int i = 0; i < VM_MAXCPU; i++)
+		o->pin[i] = -1;
 	if ((r = take_cpu(argc, argv, av, &avc, &o->cpu_model, err, errlen)) <
 	    0)
 		return r;
@@ -317,8 +417,8 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 	argv = av;
 	optind = 0; /* glibc: start over, and reset its internal state */
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:S:T:v", long_opts,
-				NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, ":a:c:G:hi:k:l:m:p:S:T:v",
+				long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_CPU:
 			r = parse_cpu_model(optarg, &o->cpu_model, err, errlen);
@@ -355,22 +455,12 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 			o->com1 = optarg; /* checked by uart_backend_parse */
 			break;
 		case 'm':
-			if (options_parse_size(optarg, &o->memsize) < 0)
-				return fail(err, errlen,
-					    "-m '%s': expected a size such as "
-					    "512M or 4G",
-					    optarg);
-			if (o->memsize < VITRO_MIN_MEM ||
-			    o->memsize > VITRO_MAX_MEM)
-				return fail(err, errlen,
-					    "-m '%s': guest memory must be "
-					    "from 2M to 1T",
-					    optarg);
-			if (o->memsize % (2ULL << 20))
-				return fail(err, errlen,
-					    "-m '%s': guest memory must be a "
-					    "multiple of 2M",
-					    optarg);
+			if ((r = parse_mem(optarg, o, err, errlen)) < 0)
+				return r;
+			break;
+		case 'p':
+			if ((r = parse_pin(optarg, o, err, errlen)) < 0)
+				return r;
 			break;
 		case 'S':
 			o->script = optarg;
@@ -410,6 +500,12 @@ int options_parse(int argc, char **argv, struct vitro_options *o, char *err,
 		return fail(err, errlen,
 			    "unexpected argument '%s' after the VM name '%s'",
 			    argv[optind], o->name);
+	for (unsigned i = o->ncpus; i < VM_MAXCPU; i++)
+		if (o->pin[i] >= 0)
+			return fail(err, errlen,
+				    "-p %u:%d: the VM has %u vCPU%s (0 to %u)",
+				    i, o->pin[i], o->ncpus,
+				    o->ncpus == 1 ? "" : "s", o->ncpus - 1);
 	if (!o->kernel)
 		return fail(err, errlen,
 			    "no kernel: give one with -k FILE (try --help)");

@@ -14,12 +14,16 @@
 #define VITRO_DEFAULT_MEM (256ULL << 20)
 #define VITRO_MIN_MEM (2ULL << 20)
 #define VITRO_MAX_MEM (1ULL << 40)
+#define VITRO_MAX_HOSTCPU 1024 /* CPU_SETSIZE */
 
 struct vitro_options {
 	const char *name; /* the VM's name, or NULL for a default */
 	unsigned ncpus; /* vCPUs started */
 	struct vm_cpu_topology topo; /* maxcpus = sockets*cores*threads */
-	uint64_t memsize; /* bytes, a multiple of 2 MiB */
+	uint64_t
+		memsize; /* bytes, a multiple of 2 MiB (of 1 GiB for 1G pages) */
+	unsigned mem_flags; /* -m ...: VM_MEMSEG_F_* */
+	int pin[VM_MAXCPU]; /* -p: vCPU i's host CPU, or -1 */
 	const char *kernel; /* -k FILE, without ",entry=..." */
 	const char *kernel_entry; /* -k FILE,entry=E: "pvh" or "linux64" */
 	char kernel_buf[4096]; /* FILE, when -k had an entry= suffix */

@@ -12,6 +12,8 @@
  * guest, handling an exit), so that a stop that cannot catch it can say.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -332,8 +334,23 @@ int vitro_vcpus_start(struct vitro *vm)
 	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (unsigned i = 0; i < vm->ncpus; i++) {
 		struct vitro_vcpu *vc = &vm->vcpu[i];
+		pthread_attr_t attr;
 
-		r = -pthread_create(&vc->thread, NULL, vcpu_thread, vc);
+		/* -p: the thread starts on its host CPU, never elsewhere. */
+		if ((r = -pthread_attr_init(&attr)) < 0)
+			break;
+		if (i < VM_MAXCPU && vm->opt.pin[i] >= 0) {
+			cpu_set_t set;
+
+			CPU_ZERO(&set);
+			CPU_SET(vm->opt.pin[i], &set);
+			r = -pthread_attr_setaffinity_np(&attr, sizeof(set),
+							 &set);
+		}
+		if (r == 0)
+			r = -pthread_create(&vc->thread, &attr, vcpu_thread,
+					    vc);
+		pthread_attr_destroy(&attr);
 		if (r < 0)
 			break;
 		vc->started = true;
@@ -349,4 +366,25 @@ void vitro_vcpus_join(struct vitro *vm)
 			pthread_join(vm->vcpu[i].thread, NULL);
 		vm->vcpu[i].started = false;
 	}
+}
+
+int vitro_pins_check(const struct vitro_options *o, char *err, size_t errlen)
+{
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed) < 0)
+		CPU_ZERO(&allowed);
+	for (unsigned i = 0; i < o->ncpus && i < VM_MAXCPU; i++) {
+		if (o->pin[i] < 0 || CPU_ISSET(o->pin[i], &allowed))
+			continue;
+		snprintf(err, errlen,
+			 "-p %u:%d: host CPU %d is not one vitro may run on "
+			 "(this host has %d CPUs online; vitro may use %d of "
+			 "them)",
+			 i, o->pin[i], o->pin[i],
+			 (int)sysconf(_SC_NPROCESSORS_ONLN),
+			 CPU_COUNT(&allowed));
+		return -1;
+	}
+	return 0;
 }

@@ -109,6 +109,11 @@ int vitro_devices_restore(struct vitro *vm, const void *buf, size_t len);
 
 /* vCPU threads: start them all, and join them after vitro_end(). */
 int vitro_vcpus_start(struct vitro *vm);
+/*
+ * -p: every pinned vCPU's host CPU is one this process may run on.  0, or
+ * -1 with a message in err.
+ */
+int vitro_pins_check(const struct vitro_options *o, char *err, size_t errlen);
 void vitro_vcpus_join(struct vitro *vm);
 /* The vCPU the calling thread runs, or NULL on other threads. */
 struct vitro_vcpu *vitro_vcpu_self(void);

@@ -439,8 +439,31 @@ int vmm_suspend(struct vmm *vm, enum vm_suspend_how how, int cpuid)
 	return 0;
 }
 
+/*
+ * The halt probe kicks every vCPU out of KVM_RUN to read its state, which
+ * costs a signal and an exit to user space per vCPU and round.  Where KVM
+ * has the statistics, a round first reads them (a pread each, no exit):
+ * a vCPU that ran guest code since the last round or is not blocked in a
+ * halt now cannot be stopped for good, and then no vCPU is kicked.  So a
+ * busy or idle-but-ticking guest is never interrupted; only a VM whose
+ * every vCPU sat in a halt without a single exit gets the probe.
+ */
 int vmm_check_halt(struct vmm *vm)
 {
+	bool all = true;
+
+	pthread_mutex_lock(&vm->lock);
+	for (int i = 0; i < VM_MAXCPU; i++) {
+		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
+
+		if (v && !vmm_stats_halt_candidate(v)) {
+			atomic_store(&v->halted_probes, 0);
+			all = false;
+		}
+	}
+	pthread_mutex_unlock(&vm->lock);
+	if (!all)
+		return 0;
 	for (int i = 0; i < VM_MAXCPU; i++) {
 		struct vmm_vcpu *v = vmm_vcpu_get(vm, i);
 

@@ -420,11 +420,57 @@ struct vm_gla2gpa {
 /* Memory segments.  Segment 0 is system memory; others are named. */
 #define VM_SYSMEM 0
 
+/*
+ * How a segment is backed (VM_ALLOC_MEMSEG's flags ask, VM_GET_MEMSEG
+ * tells).  Without a HUGETLB flag, vmm picks the backing that lets KVM map
+ * 2 MiB pages on this host: a memfd with transparent huge pages where the
+ * host gives them to shared memory (transparent_hugepage/shmem_enabled),
+ * else private anonymous memory madvised MADV_HUGEPAGE where the host
+ * gives them on request (transparent_hugepage/enabled), else a memfd of
+ * 4 KiB pages.  A segment is mapped in vitro at an address aligned as its
+ * page size, so that guest-physical and host-virtual 2 MiB (1 GiB) frames
+ * line up for every map whose gpa and segoff agree modulo that size.
+ * - HUGETLB: a hugetlbfs memfd (MFD_HUGETLB) of 2 MiB pages, or 1 GiB
+ *   with HUGE_1G; its pages are reserved at allocation, which fails with
+ *   ENOMEM when the host has too few (vm.nr_hugepages); len must be a
+ *   multiple of the page size (EINVAL).
+ * - SMALL: a memfd of 4 KiB pages whatever the host offers.
+ * - PREALLOC: every page populated before VM_ALLOC_MEMSEG returns.
+ * - MLOCK: locked in RAM (mlock); ENOMEM beyond RLIMIT_MEMLOCK without
+ *   CAP_IPC_LOCK.
+ */
+#define VM_MEMSEG_F_HUGETLB 1u
+#define VM_MEMSEG_F_HUGE_1G 2u /* with HUGETLB: 1 GiB pages */
+#define VM_MEMSEG_F_SMALL 4u
+#define VM_MEMSEG_F_PREALLOC 8u
+#define VM_MEMSEG_F_MLOCK 16u
+#define VM_MEMSEG_F_ALL 31u
+
+enum vm_memseg_backing {
+	VM_MEMSEG_SHMEM, /* memfd, 4 KiB pages */
+	VM_MEMSEG_SHMEM_THP, /* memfd, transparent huge pages */
+	VM_MEMSEG_ANON_THP, /* private anonymous, transparent huge pages */
+	VM_MEMSEG_HUGETLB, /* hugetlbfs memfd */
+	VM_MEMSEG_BACKING_MAX
+};
+
+/* Why the backing is what it is (libvmmapi names them). */
+enum vm_memseg_why {
+	VM_MEMSEG_WHY_ASKED, /* the flags asked for it */
+	VM_MEMSEG_WHY_THP_SHMEM, /* the host gives THP to shared memory */
+	VM_MEMSEG_WHY_THP_ANON, /* shmem THP off, anonymous THP on request */
+	VM_MEMSEG_WHY_THP_OFF, /* the host's THP is off (or absent) */
+	VM_MEMSEG_WHY_MAX
+};
+
 struct vm_memseg {
 	int32_t segid; /* in */
-	uint32_t pad;
+	uint32_t flags; /* in: alloc, VM_MEMSEG_F_*; out: get, as allocated */
 	uint64_t len; /* in: alloc; out: get */
 	char name[VM_NAME_MAX]; /* in: alloc ("" for sysmem); out */
+	uint32_t backing; /* out: enum vm_memseg_backing */
+	uint32_t why; /* out: enum vm_memseg_why */
+	uint64_t page_size; /* out: the largest page that can back it */
 };
 
 /*
@@ -832,7 +878,7 @@ struct vm_hpet_state {
 VMM_CHECK_SIZE(struct vm_cpuset, 32);
 VMM_CHECK_SIZE(struct vm_guest_paging, 32);
 VMM_CHECK_SIZE(struct vm_gla2gpa, 128);
-VMM_CHECK_SIZE(struct vm_memseg, 80);
+VMM_CHECK_SIZE(struct vm_memseg, 96);
 VMM_CHECK_SIZE(struct vm_memmap, 40);
 VMM_CHECK_SIZE(struct vm_munmap, 16);
 VMM_CHECK_SIZE(struct vm_gpa_prot, 24);
@@ -872,7 +918,7 @@ VMM_CHECK_SIZE(struct vm_cpuid_probe, 24);
  * size 0.  The version changes whenever a struct's layout or a command's
  * meaning does.
  */
-#define VMM_ABI_VERSION 4
+#define VMM_ABI_VERSION 5
 #define VMM_CMD_LOCAL (1u << 29)
 #define VMM_CMD_(nr, size)                                 \
 	((uint32_t)(nr) | (uint32_t)VMM_ABI_VERSION << 8 | \

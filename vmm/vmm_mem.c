@@ -1,7 +1,8 @@
 /*
- * vmm_mem.c: guest memory - segments (memfd-backed, mapped once into
- * vitro), maps of segments into guest-physical space, page protections,
- * and the KVM memory slots derived from maps and protections.
+ * vmm_mem.c: guest memory - segments (backed as the comment on
+ * VM_MEMSEG_F_* in vmm_dev.h says, mapped once into vitro), maps of
+ * segments into guest-physical space, page protections, and the KVM
+ * memory slots derived from maps and protections.
  *
  * A map is what the user asked for (VM_MMAP_MEMSEG); a protection
  * (VM_PROTECT_GPA) carves part of it into a read-only slot or a hole.  The
@@ -19,6 +20,9 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <linux/memfd.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm/vmm_priv.h"
@@ -30,15 +34,205 @@ static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
 	return a < b + blen && b < a + alen;
 }
 
+/*
+ * The host's THP setting from the text of a transparent_hugepage file:
+ * the word in brackets ("always [madvise] never" gives "madvise"), or ""
+ * when there is none.
+ */
+static void thp_selected(const char *text, char *out, size_t len)
+{
+	const char *a = text ? strchr(text, '[') : NULL;
+	const char *b = a ? strchr(a, ']') : NULL;
+	size_t n = a && b ? (size_t)(b - a - 1) : 0;
+
+	if (n >= len)
+		n = 0;
+	memcpy(out, a ? a + 1 : "", n);
+	out[n] = 0;
+}
+
+void vmm_mem_backing_choose(uint32_t flags, const char *thp,
+			    const char *shmem_thp, struct vm_memseg *ms)
+{
+	char t[32], st[32];
+
+	thp_selected(thp, t, sizeof(t));
+	thp_selected(shmem_thp, st, sizeof(st));
+	ms->why = VM_MEMSEG_WHY_ASKED;
+	ms->page_size = 2ULL << 20;
+	if (flags & VM_MEMSEG_F_HUGETLB) {
+		ms->backing = VM_MEMSEG_HUGETLB;
+		if (flags & VM_MEMSEG_F_HUGE_1G)
+			ms->page_size = 1ULL << 30;
+	} else if (flags & VM_MEMSEG_F_SMALL) {
+		ms->backing = VM_MEMSEG_SHMEM;
+		ms->page_size = 4096;
+	} else if (!strcmp(st, "always") || !strcmp(st, "within_size") ||
+		   !strcmp(st, "advise") || !strcmp(st, "force")) {
+		/* Keep a memfd (a file others can map) where it costs nothing. */
+		ms->backing = VM_MEMSEG_SHMEM_THP;
+		ms->why = VM_MEMSEG_WHY_THP_SHMEM;
+	} else if (!strcmp(t, "always") || !strcmp(t, "madvise")) {
+		ms->backing = VM_MEMSEG_ANON_THP;
+		ms->why = VM_MEMSEG_WHY_THP_ANON;
+	} else {
+		ms->backing = VM_MEMSEG_SHMEM;
+		ms->why = VM_MEMSEG_WHY_THP_OFF;
+		ms->page_size = 4096;
+	}
+}
+
+static void read_sys(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "re");
+
+	buf[0] = 0;
+	if (f) {
+		if (!fgets(buf, len, f))
+			buf[0] = 0;
+		fclose(f);
+	}
+}
+
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23 /* Linux 5.14 */
+#endif
+#ifndef PR_SET_VMA
+#define PR_SET_VMA 0x53564d41 /* Linux 5.17 */
+#define PR_SET_VMA_ANON_NAME 0
+#endif
+
+/*
+ * Map `len` bytes of fd (or anonymous memory when fd < 0) at an address
+ * aligned to `align`: reserve len + align of address space, map over the
+ * aligned part, and give back the rest.
+ */
+static void *map_aligned(size_t len, size_t align, int flags, int fd)
+{
+	uint8_t *res, *p, *aligned;
+	size_t head;
+
+	res = mmap(NULL, len + align, PROT_NONE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (res == MAP_FAILED)
+		return MAP_FAILED;
+	aligned = (uint8_t *)(((uintptr_t)res + align - 1) & ~(align - 1));
+	p = mmap(aligned, len, PROT_READ | PROT_WRITE, flags | MAP_FIXED, fd,
+		 0);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		munmap(res, len + align);
+		errno = e;
+		return MAP_FAILED;
+	}
+	head = aligned - res;
+	if (head)
+		munmap(res, head);
+	if (align - head)
+		munmap(aligned + len, align - head);
+	return p;
+}
+
+/* Fault every page in, for PREALLOC, where MADV_POPULATE_WRITE is absent. */
+static void touch_pages(uint8_t *p, size_t len)
+{
+	for (size_t off = 0; off < len; off += 4096) {
+		volatile uint8_t *b = p + off;
+
+		*b = *b;
+	}
+}
+
+/* Make the segment's memory as ms->backing says; 0 or -errno. */
+static int seg_make(struct vmm_memseg *seg, const char *name,
+		    const struct vm_memseg *ms)
+{
+	int fd = -1, mflags = MAP_SHARED | MAP_NORESERVE;
+	unsigned mfd = MFD_CLOEXEC;
+	uint8_t *p;
+
+	switch (ms->backing) {
+	case VM_MEMSEG_HUGETLB:
+		mfd |= MFD_HUGETLB |
+		       (ms->page_size == (1ULL << 30) ? MFD_HUGE_1GB :
+							MFD_HUGE_2MB);
+		/* Reserve the pages now: ENOMEM here, not SIGBUS later. */
+		mflags = MAP_SHARED;
+		break;
+	case VM_MEMSEG_ANON_THP:
+		mflags = MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE;
+		break;
+	}
+	if (!(mflags & MAP_ANONYMOUS)) {
+		fd = memfd_create(name, mfd);
+		if (fd < 0)
+			return -errno;
+		if (ftruncate(fd, ms->len) < 0) {
+			int e = errno;
+
+			close(fd);
+			return -e;
+		}
+	}
+	p = map_aligned(ms->len,
+			ms->page_size < (2ULL << 20) ? 2ULL << 20 :
+						       ms->page_size,
+			mflags, fd);
+	if (p == MAP_FAILED) {
+		int e = errno;
+
+		if (fd >= 0)
+			close(fd);
+		return -e;
+	}
+	seg->fd = fd;
+	seg->hva = p;
+	seg->len = ms->len;
+	if (ms->backing == VM_MEMSEG_SHMEM_THP ||
+	    ms->backing == VM_MEMSEG_ANON_THP)
+		madvise(p, ms->len, MADV_HUGEPAGE);
+	/* A name in /proc/PID/maps; kernels without it just say no. */
+	if (fd < 0)
+		prctl(PR_SET_VMA, PR_SET_VMA_ANON_NAME, p, ms->len, name);
+	/*
+	 * Guest memory is useless in a core dump of vitro, and huge; a child
+	 * (Tcl's exec) must not copy its page tables or make it copy-on-write.
+	 */
+	madvise(p, ms->len, MADV_DONTDUMP);
+	madvise(p, ms->len, MADV_DONTFORK);
+	if ((ms->flags & VM_MEMSEG_F_PREALLOC) &&
+	    madvise(p, ms->len, MADV_POPULATE_WRITE) < 0) {
+		if (errno != EINVAL)
+			return -ENOMEM; /* no memory, or no huge page left */
+		touch_pages(p, ms->len);
+	}
+	/* The system call itself: ASan's mlock() does nothing and says 0. */
+	if ((ms->flags & VM_MEMSEG_F_MLOCK) &&
+	    syscall(SYS_mlock, p, ms->len) < 0)
+		return errno == EAGAIN ? -ENOMEM : -errno;
+	return 0;
+}
+
+static void seg_free(struct vmm_memseg *seg)
+{
+	if (seg->hva)
+		munmap(seg->hva, seg->len);
+	if (seg->fd >= 0)
+		close(seg->fd);
+	seg->hva = NULL;
+	seg->fd = -1;
+	seg->len = 0;
+}
+
 int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms)
 {
 	struct vmm_memseg *seg;
-	char name[2 * VM_NAME_MAX + 16];
-	int fd;
-	void *p;
+	char name[2 * VM_NAME_MAX + 16], thp[128], shmem_thp[128];
+	int r;
 
 	if (ms->segid < 0 || ms->segid >= VM_MAX_MEMSEGS || ms->len == 0 ||
-	    ms->len & PAGE_MASK)
+	    ms->len & PAGE_MASK || ms->flags & ~VM_MEMSEG_F_ALL)
 		return -EINVAL;
 	if (memchr(ms->name, 0, sizeof(ms->name)) == NULL)
 		return -EINVAL;
@@ -47,30 +241,23 @@ int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms)
 	seg = &vm->seg[ms->segid];
 	if (seg->len)
 		return -EEXIST;
+	read_sys("/sys/kernel/mm/transparent_hugepage/enabled", thp,
+		 sizeof(thp));
+	read_sys("/sys/kernel/mm/transparent_hugepage/shmem_enabled", shmem_thp,
+		 sizeof(shmem_thp));
+	vmm_mem_backing_choose(ms->flags, thp, shmem_thp, ms);
+	if (ms->len % ms->page_size && ms->backing == VM_MEMSEG_HUGETLB)
+		return -EINVAL;
 	snprintf(name, sizeof(name), "vitro:%s:%s", vm->name,
 		 ms->name[0] ? ms->name : "sysmem");
-	fd = memfd_create(name, MFD_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (ftruncate(fd, ms->len) < 0) {
-		int e = errno;
-
-		close(fd);
-		return -e;
+	if ((r = seg_make(seg, name, ms)) < 0) {
+		seg_free(seg);
+		return r;
 	}
-	p = mmap(NULL, ms->len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_NORESERVE, fd, 0);
-	if (p == MAP_FAILED) {
-		int e = errno;
-
-		close(fd);
-		return -e;
-	}
-	/* Guest memory is useless in a core dump of vitro, and huge. */
-	madvise(p, ms->len, MADV_DONTDUMP);
-	seg->fd = fd;
-	seg->hva = p;
-	seg->len = ms->len;
+	seg->flags = ms->flags;
+	seg->backing = ms->backing;
+	seg->why = ms->why;
+	seg->page_size = ms->page_size;
 	memcpy(seg->name, ms->name, sizeof(seg->name));
 	return 0;
 }
@@ -85,23 +272,18 @@ int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms)
 	if (!seg->len)
 		return -ENOENT;
 	ms->len = seg->len;
+	ms->flags = seg->flags;
+	ms->backing = seg->backing;
+	ms->why = seg->why;
+	ms->page_size = seg->page_size;
 	memcpy(ms->name, seg->name, sizeof(ms->name));
 	return 0;
 }
 
 void vmm_mem_free(struct vmm *vm)
 {
-	for (int i = 0; i < VM_MAX_MEMSEGS; i++) {
-		struct vmm_memseg *seg = &vm->seg[i];
-
-		if (seg->hva)
-			munmap(seg->hva, seg->len);
-		if (seg->fd >= 0)
-			close(seg->fd);
-		seg->hva = NULL;
-		seg->fd = -1;
-		seg->len = 0;
-	}
+	for (int i = 0; i < VM_MAX_MEMSEGS; i++)
+		seg_free(&vm->seg[i]);
 }
 
 /* KVM slots. */

@@ -38,8 +38,12 @@ enum vmm_stat {
 struct vmm_memseg {
 	size_t len; /* 0: unallocated */
 	char name[VM_NAME_MAX]; /* "" for system memory */
-	int fd; /* memfd backing the segment */
+	int fd; /* the memfd backing the segment, -1 for anonymous memory */
 	uint8_t *hva; /* the segment mapped in vitro */
+	uint32_t flags; /* VM_MEMSEG_F_* as allocated */
+	uint32_t backing; /* enum vm_memseg_backing */
+	uint32_t why; /* enum vm_memseg_why */
+	uint64_t page_size; /* the largest page that can back it */
 };
 
 struct vmm_memmap {
@@ -82,6 +86,7 @@ struct vmm_vcpu {
 	atomic_bool suspended; /* acknowledged a VM suspend */
 	atomic_bool halt_probe; /* look at the run state after the kick */
 	atomic_int halted_probes; /* probes in a row that found it halted */
+	uint64_t halt_exits_seen; /* KVM's exits at the last halt check */
 
 	/* The kick handshake: which thread is inside VM_RUN, if any. */
 	pthread_mutex_t kick_lock;
@@ -193,6 +198,10 @@ struct vmm {
 	int nkvm_stat;
 	uint32_t kvm_stat_data_offset;
 	uint32_t kvm_stat_data_size;
+	/* Offsets in the data of "blocking" and "exits", when KVM has both. */
+	bool kvm_stat_halt;
+	uint32_t kvm_stat_blocking;
+	uint32_t kvm_stat_exits;
 
 	/*
 	 * Why the VM is suspended, and by which vCPU, in one word so that
@@ -229,6 +238,13 @@ enum vmm_trap_mode {
 
 /* vmm_mem.c; all with vm->lock held */
 int vmm_memseg_alloc(struct vmm *vm, struct vm_memseg *ms);
+/*
+ * The backing of a segment allocated with `flags` on a host whose
+ * transparent_hugepage/enabled and shmem_enabled files read `thp` and
+ * `shmem_thp` (NULL or "" when absent): sets ms->backing, why, page_size.
+ */
+void vmm_mem_backing_choose(uint32_t flags, const char *thp,
+			    const char *shmem_thp, struct vm_memseg *ms);
 int vmm_memseg_get(struct vmm *vm, struct vm_memseg *ms);
 int vmm_memmap_add(struct vmm *vm, const struct vm_memmap *mm);
 int vmm_memmap_remove(struct vmm *vm, const struct vm_munmap *mu);
@@ -302,6 +318,13 @@ int vmm_cpuid_probe(struct vmm *vm, struct vm_cpuid_probe *p);
 void vmm_stats_learn(struct vmm *vm, int stats_fd);
 int vmm_get_stats(struct vmm_vcpu *vcpu, struct vm_stats *st);
 int vmm_stat_desc(struct vmm *vm, struct vm_stat_desc *d);
+/*
+ * Whether the halt probe must look at this vCPU: false when KVM's
+ * statistics say it ran guest code since the last call, or is not blocked
+ * in a halt now; true when they say it sat blocked, or KVM has no such
+ * statistics.  Called with vm->lock held, from one thread.
+ */
+bool vmm_stats_halt_candidate(struct vmm_vcpu *v);
 
 /* vmm_trace.c */
 struct vmm_trace_ring;

@@ -98,7 +98,11 @@ int vmm_probe_regs(struct vmm_vcpu *v, uint64_t rip, uint64_t idt,
 
 int vmm_probe_setup(struct vmm *vm, struct vmm_vcpu **v, uint8_t **mem)
 {
-	struct vm_memseg ms = { .segid = VM_SYSMEM, .len = VMM_PROBE_MEM };
+	struct vm_memseg ms = {
+		.segid = VM_SYSMEM,
+		.flags = VM_MEMSEG_F_SMALL,
+		.len = VMM_PROBE_MEM,
+	};
 	struct vm_memmap mm = {
 		.segid = VM_SYSMEM,
 		.len = VMM_PROBE_MEM,

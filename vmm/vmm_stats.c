@@ -34,6 +34,7 @@ void vmm_stats_learn(struct vmm *vm, int fd)
 	struct kvm_stats_header h;
 	size_t dsize;
 	char *descs;
+	bool blocking = false, exits = false;
 	int n = 0;
 
 	if (vm->kvm_stat)
@@ -62,12 +63,17 @@ void vmm_stats_learn(struct vmm *vm, int fd)
 		snprintf(vm->kvm_stat[n].name, VM_STAT_NAME_MAX, "kvm.%.*s",
 			 (int)h.name_size, d->name);
 		vm->kvm_stat[n].offset = d->offset;
+		if (!strncmp(d->name, "blocking", h.name_size))
+			vm->kvm_stat_blocking = d->offset, blocking = true;
+		if (!strncmp(d->name, "exits", h.name_size))
+			vm->kvm_stat_exits = d->offset, exits = true;
 		if (end > vm->kvm_stat_data_size)
 			vm->kvm_stat_data_size = end;
 		n++;
 	}
 	vm->nkvm_stat = n;
 	vm->kvm_stat_data_offset = h.data_offset;
+	vm->kvm_stat_halt = blocking && exits;
 	free(descs);
 }
 
@@ -144,4 +150,22 @@ int vmm_get_stats(struct vmm_vcpu *v, struct vm_stats *st)
 	st->tv_usec = ts.tv_sec * 1000000ULL + ts.tv_nsec / 1000;
 	st->num_entries = n;
 	return 0;
+}
+
+bool vmm_stats_halt_candidate(struct vmm_vcpu *v)
+{
+	struct vmm *vm = v->vm;
+	uint64_t blocking, exits;
+	bool quiet;
+
+	if (!vm->kvm_stat_halt || v->stats_fd < 0 ||
+	    pread(v->stats_fd, &blocking, 8,
+		  vm->kvm_stat_data_offset + vm->kvm_stat_blocking) != 8 ||
+	    pread(v->stats_fd, &exits, 8,
+		  vm->kvm_stat_data_offset + vm->kvm_stat_exits) != 8)
+		return true;
+	/* A vCPU halted with interrupts off makes no exit while blocked. */
+	quiet = blocking && exits == v->halt_exits_seen;
+	v->halt_exits_seen = exits;
+	return quiet;
 }

@@ -383,11 +383,13 @@ static int report_memseg(struct vmctx *ctx, struct json *j)
 	if (j->on)
 		json_open(j, "memseg", '[');
 	else
-		printf("ID  Length      Name\n");
+		printf("ID  Length      Backing    Page   Name\n");
 	for (int id = 0; id < VM_MAX_MEMSEGS; id++) {
-		char name[VM_NAME_MAX], num[32];
-		size_t len;
-		int r = vm_get_memseg(ctx, id, &len, name, sizeof(name));
+		char num[32], page[32];
+		struct vm_memseg ms;
+		int r = vm_get_memseg_info(ctx, id, &ms);
+		const char *name = ms.name;
+		size_t len = ms.len;
 
 		if (r == -ENOENT) /* not allocated */
 			continue;
@@ -403,11 +405,17 @@ static int report_memseg(struct vmctx *ctx, struct json *j)
 			json_num(j, "id", id);
 			json_num(j, "length", (int64_t)len);
 			json_text(j, "name", name[0] ? name : "sysmem");
+			json_text(j, "backing",
+				  vm_memseg_backing_name(ms.backing));
+			json_num(j, "page_size", (int64_t)ms.page_size);
 			json_close(j, '}');
 			continue;
 		}
 		humanize(len, num, sizeof(num));
-		printf("%-4d%-12s%s\n", id, num, name[0] ? name : "sysmem");
+		humanize(ms.page_size, page, sizeof(page));
+		printf("%-4d%-12s%-11s%-7s%s\n", id, num,
+		       vm_memseg_backing_name(ms.backing), page,
+		       name[0] ? name : "sysmem");
 	}
 	if (j->on)
 		json_close(j, ']');

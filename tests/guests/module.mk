@@ -2,7 +2,7 @@
 # gcc (no cross compiler), with DWARF kept for the debugger tests.
 #
 #   ELF64, 64-bit entry:     demo smp triple pio-loop dbgtest dbgtrap dbgrmw
-#                            tasks trace acpi linuxish cpuid rtc hpet
+#                            tasks trace acpi linuxish cpuid rtc memtouch hpet
 #   ELF32, Multiboot 1:      paging multiboot
 #
 # The runtime in lib/ is compiled twice, for each kind, under
@@ -33,7 +33,7 @@ GUEST_LIB32 := $(addprefix $(GO)/32/lib/,$(addsuffix .o,$(GUEST_LIB_COMMON) \
 	entry32 idt32))
 
 GUEST64_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,demo smp triple pio-loop \
-	dbgtest dbgtrap dbgrmw tasks trace acpi linuxish cpuid rtc hpet))
+	dbgtest dbgtrap dbgrmw tasks trace acpi linuxish cpuid rtc memtouch hpet))
 GUEST32_ELFS := $(addprefix $(GO)/,$(addsuffix .elf,paging multiboot))
 
 $(GO)/64/%.o: $(GD)/%.c

@@ -143,7 +143,7 @@ vctl --vm="$vm" --get-cpu-topology
 has "^cpu_topology:	sockets=2, cores=1, threads=1, maxcpus=2$" \
 	"$tmp/out" "--get-cpu-topology"
 vctl --vm="$vm" --get-memseg
-has "^0   64M +sysmem$" "$tmp/out" "--get-memseg: system memory"
+has "^0   64M +(shmem|shmem-thp|anon-thp|hugetlb) +[0-9]+[KMG] +sysmem$" "$tmp/out" "--get-memseg: system memory and its backing"
 vctl --vm="$vm" --get-memmap
 has "^0 +64M +sysmem +0 +RWX" "$tmp/out" "--get-memmap: system memory at 0"
 vctl --vm="$vm" --cpu=all --get-rip

@@ -173,10 +173,67 @@ static void test_parse(void)
 	   "usage text has the synopsis and the exit statuses");
 }
 
+static void test_mem_pin(void)
+{
+	struct vitro_options o;
+	char err[256];
+	int r;
+
+	r = parse(&o, err, "-k", "k", NULL);
+	ok(r == 0 && o.mem_flags == 0 && o.pin[0] == -1 &&
+		   o.pin[VM_MAXCPU - 1] == -1,
+	   "defaults: the host's choice of backing, no pinning");
+	r = parse(&o, err, "-m", "1G,hugetlb,prealloc,mlock", "-k", "k", NULL);
+	ok(r == 0 && o.memsize == 1ULL << 30 &&
+		   o.mem_flags == (VM_MEMSEG_F_HUGETLB | VM_MEMSEG_F_PREALLOC |
+				   VM_MEMSEG_F_MLOCK),
+	   "-m 1G,hugetlb,prealloc,mlock");
+	r = parse(&o, err, "-m", "2G,hugetlb=1G", "-k", "k", NULL);
+	ok(r == 0 && o.mem_flags == (VM_MEMSEG_F_HUGETLB | VM_MEMSEG_F_HUGE_1G),
+	   "-m 2G,hugetlb=1G");
+	r = parse(&o, err, "-m", "64M,hugetlb=2M", "-k", "k", NULL);
+	ok(r == 0 && o.mem_flags == VM_MEMSEG_F_HUGETLB, "-m 64M,hugetlb=2M");
+	r = parse(&o, err, "-m", "64M,nothp", "-k", "k", NULL);
+	ok(r == 0 && o.mem_flags == VM_MEMSEG_F_SMALL, "-m 64M,nothp");
+	check_err("odd size for 1G pages",
+		  parse(&o, err, "-m", "1536M,hugetlb=1G", "-k", "k", NULL),
+		  err, "multiple of 1G, the huge page size");
+	check_err("bad page size",
+		  parse(&o, err, "-m", "1G,hugetlb=4M", "-k", "k", NULL), err,
+		  "huge page size '4M' is not 2M or 1G");
+	check_err("unknown memory option",
+		  parse(&o, err, "-m", "1G,fast", "-k", "k", NULL), err,
+		  "unknown option 'fast'");
+	check_err("hugetlb and nothp",
+		  parse(&o, err, "-m", "1G,hugetlb,nothp", "-k", "k", NULL),
+		  err, "exclude each other");
+	r = parse(&o, err, "-c", "2", "-p", "0:1", "-p", "1:0", "-k", "k",
+		  NULL);
+	ok(r == 0 && o.pin[0] == 1 && o.pin[1] == 0 && o.pin[2] == -1,
+	   "-p 0:1 -p 1:0");
+	r = parse(&o, err, "-p", "1:3", "-c", "2", "-k", "k", NULL);
+	ok(r == 0 && o.pin[1] == 3, "-p before -c");
+	check_err("pin past the vCPUs",
+		  parse(&o, err, "-p", "1:0", "-k", "k", NULL), err,
+		  "-p 1:0: the VM has 1 vCPU (0 to 0)");
+	check_err("pin past VM_MAXCPU",
+		  parse(&o, err, "-p", "999:0", "-k", "k", NULL), err,
+		  "vCPU 999 is over");
+	check_err("pin past the host's CPU numbers",
+		  parse(&o, err, "-p", "0:5000", "-k", "k", NULL), err,
+		  "host CPU 5000 is over");
+	static const char *const bad[] = { "0",	  "0:",	  ":1",	  "a:1",
+					   "0:x", "0:-1", "0:1x", "" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		check_err(bad[i], parse(&o, err, "-p", bad[i], "-k", "k", NULL),
+			  err, "expected VCPU:HOSTCPU");
+}
+
 int main(void)
 {
 	test_sizes();
 	test_cpus();
 	test_parse();
+	test_mem_pin();
 	return tap_done();
 }
