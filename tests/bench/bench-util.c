@@ -22,6 +22,22 @@ uint64_t bench_now_ns(void)
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+int bench_find_in_path(const char *name, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+	char dirs[BENCH_PATH_MAX], *save, *d;
+
+	snprintf(dirs, sizeof(dirs), "%s",
+		 path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
+	for (d = strtok_r(dirs, ":", &save); d;
+	     d = strtok_r(NULL, ":", &save)) {
+		if ((size_t)snprintf(out, len, "%s/%s", d, name) < len &&
+		    access(out, X_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
 static int build_dir(char *out, size_t len)
 {
 	const char *env = getenv("VITRO_BUILD");

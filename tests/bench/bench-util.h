@@ -1,7 +1,8 @@
 /*
  * bench-util.h: what the benchmark drivers share - finding vitro and the
  * benchmark programs, the skip checks, running a child process with its
- * output captured and its wall time and resource usage measured, medians.
+ * output captured and its wall time and resource usage measured, medians,
+ * a program through $PATH.
  *
  * No global state; a struct bench_child belongs to the thread that
  * started it.
@@ -60,5 +61,8 @@ struct bench_stat {
 struct bench_stat bench_stat(double *v, size_t n);
 
 uint64_t bench_now_ns(void);
+
+/* NAME's path through $PATH into out; 0 or -ENOENT. */
+int bench_find_in_path(const char *name, char *out, size_t len);
 
 #endif

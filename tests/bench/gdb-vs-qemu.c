@@ -97,22 +97,6 @@ struct figures {
 
 static const char *const vmm_name[NVMM] = { "vitro", "qemu" };
 
-static int find_in_path(const char *name, char *out, size_t len)
-{
-	const char *path = getenv("PATH");
-	char dirs[BENCH_PATH_MAX], *save, *d;
-
-	snprintf(dirs, sizeof(dirs), "%s",
-		 path && *path ? path : "/usr/local/bin:/usr/bin:/bin");
-	for (d = strtok_r(dirs, ":", &save); d;
-	     d = strtok_r(NULL, ":", &save)) {
-		if ((size_t)snprintf(out, len, "%s/%s", d, name) < len &&
-		    access(out, X_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
 /* The ELF32 entry point of the guest; 0, or -1 with a message printed. */
 static int elf32_entry(const char *path, uint32_t *entry)
 {
@@ -481,13 +465,14 @@ static int env_find(struct run_env *e)
 		fprintf(stderr, "error: %s missing: run make\n", e->step_guest);
 		return -1;
 	}
-	if (find_in_path("qemu-system-x86_64", e->qemu, sizeof(e->qemu)) < 0) {
+	if (bench_find_in_path("qemu-system-x86_64", e->qemu, sizeof(e->qemu)) <
+	    0) {
 		printf("skip: qemu-system-x86_64 not found "
 		       "(scripts/install-deps --bench installs "
 		       "qemu-system-x86)\n");
 		return 1;
 	}
-	if (find_in_path("gdb", e->gdb, sizeof(e->gdb)) < 0) {
+	if (bench_find_in_path("gdb", e->gdb, sizeof(e->gdb)) < 0) {
 		printf("skip: gdb not found\n");
 		return 1;
 	}

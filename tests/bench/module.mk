@@ -6,10 +6,11 @@
 # The guest (loop-guest.elf) is always built from tests/bench/loop-guest.c,
 # not taken from tests/guests/: the exit-rate comparison depends on its
 # exact loop bytes and marker ports, which must not change under it.
-# Likewise step-guest.elf (Multiboot, ELF32) for gdb-vs-qemu.
+# Likewise step-guest.elf (Multiboot, ELF32) for gdb-vs-qemu.  guest-mem's
+# guest is tests/guests/memsieve.elf (its module.mk builds it).
 
 BENCH_DRIVERS := $(O)/tests/bench/exit-rate $(O)/tests/bench/footprint \
-	$(O)/tests/bench/gdb-vs-qemu
+	$(O)/tests/bench/gdb-vs-qemu $(O)/tests/bench/guest-mem
 BENCH_GUEST := $(O)/tests/bench/loop-guest.elf
 STEP_GUEST := $(O)/tests/bench/step-guest.elf
 

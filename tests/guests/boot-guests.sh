@@ -124,4 +124,14 @@ boot "acpi: 8 vCPUs with threads, all in the MADT" 1 \
 boot "pio-loop: 1000 writes" 33 -k "$g/pio-loop.elf" -a "count=1000"
 boot "pio-loop: a bad count fails" 35 -k "$g/pio-loop.elf" -a "count=lots"
 
+# memsieve, small: its own long mode, CPL 3 and back, the known count.
+boot "memsieve: 1 MiB sieve, 1 MiB buffer" 33 -m 64M -k "$g/memsieve.elf" \
+	-a "sieve=1 buf=1 reads=1000"
+has "memsieve: 155611 primes below 2^21 at CPL 3" \
+	"^memsieve: result sieve=[1-9].* primes=155611 checksum=0x"
+boot "memsieve: a buffer not a power of two fails" 35 -m 64M \
+	-k "$g/memsieve.elf" -a "buf=3"
+boot "memsieve: too little RAM fails" 35 -m 64M -k "$g/memsieve.elf" \
+	-a "sieve=64 buf=1"
+
 echo "1..$n"
