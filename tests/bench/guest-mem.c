@@ -3,7 +3,7 @@
  * against QEMU with KVM, on the same guest, one after the other.
  *
  *   guest-mem [-s SIEVE_MIB] [-b BUF_MIB] [-n READS] [-m MEM_MIB]
- *             [-t SECONDS]
+ *             [-r ROUNDS] [-t SECONDS]
  *
  * The guest is tests/guests/memsieve.elf (memsieve.c says exactly what it
  * does): a Multiboot kernel that enters long mode on its own page tables
@@ -34,12 +34,20 @@
  * opens its files while the VMM runs: an open file holds the VM, and
  * they are read once the VMM has exited.
  *
+ * Every VMM runs ROUNDS (default 3) times, the order rotating from round
+ * to round so that none always runs first or last: a host whose speed
+ * drifts (a loaded machine, a nested KVM, where one run can differ from
+ * the next by a third) then does not favour one VMM.  The figures are the
+ * medians over the rounds, with the spread of the per-round ratios.
+ * Before the first round, the bench touches and frees as much memory as
+ * a guest gets (warm_host_memory says why).
+ *
  * The ratios are of the guest's own time for its three phases (TSC
  * cycles, the same clock under both VMMs): the boot is not memory work
  * and differs (QEMU boots through its firmware, vitro loads directly);
  * the whole-run wall-time ratio is printed too.  The last lines:
  *
- *   wall_ratio=W           vitro's wall time over QEMU's
+ *   wall_ratio=W           vitro's median wall time over QEMU's
  *   mem_ratio_hugetlb=H    vitro -m ...,hugetlb over QEMU, or "skip"
  *   mem_ratio=R            vitro's default backing over QEMU
  *
@@ -59,6 +67,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -74,6 +83,7 @@
 #define SCAN_SLOW_MS 1000 /* then this often */
 #define GUEST_PASS 33 /* GUEST_EXIT_STATUS(GUEST_EXIT_PASS) */
 #define VITRO_ERROR 4
+#define MAX_ROUNDS 15
 
 enum { VITRO, QEMU, VITRO_HUGETLB, NRUN };
 enum { SIEVE, FILL, READS, NPHASE };
@@ -89,7 +99,7 @@ struct config {
 	char guest[BENCH_PATH_MAX];
 	char qemu[BENCH_PATH_MAX];
 	char append[128];
-	unsigned long sieve_mib, buf_mib, mem_mib, timeout_s;
+	unsigned long sieve_mib, buf_mib, mem_mib, timeout_s, rounds;
 	unsigned long long reads;
 	bool stats; /* KVM's debugfs is readable */
 };
@@ -390,9 +400,11 @@ static uint64_t total_cycles(const struct figures *f)
 	return f->cycles[SIEVE] + f->cycles[FILL] + f->cycles[READS];
 }
 
-static void print_run(const char *name, const struct figures *f)
+/* Two lines: tag (the round, or "med") and name, times; KVM's counters. */
+static void print_run(const char *tag, const char *name,
+		      const struct figures *f)
 {
-	printf("  %-14s wall %8.2f s;", name, f->wall_ns / 1e9);
+	printf("  %-4s %-14s wall %8.2f s;", tag, name, f->wall_ns / 1e9);
 	for (int k = 0; k < NPHASE; k++) {
 		if (f->tsc_khz)
 			printf(" %s %.2f s", phase_name[k],
@@ -403,10 +415,10 @@ static void print_run(const char *name, const struct figures *f)
 	}
 	printf("\n");
 	if (!f->have_stats) {
-		printf("  %-14s kvm counters: none\n", "");
+		printf("  %-4s %-14s kvm counters: none\n", "", "");
 		return;
 	}
-	printf("  %-14s kvm:", "");
+	printf("  %-4s %-14s kvm:", "", "");
 	for (int k = 0; k < NSTAT; k++) {
 		if (f->stat[k] == UINT64_MAX)
 			printf(" %s=?", stat_name[k]);
@@ -466,7 +478,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 	c->reads = 1ull << 27;
 	c->mem_mib = 1536;
 	c->timeout_s = 1200;
-	while ((o = getopt(argc, argv, "s:b:n:m:t:")) != -1) {
+	c->rounds = 3;
+	while ((o = getopt(argc, argv, "s:b:n:m:r:t:")) != -1) {
 		switch (o) {
 		case 's':
 			c->sieve_mib = strtoul(optarg, NULL, 0);
@@ -480,6 +493,9 @@ static int parse_args(int argc, char **argv, struct config *c)
 		case 'm':
 			c->mem_mib = strtoul(optarg, NULL, 0);
 			break;
+		case 'r':
+			c->rounds = strtoul(optarg, NULL, 0);
+			break;
 		case 't':
 			c->timeout_s = strtoul(optarg, NULL, 0);
 			break;
@@ -489,7 +505,8 @@ static int parse_args(int argc, char **argv, struct config *c)
 	}
 	if (optind != argc || !c->sieve_mib || c->sieve_mib > 2048 ||
 	    !c->buf_mib || c->buf_mib > 2048 ||
-	    (c->buf_mib & (c->buf_mib - 1)) || !c->timeout_s ||
+	    (c->buf_mib & (c->buf_mib - 1)) || !c->timeout_s || !c->rounds ||
+	    c->rounds > MAX_ROUNDS ||
 	    c->mem_mib < c->sieve_mib + c->buf_mib + 16)
 		goto usage;
 	snprintf(c->append, sizeof(c->append), "sieve=%lu buf=%lu reads=%llu",
@@ -498,9 +515,10 @@ static int parse_args(int argc, char **argv, struct config *c)
 usage:
 	fprintf(stderr,
 		"usage: guest-mem [-s SIEVE_MIB] [-b BUF_MIB] [-n READS] "
-		"[-m MEM_MIB] [-t SECONDS]\n"
+		"[-m MEM_MIB] [-r ROUNDS] [-t SECONDS]\n"
 		"  SIEVE_MIB and BUF_MIB 1 to 2048, BUF_MIB a power of two, "
-		"MEM_MIB at least\n  their sum + 16\n");
+		"MEM_MIB at least\n  their sum + 16, ROUNDS 1 to %d\n",
+		MAX_ROUNDS);
 	return -1;
 }
 
@@ -530,12 +548,138 @@ static int env_find(struct config *c)
 	return 0;
 }
 
+/*
+ * Touch as much anonymous memory as a guest gets, then give it back, so
+ * that the first VMM to run does not pay alone for host memory that no
+ * process has used yet: under a nested KVM, that is the L1 guest's RAM,
+ * which its own host backs on first touch; on any host, free pages still
+ * to be zeroed, compacted into huge pages or reclaimed from the page
+ * cache.  Measured: in a fresh nested KVM the first run's fill phase took
+ * twice the second's, whichever VMM it was.
+ */
+static void warm_host_memory(unsigned long mib)
+{
+	size_t len = (size_t)mib << 20;
+	uint64_t t0 = bench_now_ns();
+	char *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED) {
+		printf("host memory: not warmed: mmap %lu MiB: %s\n", mib,
+		       strerror(errno));
+		return;
+	}
+	madvise(p, len, MADV_HUGEPAGE);
+	for (size_t off = 0; off < len; off += 4096)
+		p[off] = 1;
+	munmap(p, len);
+	printf("host memory: %lu MiB touched and freed in %.2f s before the "
+	       "runs\n",
+	       mib, (bench_now_ns() - t0) / 1e9);
+}
+
+/* The median over the rounds of one VMM's wall time or guest time. */
+static struct bench_stat run_stat(const struct figures *f, unsigned long n,
+				  bool wall)
+{
+	double v[MAX_ROUNDS];
+
+	for (unsigned long i = 0; i < n; i++)
+		v[i] = wall ? (double)f[i].wall_ns :
+			      (double)total_cycles(&f[i]);
+	return bench_stat(v, n);
+}
+
+/*
+ * vitro's (which) guest time over QEMU's: the ratio of the medians, with
+ * the smallest and largest ratio of a single round.
+ */
+static void print_ratio(const char *key, const struct config *c,
+			struct figures f[NRUN][MAX_ROUNDS], int which)
+{
+	double r[MAX_ROUNDS];
+	struct bench_stat s;
+
+	for (unsigned long i = 0; i < c->rounds; i++)
+		r[i] = (double)total_cycles(&f[which][i]) /
+		       total_cycles(&f[QEMU][i]);
+	s = bench_stat(r, c->rounds);
+	printf("%s: per round %.3f to %.3f\n", key, s.min, s.max);
+	printf("%s=%.3f\n", key,
+	       run_stat(f[which], c->rounds, false).med /
+		       run_stat(f[QEMU], c->rounds, false).med);
+}
+
+/* The median of each phase and counter over the rounds, as one run. */
+static struct figures median_run(const struct figures *f, unsigned long n)
+{
+	struct figures m = f[0];
+	double v[MAX_ROUNDS];
+
+	for (int k = 0; k < NPHASE; k++) {
+		for (unsigned long i = 0; i < n; i++)
+			v[i] = (double)f[i].cycles[k];
+		m.cycles[k] = (uint64_t)bench_stat(v, n).med;
+	}
+	for (int k = 0; k < NSTAT && m.have_stats; k++) {
+		for (unsigned long i = 0; i < n; i++)
+			v[i] = f[i].have_stats ? (double)f[i].stat[k] : 0;
+		m.stat[k] = (uint64_t)bench_stat(v, n).med;
+	}
+	m.wall_ns = (uint64_t)run_stat(f, n, true).med;
+	return m;
+}
+
+/*
+ * Round i runs the VMMs in run[] from the i-th on, wrapping.  0, or 1
+ * when any run failed (message printed).  A vitro that refuses hugetlb
+ * in the first round leaves the rotation (*nrun shrinks).
+ */
+static int run_rounds(const struct config *c, int *run, int *nrun,
+		      struct figures f[NRUN][MAX_ROUNDS])
+{
+	char why[512] = "", tag[24];
+
+	for (unsigned long i = 0; i < c->rounds; i++) {
+		for (int j = 0; j < *nrun; j++) {
+			int k = run[(i + j) % *nrun], r;
+
+			r = run_one(c, k, &f[k][i], why, sizeof(why));
+			if (r < 0)
+				return 1;
+			if (r > 0 && i > 0) {
+				fprintf(stderr,
+					"error: vitro refused hugetlb "
+					"in round %lu: %s\n",
+					i + 1, why);
+				return 1;
+			}
+			if (r > 0) {
+				/* VITRO_HUGETLB, last in round 1's order. */
+				printf("hugetlb: skip: vitro refused -m "
+				       "%luM,hugetlb: %s\n",
+				       c->mem_mib, why);
+				(*nrun)--;
+				j--;
+				continue;
+			}
+			snprintf(tag, sizeof(tag), "%lu", i + 1);
+			print_run(tag, run_name[k], &f[k][i]);
+			fflush(stdout);
+			if (same_results(&f[VITRO][0], &f[k][i], run_name[k]) <
+			    0)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct config c = { 0 };
-	struct figures f[NRUN] = { 0 };
+	struct figures f[NRUN][MAX_ROUNDS] = { 0 };
+	int run[NRUN] = { VITRO, QEMU, VITRO_HUGETLB }, nrun = NRUN, r;
 	char why[512] = "";
-	int r, huge = 0;
 
 	if (parse_args(argc, argv, &c) < 0)
 		return 1;
@@ -544,50 +688,38 @@ int main(int argc, char **argv)
 	printf("guest-mem: memsieve.elf (long mode, loops at CPL 3 on 2 MiB "
 	       "user pages), %lu MiB, 1 vCPU;\n"
 	       "  sieve over %lu MiB, fill %lu MiB, %llu random 8-byte "
-	       "reads in it; each VMM once\n",
-	       c.mem_mib, c.sieve_mib, c.buf_mib, c.reads);
+	       "reads in it; %lu rounds, the order rotating\n",
+	       c.mem_mib, c.sieve_mib, c.buf_mib, c.reads, c.rounds);
 	c.stats = stats_setup();
-	fflush(stdout);
-	for (int k = VITRO; k <= QEMU; k++) {
-		if (run_one(&c, k, &f[k], why, sizeof(why)) < 0)
-			return 1;
-		print_run(run_name[k], &f[k]);
-		fflush(stdout);
-	}
-	if (same_results(&f[VITRO], &f[QEMU], "qemu") < 0)
-		return 1;
-	if (hugetlb_ready(&c, why, sizeof(why))) {
-		r = run_one(&c, VITRO_HUGETLB, &f[VITRO_HUGETLB], why,
-			    sizeof(why));
-		if (r < 0 ||
-		    (r == 0 && same_results(&f[VITRO], &f[VITRO_HUGETLB],
-					    "vitro hugetlb") < 0))
-			return 1;
-		if (r == 0)
-			print_run(run_name[VITRO_HUGETLB], &f[VITRO_HUGETLB]);
-		else
-			printf("hugetlb: skip: vitro refused -m %luM,hugetlb: "
-			       "%s\n",
-			       c.mem_mib, why);
-		huge = r == 0;
-	} else {
+	warm_host_memory(c.mem_mib);
+	if (!hugetlb_ready(&c, why, sizeof(why))) {
 		printf("hugetlb: skip: %s\n", why);
+		nrun--;
+	}
+	fflush(stdout);
+	/* Round 1 sets the reference results: vitro must run in it. */
+	if (run_rounds(&c, run, &nrun, f))
+		return 1;
+	printf("medians over %lu rounds:\n", c.rounds);
+	for (int j = 0; j < nrun; j++) {
+		struct figures m = median_run(f[run[j]], c.rounds);
+
+		print_run("med", run_name[run[j]], &m);
 	}
 	printf("guest results: %llu primes, checksum %s, under every VMM\n",
-	       (unsigned long long)f[VITRO].primes, f[VITRO].checksum);
-	if (f[VITRO].tsc_khz != f[QEMU].tsc_khz)
+	       (unsigned long long)f[VITRO][0].primes, f[VITRO][0].checksum);
+	if (f[VITRO][0].tsc_khz != f[QEMU][0].tsc_khz)
 		printf("note: the guest saw TSC %llu kHz under vitro, %llu "
 		       "under qemu\n",
-		       (unsigned long long)f[VITRO].tsc_khz,
-		       (unsigned long long)f[QEMU].tsc_khz);
-	printf("wall_ratio=%.3f\n", (double)f[VITRO].wall_ns / f[QEMU].wall_ns);
-	if (huge)
-		printf("mem_ratio_hugetlb=%.3f\n",
-		       (double)total_cycles(&f[VITRO_HUGETLB]) /
-			       total_cycles(&f[QEMU]));
+		       (unsigned long long)f[VITRO][0].tsc_khz,
+		       (unsigned long long)f[QEMU][0].tsc_khz);
+	printf("wall_ratio=%.3f\n",
+	       run_stat(f[VITRO], c.rounds, true).med /
+		       run_stat(f[QEMU], c.rounds, true).med);
+	if (nrun == NRUN)
+		print_ratio("mem_ratio_hugetlb", &c, f, VITRO_HUGETLB);
 	else
 		printf("mem_ratio_hugetlb=skip\n");
-	printf("mem_ratio=%.3f\n",
-	       (double)total_cycles(&f[VITRO]) / total_cycles(&f[QEMU]));
+	print_ratio("mem_ratio", &c, f, VITRO);
 	return 0;
 }
