@@ -108,6 +108,7 @@ static int run_one(const struct bench_paths *p, int which, unsigned long n,
 
 	snprintf(arg, sizeof(arg), "n=%lu", n);
 	if (pr->trace) {
+		size_t k = 0;
 		int fd;
 
 		snprintf(tfile, sizeof(tfile), "/tmp/exit-rate-XXXXXX");
@@ -119,8 +120,10 @@ static int run_one(const struct bench_paths *p, int which, unsigned long n,
 		close(fd);
 		snprintf(targ, sizeof(targ), "%s%s%s", tfile,
 			 pr->trace[0] ? "," : "", pr->trace);
-		vitro[9] = "-T";
-		vitro[10] = targ;
+		while (vitro[k]) /* after the options: two spare NULLs */
+			k++;
+		vitro[k] = "-T";
+		vitro[k + 1] = targ;
 	}
 	e = bench_run(which == BARE ? bare : vitro, &r);
 	if (tfile[0])
