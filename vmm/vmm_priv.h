@@ -94,11 +94,13 @@ struct vmm_vcpu {
 	bool in_run; /* guarded by kick_lock */
 	bool has_runner; /* runner is set; kick_lock */
 	/*
-	 * run->s.regs holds the registers (KVM_SYNC_X86_REGS) and the
-	 * special registers (KVM_SYNC_X86_SREGS) as KVM has them: set when
-	 * KVM_RUN returns, cleared before the next one and by any write.
+	 * Which parts of run->s.regs hold the vCPU's state as KVM has it:
+	 * the KVM_SYNC_X86_REGS and KVM_SYNC_X86_SREGS bits that the last
+	 * KVM_RUN was asked for; set when KVM_RUN returns, cleared before
+	 * the next one and by any write.  sync_regs: KVM offers them.
 	 */
-	atomic_bool synced;
+	atomic_uint synced;
+	bool sync_regs;
 	/*
 	 * The last KVM_RUN returned an I/O or MMIO exit: KVM finishes that
 	 * instruction only on the next KVM_RUN (vmm_vcpu.c).  Written by the
@@ -346,6 +348,24 @@ static inline void vmm_stat_add(struct vmm_vcpu *vcpu, enum vmm_stat s,
 				uint64_t n)
 {
 	atomic_fetch_add_explicit(&vcpu->stat[s], n, memory_order_relaxed);
+}
+
+/*
+ * A counter that only one thread adds to (the vCPU's own, for its runs
+ * and exits): a load and a store instead of a locked add on every exit.
+ * Readers on other threads still see whole values.
+ */
+static inline void vmm_count_own(_Atomic uint64_t *c, uint64_t n)
+{
+	atomic_store_explicit(c,
+			      atomic_load_explicit(c, memory_order_relaxed) + n,
+			      memory_order_relaxed);
+}
+
+static inline void vmm_stat_own_add(struct vmm_vcpu *vcpu, enum vmm_stat s,
+				    uint64_t n)
+{
+	vmm_count_own(&vcpu->stat[s], n);
 }
 
 #endif

@@ -146,21 +146,24 @@ static int state_fetch(struct vmm_vcpu *v, struct kvm_state *s, unsigned want)
 	int fd = v->fd, r;
 
 	want &= ~s->have;
-	if ((want & (G_REGS | G_SREGS)) && !(want & G_PDPTRS) &&
-	    atomic_load(&v->synced)) {
+	if ((want & (G_REGS | G_SREGS)) && !(want & G_PDPTRS)) {
 		const struct kvm_sync_regs *sr = &v->run->s.regs;
+		unsigned sync = atomic_load(&v->synced);
 
-		if (want & G_REGS)
+		if ((want & G_REGS) && (sync & KVM_SYNC_X86_REGS)) {
 			s->regs = sr->regs;
-		if (want & G_SREGS) {
+			s->have |= G_REGS;
+			want &= ~G_REGS;
+		}
+		if ((want & G_SREGS) && (sync & KVM_SYNC_X86_SREGS)) {
 			memcpy(&s->sregs, &sr->sregs,
 			       offsetof(struct kvm_sregs, interrupt_bitmap));
 			memcpy(s->interrupt_bitmap, sr->sregs.interrupt_bitmap,
 			       sizeof(s->interrupt_bitmap));
 			s->sregs.flags = 0;
+			s->have |= G_SREGS;
+			want &= ~G_SREGS;
 		}
-		s->have |= want & (G_REGS | G_SREGS);
-		want &= ~(G_REGS | G_SREGS);
 	}
 	if ((want & G_REGS) && ioctl(fd, KVM_GET_REGS, &s->regs) < 0)
 		return -errno;
@@ -226,7 +229,7 @@ static int state_store(struct vmm_vcpu *v, struct kvm_state *s, unsigned dirty)
 	int fd = v->fd, r;
 
 	if (dirty & (G_REGS | G_SREGS))
-		atomic_store(&v->synced, false);
+		atomic_store(&v->synced, 0);
 	if ((dirty & G_REGS) && ioctl(fd, KVM_SET_REGS, &s->regs) < 0)
 		return -errno;
 	if (dirty & G_SREGS) {

@@ -316,7 +316,8 @@ void vmm_trace_exit(struct vmm_vcpu *v, int r, bool complete)
 {
 	struct vm_trace_rec *rec = &v->tr_rec;
 	const struct kvm_run *run = v->run;
-	unsigned depth;
+	struct vm_guest_paging pg;
+	unsigned depth, sync;
 
 	/* A completion that entered no guest code is not an exit. */
 	if ((complete && r == -EINTR) || (r < 0 && r != -EINTR))
@@ -327,13 +328,20 @@ void vmm_trace_exit(struct vmm_vcpu *v, int r, bool complete)
 	rec->source = VM_TRACE_USER;
 	rec->cpl = VM_TRACE_CPL_UNKNOWN;
 	rec->count = 1;
-	if (atomic_load(&v->synced)) {
+	/*
+	 * KVM_RUN syncs the special registers while tracing (vmm_vcpu.c);
+	 * not yet for the first exit after tracing began during a KVM_RUN.
+	 */
+	sync = atomic_load(&v->synced);
+	if (sync & KVM_SYNC_X86_REGS)
 		rec->rip = run->s.regs.regs.rip;
+	if (sync & KVM_SYNC_X86_SREGS)
 		rec->cpl = guest_cpl(&run->s.regs.sregs);
-	}
+	else if (vmm_get_paging(v, &pg) == 0)
+		rec->cpl = (uint8_t)pg.cpl;
 	describe(v, r, rec);
 	depth = atomic_load_explicit(&v->vm->trace_depth, memory_order_relaxed);
-	if (depth && atomic_load(&v->synced))
+	if (depth && (sync & KVM_SYNC_X86_REGS))
 		walk_stack(v, rec, v->tr_stack, depth);
 	v->tr_pending = true;
 }

@@ -127,8 +127,8 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 		return r;
 	}
 	/* rip with every exit, for logs and traces, at no extra ioctl. */
-	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0)
-		run->kvm_valid_regs = KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS;
+	v->sync_regs =
+		ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SYNC_REGS) > 0;
 	v->stats_fd = -1;
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD) >
 	    0) {
@@ -136,7 +136,7 @@ static int vcpu_kvm_open(struct vmm_vcpu *v)
 		if (v->stats_fd >= 0)
 			vmm_stats_learn(vm, v->stats_fd);
 	}
-	atomic_store(&v->synced, false); /* a new KVM vCPU: nothing synced */
+	atomic_store(&v->synced, 0); /* a new KVM vCPU: nothing synced */
 	atomic_store(&v->io_pending, false); /* nor anything to complete */
 	pthread_mutex_lock(&v->kick_lock);
 	v->run = run;
@@ -264,8 +264,8 @@ static int vcpu_apply_pending(struct vmm_vcpu *v, struct vm_exit *vme)
 {
 	int r = 0, refused = 0;
 
-	/* Taken on every exit: look before locking. */
-	if (!atomic_exchange(&v->pending, false))
+	/* Taken on every exit: look (a plain load) before the locked ops. */
+	if (!atomic_load(&v->pending) || !atomic_exchange(&v->pending, false))
 		return 0;
 	pthread_mutex_lock(&v->lock);
 	if (v->debug_dirty) {
@@ -481,6 +481,14 @@ static void vcpu_rip(struct vmm_vcpu *v, struct vm_exit *vme)
 		vme->rip = 0;
 }
 
+/* Guest code ran: the halt probe starts counting again (vmm.c). */
+static void vcpu_ran(struct vmm_vcpu *v)
+{
+	/* Written only when set: a store on every exit is not free. */
+	if (atomic_load_explicit(&v->halted_probes, memory_order_relaxed))
+		atomic_store(&v->halted_probes, 0);
+}
+
 /*
  * One KVM_RUN.  With `complete`, immediate_exit is set first, so KVM only
  * finishes the instruction of the last exit and enters no guest code.
@@ -501,25 +509,36 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 	}
 	if (v->tr_pending)
 		vmm_trace_entry(v);
-	atomic_store(&v->synced, false);
+	/*
+	 * The registers with every exit (rip for decode, logs and the
+	 * debugger); the special registers only while tracing needs the
+	 * CPL and the paging of each exit: KVM reads them field by field
+	 * (on VMX, some 40 VMREADs), a cost on every exit, where the rest of
+	 * vitro reads them with one ioctl when it needs them.
+	 */
+	if (v->sync_regs)
+		run->kvm_valid_regs = KVM_SYNC_X86_REGS |
+				      (vmm_tracing(v) ? KVM_SYNC_X86_SREGS : 0);
+	atomic_store_explicit(&v->synced, 0, memory_order_release);
 	r = ioctl(v->fd, KVM_RUN, 0) < 0 ? -errno : 0;
-	if ((r == 0 || r == -EINTR) &&
-	    (run->kvm_valid_regs & KVM_SYNC_X86_SREGS))
-		atomic_store(&v->synced, true);
+	if (r == 0 || r == -EINTR)
+		atomic_store_explicit(&v->synced, (unsigned)run->kvm_valid_regs,
+				      memory_order_release);
 	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 	if (vmm_tracing(v))
 		vmm_trace_exit(v, r, complete);
-	vmm_stat_add(v, VMM_STAT_KVM_RUNS, 1);
+	vmm_stat_own_add(v, VMM_STAT_KVM_RUNS, 1);
 	if (complete)
-		vmm_stat_add(v, VMM_STAT_COMPLETIONS, 1);
+		vmm_stat_own_add(v, VMM_STAT_COMPLETIONS, 1);
 	/* -EAGAIN ran nothing: what was pending still is. */
 	if (r != -EAGAIN)
-		atomic_store(&v->io_pending,
-			     r == 0 &&
-				     (run->exit_reason == KVM_EXIT_IO ||
-				      run->exit_reason == KVM_EXIT_MMIO ||
-				      run->exit_reason == KVM_EXIT_X86_RDMSR ||
-				      run->exit_reason == KVM_EXIT_X86_WRMSR));
+		atomic_store_explicit(
+			&v->io_pending,
+			r == 0 && (run->exit_reason == KVM_EXIT_IO ||
+				   run->exit_reason == KVM_EXIT_MMIO ||
+				   run->exit_reason == KVM_EXIT_X86_RDMSR ||
+				   run->exit_reason == KVM_EXIT_X86_WRMSR),
+			memory_order_release);
 	return r;
 }
 
@@ -565,7 +584,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 			}
 			if (r < 0)
 				break;
-			atomic_store(&v->halted_probes, 0);
+			vcpu_ran(v);
 			if (decode_exit(v, vme))
 				break;
 			continue;
@@ -592,7 +611,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		r = vcpu_kvm_run(v, false);
 		if (r == -EINTR || r == -EAGAIN) {
-			vmm_stat_add(v, VMM_STAT_EINTR, 1);
+			vmm_stat_own_add(v, VMM_STAT_EINTR, 1);
 			r = 0;
 			/* A kick: look at the reasons; else return. */
 			if (atomic_load(&v->debug) ||
@@ -609,7 +628,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		}
 		if (r < 0)
 			break;
-		atomic_store(&v->halted_probes, 0); /* it ran */
+		vcpu_ran(v);
 		if (decode_exit(v, vme))
 			break;
 	}
@@ -619,9 +638,8 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		v->int3_valid = vmm_get_regset(v, 1, &reg, &v->int3_rip) == 0;
 	}
 	if (r == 0) {
-		vmm_stat_add(v, VMM_STAT_EXITS, 1);
-		atomic_fetch_add_explicit(&v->exits[vme->exitcode], 1,
-					  memory_order_relaxed);
+		vmm_stat_own_add(v, VMM_STAT_EXITS, 1);
+		vmm_count_own(&v->exits[vme->exitcode], 1);
 	}
 	pthread_mutex_lock(&v->kick_lock);
 	v->in_run = false;
