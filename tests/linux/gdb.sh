@@ -3,7 +3,8 @@
 # nokaslr: a hardware breakpoint at start_kernel and the backtrace there;
 # then, once /init's marker is out, init_task's name, both vCPUs as
 # threads, and Linux's own gdb scripts (vmlinux-gdb.py): lx-dmesg shows
-# the kernel's banner and lx-ps lists init.  TAP.
+# the kernel's banner, lx-ps lists init, and lx-symbols reloads vmlinux
+# (the test kernel has no modules) with the session still working.  TAP.
 . "$(dirname "$0")/linux-lib.bash"
 lx_init
 GDB_TIMEOUT=${GDB_TIMEOUT:-300}
@@ -68,6 +69,10 @@ echo @@dmesg\n
 lx-dmesg
 echo @@ps\n
 lx-ps
+echo @@symbols\n
+lx-symbols
+echo @@after\n
+p init_task.pid
 echo @@end\n
 detach
 EOF2
@@ -78,5 +83,10 @@ like "lx-dmesg shows the kernel's banner" dmesg "Linux version [0-9]"
 like "lx-dmesg shows the command line" dmesg "Command line: .*vitro\.test=idle"
 like "lx-ps lists init" ps "[[:space:]]1[[:space:]]+init$"
 like "lx-ps lists swapper/0" ps "swapper/0"
+like "lx-symbols reloads vmlinux" symbols "^loading vmlinux"
+unlike "lx-symbols runs without a Python error" symbols \
+	"Traceback|Python Exception|Error occurred"
+like "after lx-symbols, symbols still resolve: init_task.pid" after \
+	'^\$[0-9]+ = 0$'
 gl_skipping ""
 gdb_done
