@@ -165,13 +165,13 @@ static void watch_scan(struct vm_watch *w, pid_t pid)
 	if (!d)
 		return;
 	while ((de = readdir(d)) && w->n < MAX_VMS) {
+		size_t len = strlen(de->d_name);
 		int p, id, k;
 
 		if (sscanf(de->d_name, "%d-%d", &p, &id) != 2 || p != pid ||
-		    strlen(de->d_name) >= sizeof(w->name[0]) ||
-		    watch_has(w, de->d_name))
+		    len >= sizeof(w->name[0]) || watch_has(w, de->d_name))
 			continue;
-		snprintf(w->name[w->n], sizeof(w->name[0]), "%s", de->d_name);
+		memcpy(w->name[w->n], de->d_name, len + 1);
 		for (k = 0; k < ST_4K; k++)
 			w->fd[w->n][k] = stat_open(de->d_name, k);
 		for (k = ST_4K; k < NSTAT; k++)
