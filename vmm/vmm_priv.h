@@ -88,11 +88,17 @@ struct vmm_vcpu {
 	atomic_int halted_probes; /* probes in a row that found it halted */
 	uint64_t halt_exits_seen; /* KVM's exits at the last halt check */
 
-	/* The kick handshake: which thread is inside VM_RUN, if any. */
+	/*
+	 * The kick handshake: which thread is inside VM_RUN, if any.  The
+	 * runner enters and leaves VM_RUN without kick_lock (it would be two
+	 * lock round trips on every exit); in_run and kicking make the
+	 * handshake (vmm_vcpu.c, vmm_vcpu_kick).
+	 */
 	pthread_mutex_t kick_lock;
-	pthread_t runner;
-	bool in_run; /* guarded by kick_lock */
-	bool has_runner; /* runner is set; kick_lock */
+	pthread_t runner; /* written under kick_lock, by the runner */
+	bool has_runner; /* runner is set; written as runner is */
+	atomic_bool in_run; /* the runner is inside VM_RUN */
+	atomic_uint kicking; /* kickers that may signal the runner */
 	/*
 	 * Which parts of run->s.regs hold the vCPU's state as KVM has it:
 	 * the KVM_SYNC_X86_REGS and KVM_SYNC_X86_SREGS bits that the last

@@ -19,8 +19,10 @@
  * at the reasons.  All these are sequentially consistent, so either the
  * runner sees the reason before its next KVM_RUN, or immediate_exit is
  * still set and that KVM_RUN returns at once; the signal covers a runner
- * already inside KVM_RUN.  kick_lock keeps the thread id valid while it is
- * signalled and the run area mapped while it is written.
+ * already inside KVM_RUN.  The runner waits on its way out of VM_RUN for
+ * a kicker that saw it inside (vmm_vcpu_kick), so a signal never reaches a
+ * thread that has left; kick_lock keeps the run area mapped while it is
+ * written.
  *
  * Stops show finished instructions.  After an I/O, MMIO or MSR exit KVM has
  * done only half of the instruction: an `in` has not written rax, a
@@ -54,6 +56,7 @@
  *   calls VM_RUN, which finishes the instruction and returns DEBUG.
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,21 +215,61 @@ int vmm_vcpu_reset(struct vmm_vcpu *v)
 	return 0;
 }
 
+/*
+ * The runner leaves VM_RUN by clearing in_run and then waiting for
+ * kicking to be 0; a kicker counts itself in kicking before it reads
+ * in_run.  Both sequentially consistent: either the kicker sees in_run
+ * clear and signals nothing, or the runner waits until its signal is sent,
+ * so a signal never goes to a thread that has left VM_RUN for good (and
+ * may have exited).  kick_lock keeps runner and the run area stable.
+ */
 void vmm_vcpu_kick(struct vmm_vcpu *v)
 {
+	bool in_run;
+
 	vmm_stat_add(v, VMM_STAT_KICKS, 1);
 	pthread_mutex_lock(&v->kick_lock);
+	atomic_fetch_add(&v->kicking, 1);
+	in_run = atomic_load(&v->in_run);
 	/*
 	 * The vCPU's own thread outside VM_RUN (a stop it reports itself)
 	 * sees the reason at the top of its next VM_RUN: an immediate_exit
 	 * would only cost it an empty KVM_RUN.
 	 */
-	if (v->run && (v->in_run || !v->has_runner ||
+	if (v->run && (in_run || !v->has_runner ||
 		       !pthread_equal(v->runner, pthread_self())))
 		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
-	if (v->in_run)
+	if (in_run)
 		pthread_kill(v->runner, VMM_KICK_SIGNAL);
+	atomic_fetch_sub(&v->kicking, 1);
 	pthread_mutex_unlock(&v->kick_lock);
+}
+
+/* The runner enters VM_RUN: kickers may signal it from now on. */
+static void vcpu_run_enter(struct vmm_vcpu *v)
+{
+	pthread_t self = pthread_self();
+
+	/* Only a runner writes these: its own reads need no lock. */
+	if (!v->has_runner || !pthread_equal(v->runner, self)) {
+		pthread_mutex_lock(&v->kick_lock);
+		v->runner = self;
+		v->has_runner = true;
+		pthread_mutex_unlock(&v->kick_lock);
+	}
+	atomic_store(&v->in_run, true);
+}
+
+/*
+ * The runner leaves VM_RUN: no kicker signals it once this returns.  The
+ * wait lasts as long as a kicker's pthread_kill, which holds no lock the
+ * runner could be holding.
+ */
+static void vcpu_run_leave(struct vmm_vcpu *v)
+{
+	atomic_store(&v->in_run, false);
+	while (atomic_load(&v->kicking))
+		sched_yield();
 }
 
 /* Give KVM a debug configuration; the vCPU's thread, v->lock. */
@@ -561,11 +604,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 	/* The monitor is done with the last exit: its record is complete. */
 	if (v->tr_pending)
 		vmm_trace_entry(v);
-	pthread_mutex_lock(&v->kick_lock);
-	v->runner = pthread_self();
-	v->has_runner = true;
-	v->in_run = true;
-	pthread_mutex_unlock(&v->kick_lock);
+	vcpu_run_enter(v);
 
 	for (;;) {
 		int sw = atomic_load(&v->vm->suspend);
@@ -641,9 +680,7 @@ int vmm_run(struct vmm_vcpu *v, struct vm_exit *vme)
 		vmm_stat_own_add(v, VMM_STAT_EXITS, 1);
 		vmm_count_own(&v->exits[vme->exitcode], 1);
 	}
-	pthread_mutex_lock(&v->kick_lock);
-	v->in_run = false;
-	pthread_mutex_unlock(&v->kick_lock);
+	vcpu_run_leave(v);
 	return r;
 }
 
