@@ -83,10 +83,11 @@ struct vitro_trace {
 	char kernel[160]; /* "on", "off: why" */
 
 	struct trace_watch watch[VM_DBG_OWNER_MAX];
-	unsigned int nwatch;
+	unsigned int nwatch; /* watches on: most exits meet none */
 
 	struct vm_trace_region regions[TRACE_MAX_REGIONS];
 	unsigned int nregions;
+	unsigned int region_hit[2]; /* the last found, by kind; checked */
 	struct elfsym *syms; /* -k's, for rip=SYMBOL; loaded on need */
 	bool syms_tried;
 	uint8_t *buf; /* TRACE_READ_BUF */
@@ -136,10 +137,17 @@ static void regions_learn(struct vitro_trace *t)
 		region_foreach(t->vm->mmio, region_add, &mmio);
 }
 
-static uint32_t region_of(const struct vitro_trace *t,
-			  const struct vm_trace_rec *rec)
+static bool region_has(const struct vm_trace_region *r, uint32_t kind,
+		       uint64_t addr)
+{
+	return r->kind == kind && addr >= r->base && addr - r->base < r->size;
+}
+
+/* The region of a port or MMIO exit; a run of exits mostly hits one. */
+static uint32_t region_of(struct vitro_trace *t, const struct vm_trace_rec *rec)
 {
 	uint32_t kind;
+	unsigned int *hit;
 
 	if (rec->source != VM_TRACE_USER)
 		return 0;
@@ -149,12 +157,15 @@ static uint32_t region_of(const struct vitro_trace *t,
 		kind = VM_TRACE_REGION_MMIO;
 	else
 		return 0;
+	hit = &t->region_hit[kind == VM_TRACE_REGION_MMIO];
+	if (*hit < t->nregions &&
+	    region_has(&t->regions[*hit], kind, rec->addr))
+		return *hit + 1;
 	for (unsigned int i = 0; i < t->nregions; i++) {
-		const struct vm_trace_region *r = &t->regions[i];
-
-		if (r->kind == kind && rec->addr >= r->base &&
-		    rec->addr - r->base < r->size)
+		if (region_has(&t->regions[i], kind, rec->addr)) {
+			*hit = i;
 			return i + 1;
+		}
 	}
 	return 0;
 }
@@ -291,7 +302,7 @@ static void record(struct vitro_trace *t, struct vm_trace_rec *rec,
 		if (!t->werr)
 			t->records++;
 	}
-	for (int i = 0; i < VM_DBG_OWNER_MAX; i++) {
+	for (int i = 0; t->nwatch && i < VM_DBG_OWNER_MAX; i++) {
 		if (t->watch[i].on)
 			watch_push(t, i, &t->watch[i], rec, stack);
 	}
@@ -684,9 +695,7 @@ static void status_fill(struct vitro_trace *t, struct vm_ctl_trace *a)
 		snprintf(a->path, sizeof(a->path), "%s", t->path);
 		snprintf(a->spec, sizeof(a->spec), "%s", t->spec);
 	}
-	a->watchers = 0;
-	for (int i = 0; i < VM_DBG_OWNER_MAX; i++)
-		a->watchers += t->watch[i].on;
+	a->watchers = t->nwatch;
 	a->stack = t->capturing ? t->running.stack : 0;
 	a->ring = t->capturing ? t->running.ring : 0;
 	a->records = t->records;
@@ -697,8 +706,10 @@ static void status_fill(struct vitro_trace *t, struct vm_ctl_trace *a)
 	snprintf(a->kernel, sizeof(a->kernel), "%s", t->kernel);
 }
 
-static void watch_end(struct trace_watch *w)
+static void watch_end(struct vitro_trace *t, struct trace_watch *w)
 {
+	if (w->on)
+		t->nwatch--;
 	vm_trace_filter_free(w->filter);
 	free(w->q);
 	memset(w, 0, sizeof(*w));
@@ -727,13 +738,14 @@ static int watch_start(struct vitro_trace *t, int owner, const char *spec,
 		vm_trace_filter_free(f);
 		return -ENOMEM;
 	}
-	watch_end(w);
+	watch_end(t, w);
 	w->on = true;
+	t->nwatch++;
 	w->filter = f;
 	w->cap = cap;
 	w->q = q;
 	if ((r = capture_update(t)) < 0) {
-		watch_end(w);
+		watch_end(t, w);
 		snprintf(err, errlen, "cannot start capturing exits: %s",
 			 strerror(-r));
 		capture_update(t);
@@ -785,7 +797,7 @@ int trace_control(struct vitro_trace *t, int owner, struct vm_ctl_trace *a)
 			break;
 		}
 		drain(t);
-		watch_end(&t->watch[owner]);
+		watch_end(t, &t->watch[owner]);
 		capture_update(t);
 		break;
 	default:
@@ -858,7 +870,7 @@ void trace_owner_gone(struct vitro_trace *t, int owner)
 		return;
 	pthread_mutex_lock(&t->lock);
 	if (t->watch[owner].on) {
-		watch_end(&t->watch[owner]);
+		watch_end(t, &t->watch[owner]);
 		capture_update(t);
 	}
 	pthread_mutex_unlock(&t->lock);
