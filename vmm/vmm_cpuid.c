@@ -19,6 +19,7 @@
 #include "vmm/vmm_priv.h"
 
 #define BIT(n) (1u << (n))
+#define F_1_ECX_TSC_DEADLINE BIT(24)
 #define F_1_ECX_XSAVE BIT(26)
 
 /*
@@ -206,6 +207,25 @@ uint32_t vmm_apic_id(const struct vm_cpu_topology *t, int cpuid)
 	return socket << (smt + core) | c << smt | thread;
 }
 
+/*
+ * The in-kernel LAPIC has a TSC-deadline timer, but KVM_GET_SUPPORTED_CPUID
+ * reports it only from Linux 6.14; before, userspace was to ask
+ * KVM_CAP_TSC_DEADLINE_TIMER and set the bit itself, as QEMU does.  vitro
+ * always uses the in-kernel irqchip.  Without the bit a Linux guest
+ * calibrates the LAPIC timer against another clock at boot and programs
+ * it in bus cycles.
+ */
+static void tsc_deadline_add(struct vmm *vm, struct kvm_cpuid2 *c)
+{
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION,
+		  KVM_CAP_TSC_DEADLINE_TIMER) <= 0)
+		return;
+	for (uint32_t i = 0; i < c->nent; i++) {
+		if (c->entries[i].function == 1)
+			c->entries[i].ecx |= F_1_ECX_TSC_DEADLINE;
+	}
+}
+
 int vmm_cpuid_init(struct vmm *vm)
 {
 	int n = 64;
@@ -218,6 +238,7 @@ int vmm_cpuid_init(struct vmm *vm)
 			return -ENOMEM;
 		c->nent = n;
 		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			tsc_deadline_add(vm, c);
 			vm->cpuid = c;
 			return 0;
 		}

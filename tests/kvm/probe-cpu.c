@@ -383,6 +383,22 @@ out:
 	return res->verdict;
 }
 
+int kp_tsc_deadline(struct kp_result *res)
+{
+	struct kpv p;
+
+	if (kpv_open(&p, false, res) == 0) {
+		if (ioctl(p.kvm, KVM_CHECK_EXTENSION,
+			  KVM_CAP_TSC_DEADLINE_TIMER) > 0)
+			kp_say(res, KP_CAN, "KVM_CAP_TSC_DEADLINE_TIMER");
+		else
+			kp_say(res, KP_CANNOT,
+			       "KVM has no KVM_CAP_TSC_DEADLINE_TIMER");
+	}
+	kpv_close(&p);
+	return res->verdict;
+}
+
 int kp_stats(struct kp_result *res)
 {
 	bool exits;

@@ -52,6 +52,9 @@ static const struct {
 	  "(some set the accessed bit there)" },
 	{ "la57", kp_la57,
 	  "KVM's supported CPUID offers LA57 (5-level paging)" },
+	{ "tsc-deadline", kp_tsc_deadline,
+	  "KVM's in-kernel LAPIC has the TSC-deadline timer "
+	  "(KVM_CAP_TSC_DEADLINE_TIMER)" },
 	{ "stats", kp_stats,
 	  "the vCPU has binary statistics (value: how many scalar ones)" },
 	{ "stat-exits", kp_stat_exits,
@@ -60,10 +63,23 @@ static const struct {
 #define NPROBES (sizeof(probes) / sizeof(probes[0]))
 
 const char *const kp_names[] = {
-	"guest-debug",	  "blockirq",	   "tsc-msr",	 "tsc-guest",
-	"sw-bp",	  "hw-bp",	   "step",	 "step-blockirq",
-	"shutdown-state", "legacy-paging", "pae-paging", "pae-pdpte",
-	"la57",		  "stats",	   "stat-exits", NULL,
+	"guest-debug",
+	"blockirq",
+	"tsc-msr",
+	"tsc-guest",
+	"sw-bp",
+	"hw-bp",
+	"step",
+	"step-blockirq",
+	"shutdown-state",
+	"legacy-paging",
+	"pae-paging",
+	"pae-pdpte",
+	"la57",
+	"tsc-deadline",
+	"stats",
+	"stat-exits",
+	NULL,
 };
 _Static_assert(sizeof(kp_names) / sizeof(kp_names[0]) == NPROBES + 1,
 	       "kp_names lists every probe");

@@ -99,6 +99,7 @@ int kp_legacy_paging(struct kp_result *res);
 int kp_pae_paging(struct kp_result *res);
 int kp_pae_pdpte(struct kp_result *res);
 int kp_la57(struct kp_result *res);
+int kp_tsc_deadline(struct kp_result *res);
 int kp_stats(struct kp_result *res);
 int kp_stat_exits(struct kp_result *res);
 

@@ -4,12 +4,22 @@
 # the busybox initramfs's /init, which sees both CPUs, prints its marker
 # and powers off: vitro then ends with status 1 (powered off).  On the way
 # Linux finds the HPET through its ACPI table and registers it as a
-# clocksource.  TAP.
+# clocksource, and the TSC-deadline timer of KVM's LAPIC in CPUID.  TAP.
 . "$(dirname "$0")/linux-lib.bash"
 lx_init
 
+# The guest sees KVM's CPUID, where vitro adds the TSC-deadline timer,
+# unless this is kvm_pvm (the host's CPUID reaches the guest there).
+if ! kvm_probe tsc-deadline; then
+	DEADLINE="$PROBE_WHY"
+elif [ -e /sys/module/kvm_pvm ]; then
+	DEADLINE="kvm_pvm shows the guest the host's CPUID"
+else
+	DEADLINE=
+fi
+
 boot() { # boot NAME KERNEL WHAT
-	local name=$1 kernel=$2 what=$3
+	local name=$1 kernel=$2 what=$3 was
 
 	lx_boot "$name" "$kernel" "panic=-1 vitro.test=poweroff"
 	if ! lx_marker "$LX_TIMEOUT" && [ -n "$LX_REFUSED" ]; then
@@ -21,6 +31,11 @@ boot() { # boot NAME KERNEL WHAT
 	has "$what: Linux finds the HPET in ACPI" "$VOUT" \
 		"ACPI: HPET id: 0x8086a201 base: 0xfed00000"
 	has "$what: and registers its counter" "$VOUT" "clocksource: hpet: mask"
+	was=${GL_SKIP:-}
+	[ -n "$was" ] || gl_skipping "$DEADLINE"
+	has "$what: Linux finds the TSC-deadline timer" "$VOUT" \
+		"TSC deadline timer available"
+	gl_skipping "$was"
 	is "$LX_CPUS" 2 "$what: /init sees 2 CPUs" "$VOUT" "$VERR"
 	[ -n "$VST" ] || vitro_wait 120
 	is "$VST" 1 "$what: vitro ends with status 1 after poweroff" \

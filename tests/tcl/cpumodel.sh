@@ -8,6 +8,7 @@
 # without -cpu the kind of KVM picks the model (VITRO_VMM_KVM_KIND
 # stands in for kvm_pvm), with a notice; bad -cpu values are refused.
 . "$(dirname "$0")/tcl-lib.bash"
+. "$(dirname "$0")/../kvm/kvm-probe.bash"
 tcl_init
 
 CPUID=$GUESTS/cpuid.elf
@@ -76,10 +77,28 @@ else
 		"the probe's answer matches what the guest saw"
 fi
 
+# The TSC-deadline timer of KVM's LAPIC is shown under both models,
+# although KVM_GET_SUPPORTED_CPUID before Linux 6.14 leaves it out.
+E1_CONS=$E1
+
 # The host model.
 run host -cpu host
 echo "# host: $(printf "%s\n" "$CON" | grep 'cpuid 1.ecx'); $INFO"
 is "$ST" 33 "-cpu host: the guest ran to its end"
+if ! kvm_probe tsc-deadline; then
+	skip "$PROBE_WHY" "-cpu conservative shows the TSC-deadline timer"
+	skip "$PROBE_WHY" "-cpu host shows the TSC-deadline timer"
+elif [ "$FILTERED" != yes ]; then
+	skip "the guest sees the host's CPUID, not KVM's" \
+		"-cpu conservative shows the TSC-deadline timer"
+	skip "the guest sees the host's CPUID" \
+		"-cpu host shows the TSC-deadline timer"
+else
+	bit "$E1_CONS" 24
+	ok $? "-cpu conservative shows the TSC-deadline timer (1.ecx bit 24)"
+	bit "$E1" 24
+	ok $? "-cpu host shows the TSC-deadline timer (1.ecx bit 24)"
+fi
 like "$INFO" '^model host hidden \{\} ' "vm info: model host, nothing hidden"
 for f in cx16:E1:13 popcnt:E1:23 xsave:E1:26 fsgsbase:B7:0 smap:B7:20; do
 	IFS=: read -r name reg b <<<"$f"
