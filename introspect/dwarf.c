@@ -54,10 +54,14 @@ struct dwinfo {
 	size_t nrows, caprows;
 	const char **files;
 	size_t nfiles, capfiles;
+	uint32_t *fhash; /* files by name: index + 1, or 0; open addressing */
+	size_t fhashcap; /* a power of 2, at least twice nfiles */
 	struct dw_chunk *arena;
 	unsigned int addr_size; /* of the first unit: pointer size */
 	/* while loading */
 	Dwarf_Debug dbg;
+	uint32_t *unit_files; /* the unit's file numbers: index + 1, or 0 */
+	size_t nunit_files;
 	const char *path;
 	char *err;
 	size_t errlen;
@@ -491,14 +495,62 @@ static int visit_children(struct dwinfo *dw, Dwarf_Die die,
 
 /* Lines. */
 
+static uint32_t name_hash(const char *s)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	while (*s)
+		h = (h ^ (uint8_t)*s++) * 16777619u;
+	return h;
+}
+
+/* The slot of name in fhash: its file's, or the empty one it would take. */
+static uint32_t *fhash_slot(struct dwinfo *dw, const char *name)
+{
+	size_t mask = dw->fhashcap - 1;
+
+	for (size_t i = name_hash(name) & mask;; i = (i + 1) & mask) {
+		uint32_t *slot = &dw->fhash[i];
+
+		if (!*slot || !strcmp(dw->files[*slot - 1], name))
+			return slot;
+	}
+}
+
+static int fhash_grow(struct dwinfo *dw)
+{
+	size_t cap = dw->fhashcap ? 2 * dw->fhashcap : 256;
+	uint32_t *old = dw->fhash;
+	size_t oldcap = dw->fhashcap;
+
+	if (!(dw->fhash = calloc(cap, sizeof(*dw->fhash)))) {
+		dw->fhash = old;
+		return -ENOMEM;
+	}
+	dw->fhashcap = cap;
+	for (size_t i = 0; i < oldcap; i++)
+		if (old[i])
+			*fhash_slot(dw, dw->files[old[i] - 1]) = old[i];
+	free(old);
+	return 0;
+}
+
+/*
+ * The index of a source file's name, added when new.  A vmlinux's line
+ * tables name thousands of files over millions of rows: a hash, not a
+ * search.
+ */
 static int file_index(struct dwinfo *dw, const char *name, uint32_t *out)
 {
-	/* Units name few files and rows come in runs: search backwards. */
-	for (size_t i = dw->nfiles; i-- > 0;)
-		if (!strcmp(dw->files[i], name)) {
-			*out = (uint32_t)i;
-			return 0;
-		}
+	uint32_t *slot;
+
+	if (2 * (dw->nfiles + 1) > dw->fhashcap && fhash_grow(dw) < 0)
+		return -ENOMEM;
+	slot = fhash_slot(dw, name);
+	if (*slot) {
+		*out = *slot - 1;
+		return 0;
+	}
 	if (dw->nfiles == dw->capfiles) {
 		size_t n = dw->capfiles ? 2 * dw->capfiles : 64;
 		const char **v = realloc(dw->files, n * sizeof(*v));
@@ -512,6 +564,46 @@ static int file_index(struct dwinfo *dw, const char *name, uint32_t *out)
 	if (!dw->files[dw->nfiles])
 		return -ENOMEM;
 	*out = (uint32_t)dw->nfiles++;
+	*slot = *out + 1;
+	return 0;
+}
+
+/*
+ * The file of a row: rows name the unit's files by number, so the name
+ * (which libdwarf builds anew, directory and all, for every row) is
+ * looked at once per number and unit.
+ */
+static int row_file(struct dwinfo *dw, Dwarf_Line line, uint32_t *out,
+		    Dwarf_Error *e)
+{
+	Dwarf_Unsigned no;
+	char *src = NULL;
+	int r;
+
+	if (dwarf_line_srcfileno(line, &no, e) != DW_DLV_OK)
+		return dw_fail(dw, *e, "line table row");
+	if (no < dw->nunit_files && dw->unit_files[no]) {
+		*out = dw->unit_files[no] - 1;
+		return 0;
+	}
+	if (dwarf_linesrc(line, &src, e) != DW_DLV_OK)
+		return dw_fail(dw, *e, "line table row");
+	r = file_index(dw, src, out);
+	dwarf_dealloc(dw->dbg, src, DW_DLA_STRING);
+	if (r < 0 || no >= (1u << 16)) /* a number too large to keep */
+		return r;
+	if (no >= dw->nunit_files) {
+		size_t n = no + 64;
+		uint32_t *v = realloc(dw->unit_files, n * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		memset(v + dw->nunit_files, 0,
+		       (n - dw->nunit_files) * sizeof(*v));
+		dw->unit_files = v;
+		dw->nunit_files = n;
+	}
+	dw->unit_files[no] = *out + 1;
 	return 0;
 }
 
@@ -535,17 +627,19 @@ static int read_lines(struct dwinfo *dw, Dwarf_Die cu)
 		return dw_fail(dw, e, "line table");
 	}
 	r = 0;
+	/* File numbers are the unit's own. */
+	if (dw->unit_files)
+		memset(dw->unit_files, 0,
+		       dw->nunit_files * sizeof(*dw->unit_files));
 	for (Dwarf_Signed i = 0; i < n && r == 0; i++) {
 		struct dw_row row = { 0 };
 		Dwarf_Addr addr;
 		Dwarf_Unsigned lno;
 		Dwarf_Bool end = 0;
-		char *src = NULL;
 
 		if (dwarf_lineaddr(lines[i], &addr, &e) != DW_DLV_OK ||
 		    dwarf_lineno(lines[i], &lno, &e) != DW_DLV_OK ||
-		    dwarf_lineendsequence(lines[i], &end, &e) != DW_DLV_OK ||
-		    dwarf_linesrc(lines[i], &src, &e) != DW_DLV_OK) {
+		    dwarf_lineendsequence(lines[i], &end, &e) != DW_DLV_OK) {
 			r = dw_fail(dw, e, "line table row");
 			break;
 		}
@@ -553,9 +647,7 @@ static int read_lines(struct dwinfo *dw, Dwarf_Die cu)
 		row.line = (uint32_t)lno;
 		row.end = end;
 		row.idx = dw->nrows;
-		r = file_index(dw, src, &row.file);
-		dwarf_dealloc(dw->dbg, src, DW_DLA_STRING);
-		if (r < 0)
+		if ((r = row_file(dw, lines[i], &row.file, &e)) < 0)
 			break;
 		if (dw->nrows == dw->caprows) {
 			size_t cap = dw->caprows ? 2 * dw->caprows : 1024;
@@ -860,6 +952,10 @@ struct dwinfo *dwinfo_load(const char *path, char *err, size_t errlen)
 		r = load_units(dw);
 		dwarf_finish(dw->dbg, &e);
 		dw->dbg = NULL;
+		free(dw->unit_files);
+		dw->unit_files = NULL;
+		free(dw->fhash); /* only loading adds files */
+		dw->fhash = NULL;
 		if (r == 0)
 			r = resolve(dw);
 		if (r == -ENOMEM)
@@ -899,6 +995,8 @@ void dwinfo_free(struct dwinfo *dw)
 	free(dw->names);
 	free(dw->rows);
 	free(dw->files);
+	free(dw->fhash);
+	free(dw->unit_files);
 	free(dw);
 }
 
