@@ -88,6 +88,8 @@ struct vitro_trace {
 	struct vm_trace_region regions[TRACE_MAX_REGIONS];
 	unsigned int nregions;
 	unsigned int region_hit[2]; /* the last found, by kind; checked */
+	uint64_t region_miss[2]; /* the last address in none, by kind */
+	bool region_miss_valid[2];
 	struct elfsym *syms; /* -k's, for rip=SYMBOL; loaded on need */
 	bool syms_tried;
 	uint8_t *buf; /* TRACE_READ_BUF */
@@ -131,6 +133,7 @@ static void regions_learn(struct vitro_trace *t)
 	struct region_walk mmio = { t, VM_TRACE_REGION_MMIO };
 
 	t->nregions = 0;
+	t->region_miss_valid[0] = t->region_miss_valid[1] = false;
 	if (t->vm->pio)
 		region_foreach(t->vm->pio, region_add, &pio);
 	if (t->vm->mmio)
@@ -148,6 +151,7 @@ static uint32_t region_of(struct vitro_trace *t, const struct vm_trace_rec *rec)
 {
 	uint32_t kind;
 	unsigned int *hit;
+	int k;
 
 	if (rec->source != VM_TRACE_USER)
 		return 0;
@@ -157,16 +161,21 @@ static uint32_t region_of(struct vitro_trace *t, const struct vm_trace_rec *rec)
 		kind = VM_TRACE_REGION_MMIO;
 	else
 		return 0;
-	hit = &t->region_hit[kind == VM_TRACE_REGION_MMIO];
+	k = kind == VM_TRACE_REGION_MMIO;
+	hit = &t->region_hit[k];
 	if (*hit < t->nregions &&
 	    region_has(&t->regions[*hit], kind, rec->addr))
 		return *hit + 1;
+	if (t->region_miss_valid[k] && t->region_miss[k] == rec->addr)
+		return 0; /* a port nothing claims, polled */
 	for (unsigned int i = 0; i < t->nregions; i++) {
 		if (region_has(&t->regions[i], kind, rec->addr)) {
 			*hit = i;
 			return i + 1;
 		}
 	}
+	t->region_miss[k] = rec->addr;
+	t->region_miss_valid[k] = true;
 	return 0;
 }
 
