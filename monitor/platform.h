@@ -88,6 +88,8 @@
 #define DEBUG_EXIT_PORT 0xf4
 
 #define LAPIC_BASE 0xfee00000
+/* PCI devices' 32-bit memory: the hole from 3 GiB up to the IOAPIC. */
+#define PCI_MMIO_BASE 0xc0000000
 #define IOAPIC_BASE 0xfec00000
 /* The HPET's registers (VM_HPET_MMIO_SIZE bytes); none with --no-hpet. */
 #define HPET_BASE 0xfed00000

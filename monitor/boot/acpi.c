@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "monitor/boot/acpi.h"
+#include "monitor/dev/pci_host.h"
 #include "monitor/platform.h"
 
 #define OEM_ID "VITRO " /* 6 bytes */
@@ -55,9 +56,30 @@
 #define MPS_CONFORMS 0x0000
 
 /* AML */
+#define AML_ZERO_OP 0x00
 #define AML_NAME_OP 0x08
 #define AML_BYTE_PREFIX 0x0a
+#define AML_DWORD_PREFIX 0x0c
+#define AML_SCOPE_OP 0x10
+#define AML_BUFFER_OP 0x11
 #define AML_PACKAGE_OP 0x12
+#define AML_ROOT_CHAR 0x5c
+#define AML_EXT_OP 0x5b
+#define AML_DEVICE_OP 0x82 /* after AML_EXT_OP */
+#define AML_MAX 512 /* bytes of AML the DSDT holds */
+
+/* Resource descriptors (ACPI 6.x, 6.4) */
+#define RES_IO 0x47 /* small: I/O port, 7 bytes */
+#define RES_IO_DECODE16 0x01
+#define RES_END 0x79 /* small: end tag, 1 byte of checksum */
+#define RES_DWORD_SPACE 0x87 /* large: DWord address space */
+#define RES_WORD_SPACE 0x88 /* large: Word address space */
+#define RES_SPACE_MEM 0
+#define RES_SPACE_IO 1
+#define RES_SPACE_BUS 2
+#define RES_MIN_MAX_FIXED 0x0c /* producer, positive decode, _MIF, _MAF */
+#define RES_IO_ENTIRE_RANGE 0x03
+#define RES_MEM_RW_UNCACHED 0x01
 
 /* A cursor in the output buffer; errors stick in err. */
 struct out {
@@ -195,6 +217,165 @@ static size_t build_facs(struct out *o)
 	return off;
 }
 
+/*
+ * AML, written into a bounded buffer.  A package (a scope, a device, a
+ * buffer) is opened where its content starts and closed once the content
+ * is written: aml_close moves the content up to put the opcode and its
+ * PkgLength (1 to 3 bytes, which count themselves) in front.
+ */
+struct aml {
+	uint8_t b[AML_MAX];
+	size_t n;
+	bool overflow;
+};
+
+static void aml_put(struct aml *a, const void *p, size_t n)
+{
+	if (a->overflow || n > sizeof(a->b) - a->n) {
+		a->overflow = true;
+		return;
+	}
+	memcpy(a->b + a->n, p, n);
+	a->n += n;
+}
+
+static void aml_u8(struct aml *a, uint8_t v)
+{
+	aml_put(a, &v, 1);
+}
+
+static void aml_u16(struct aml *a, uint16_t v)
+{
+	aml_u8(a, (uint8_t)v);
+	aml_u8(a, (uint8_t)(v >> 8));
+}
+
+static void aml_u32(struct aml *a, uint32_t v)
+{
+	aml_u16(a, (uint16_t)v);
+	aml_u16(a, (uint16_t)(v >> 16));
+}
+
+static void aml_close(struct aml *a, size_t from, const uint8_t *op,
+		      size_t oplen)
+{
+	size_t body = a->n - from, lenlen = 1, len;
+	uint8_t hdr[8];
+	size_t h = 0;
+
+	if (a->overflow)
+		return;
+	if (body + 1 > 63)
+		lenlen = body + 2 <= 0xfff ? 2 : 3;
+	len = body + lenlen;
+	memcpy(hdr, op, oplen);
+	h = oplen;
+	if (lenlen == 1) {
+		hdr[h++] = (uint8_t)len;
+	} else {
+		hdr[h++] = (uint8_t)((lenlen - 1) << 6 | (len & 0x0f));
+		hdr[h++] = (uint8_t)(len >> 4);
+		if (lenlen == 3)
+			hdr[h++] = (uint8_t)(len >> 12);
+	}
+	if (h > sizeof(a->b) - a->n) {
+		a->overflow = true;
+		return;
+	}
+	memmove(a->b + from + h, a->b + from, body);
+	memcpy(a->b + from, hdr, h);
+	a->n += h;
+}
+
+/* Name (SEG, ...): the name; the value follows. */
+static void aml_name(struct aml *a, const char seg[4])
+{
+	aml_u8(a, AML_NAME_OP);
+	aml_put(a, seg, 4);
+}
+
+/* A Word address space descriptor: producer, _MIN and _MAX fixed. */
+static void res_word(struct aml *a, uint8_t space, uint8_t type_flags,
+		     uint16_t min, uint16_t max)
+{
+	aml_u8(a, RES_WORD_SPACE);
+	aml_u16(a, 13);
+	aml_u8(a, space);
+	aml_u8(a, RES_MIN_MAX_FIXED);
+	aml_u8(a, type_flags);
+	aml_u16(a, 0); /* _GRA */
+	aml_u16(a, min);
+	aml_u16(a, max);
+	aml_u16(a, 0); /* _TRA */
+	aml_u16(a, (uint16_t)(max - min + 1));
+}
+
+static void res_dword(struct aml *a, uint8_t space, uint8_t type_flags,
+		      uint32_t min, uint32_t max)
+{
+	aml_u8(a, RES_DWORD_SPACE);
+	aml_u16(a, 23);
+	aml_u8(a, space);
+	aml_u8(a, RES_MIN_MAX_FIXED);
+	aml_u8(a, type_flags);
+	aml_u32(a, 0); /* _GRA */
+	aml_u32(a, min);
+	aml_u32(a, max);
+	aml_u32(a, 0); /* _TRA */
+	aml_u32(a, max - min + 1);
+}
+
+/*
+ * The PCI root bridge, \_SB.PCI0, as a PNP0A03 device whose _CRS gives
+ * bus 0-255, claims configuration mechanism #1's ports and passes on the
+ * rest of the port space and the 32-bit hole below the IOAPIC.  Without
+ * it an ACPI guest never scans bus 0.
+ */
+static void aml_pci0(struct aml *a)
+{
+	static const uint8_t scope[] = { AML_SCOPE_OP };
+	static const uint8_t device[] = { AML_EXT_OP, AML_DEVICE_OP };
+	static const uint8_t buffer[] = { AML_BUFFER_OP };
+	size_t sb, dev, crs, res;
+
+	sb = a->n;
+	aml_u8(a, AML_ROOT_CHAR);
+	aml_put(a, "_SB_", 4);
+	dev = a->n;
+	aml_put(a, "PCI0", 4);
+	aml_name(a, "_HID");
+	aml_u8(a, AML_DWORD_PREFIX);
+	aml_u32(a, 0x030ad041); /* EisaId ("PNP0A03") */
+	aml_name(a, "_UID");
+	aml_u8(a, AML_ZERO_OP);
+	aml_name(a, "_BBN");
+	aml_u8(a, AML_ZERO_OP);
+	aml_name(a, "_CRS");
+	crs = a->n;
+	aml_u8(a, AML_BYTE_PREFIX); /* the buffer's size: patched below */
+	aml_u8(a, 0);
+	res = a->n;
+	res_word(a, RES_SPACE_BUS, 0, 0, 0xff);
+	aml_u8(a, RES_IO);
+	aml_u8(a, RES_IO_DECODE16);
+	aml_u16(a, PCI_HOST_PORT);
+	aml_u16(a, PCI_HOST_PORT);
+	aml_u8(a, 1); /* alignment */
+	aml_u8(a, PCI_HOST_PORTS);
+	res_word(a, RES_SPACE_IO, RES_IO_ENTIRE_RANGE, 0, PCI_HOST_PORT - 1);
+	res_word(a, RES_SPACE_IO, RES_IO_ENTIRE_RANGE,
+		 PCI_HOST_PORT + PCI_HOST_PORTS, 0xffff);
+	res_dword(a, RES_SPACE_MEM, RES_MEM_RW_UNCACHED, PCI_MMIO_BASE,
+		  IOAPIC_BASE - 1);
+	aml_u8(a, RES_END);
+	aml_u8(a, 0); /* checksum: none */
+	if (!a->overflow)
+		a->b[crs + 1] = (uint8_t)(a->n - res);
+	aml_close(a, crs, buffer, sizeof(buffer));
+	aml_close(a, dev, device, sizeof(device));
+	aml_close(a, sb, scope, sizeof(scope));
+}
+
 static size_t build_dsdt(struct out *o)
 {
 	/* Name (_S5, Package (4) { S5, S5, Zero, Zero }) */
@@ -215,11 +396,18 @@ static size_t build_dsdt(struct out *o)
 		0x00, /* reserved */
 	};
 	size_t off = table_begin(o, "DSDT", 2, HDR_LEN, 16);
-	size_t aml = grow(o, sizeof(s5));
-	uint8_t *p = at(o, aml, sizeof(s5));
+	struct aml a = { .n = 0 };
+	uint8_t *p;
 
+	aml_put(&a, s5, sizeof(s5));
+	aml_pci0(&a);
+	if (a.overflow) {
+		o->err = -ENOSPC;
+		return off;
+	}
+	p = at(o, grow(o, a.n), a.n);
 	if (p)
-		memcpy(p, s5, sizeof(s5));
+		memcpy(p, a.b, a.n);
 	table_end(o, off);
 	return off;
 }

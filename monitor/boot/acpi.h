@@ -17,7 +17,10 @@
  * ACPI_PM1A_EVT_PORT / ACPI_PM1A_CNT_PORT, no PM timer, no SMI command port
  * (ACPI mode from the start), the reset register (port 0xcf9, value 6),
  * an 8042, no VGA, a CMOS RTC with a century byte; a DSDT with \_S5 =
- * { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP }; when hpet_base is not 0, an HPET
+ * { ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP } and the PCI root bridge \_SB.PCI0
+ * (PNP0A03: bus 0-255, the configuration ports, the rest of the port
+ * space and the memory from PCI_MMIO_BASE up to the IOAPIC as its
+ * windows); when hpet_base is not 0, an HPET
  * table after the MADT (HPET number 0, the block at hpet_base in system
  * memory, minimum tick VM_HPET_MIN_TICK), listed third in RSDT and XSDT.
  */

@@ -4,7 +4,8 @@
 # the busybox initramfs's /init, which sees both CPUs, prints its marker
 # and powers off: vitro then ends with status 1 (powered off).  On the way
 # Linux finds the HPET through its ACPI table and registers it as a
-# clocksource, and the TSC-deadline timer of KVM's LAPIC in CPUID.  TAP.
+# clocksource, the PCI root bridge in the DSDT and the host bridge on its
+# bus, and the TSC-deadline timer of KVM's LAPIC in CPUID.  TAP.
 . "$(dirname "$0")/linux-lib.bash"
 lx_init
 
@@ -31,6 +32,10 @@ boot() { # boot NAME KERNEL WHAT
 	has "$what: Linux finds the HPET in ACPI" "$VOUT" \
 		"ACPI: HPET id: 0x8086a201 base: 0xfed00000"
 	has "$what: and registers its counter" "$VOUT" "clocksource: hpet: mask"
+	has "$what: Linux finds the PCI root bridge in ACPI" "$VOUT" \
+		"PCI host bridge to bus 0000:00"
+	has "$what: and the 440FX host bridge at 00:00.0" "$VOUT" \
+		"pci 0000:00:00.0: \\[8086:1237\\]"
 	was=${GL_SKIP:-}
 	[ -n "$was" ] || gl_skipping "$DEADLINE"
 	has "$what: Linux finds the TSC-deadline timer" "$VOUT" \

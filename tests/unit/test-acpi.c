@@ -148,6 +148,104 @@ static void check_fadt(const uint8_t *f, struct parsed *p)
 	is_int(rd64(f + 132) % 64, 0, "FACS: 64-byte aligned");
 }
 
+/* A PkgLength at p: the length it encodes; *n gets its own bytes. */
+static size_t pkglen(const uint8_t *p, size_t *n)
+{
+	size_t follow = p[0] >> 6, len = follow ? p[0] & 0x0f : p[0];
+
+	for (size_t i = 0; i < follow; i++)
+		len |= (size_t)p[1 + i] << (4 + 8 * i);
+	*n = 1 + follow;
+	return len;
+}
+
+/*
+ * After \_S5: Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _UID 0,
+ * _BBN 0, _CRS } }, whose resources are walked to the end tag.
+ */
+static void check_pci0(const uint8_t *a, size_t len)
+{
+	static const uint8_t head[] = { 0x5c, '_', 'S', 'B', '_' };
+	static const uint8_t hid[] = { 0x08, '_',  'H',	 'I',  'D',
+				       0x0c, 0x41, 0xd0, 0x0a, 0x03 };
+	const uint8_t *p, *end = a + len, *crs = NULL, *res;
+	size_t n, body, buflen;
+	bool bus = false, cfg = false, io_lo = false, io_hi = false;
+	bool window = false, tag = false;
+	int others = 0;
+
+	ok(len > 8 && a[0] == 0x10, "DSDT: a Scope follows \\_S5");
+	if (len <= 8 || a[0] != 0x10)
+		return;
+	body = pkglen(a + 1, &n);
+	is_int(body + 1, len, "DSDT: the scope runs to the table's end");
+	p = a + 1 + n;
+	ok(memcmp(p, head, sizeof(head)) == 0, "DSDT: Scope (\\_SB)");
+	p += sizeof(head);
+	ok(p[0] == 0x5b && p[1] == 0x82, "DSDT: a Device in it");
+	body = pkglen(p + 2, &n);
+	p += 2 + n;
+	ok(memcmp(p, "PCI0", 4) == 0, "DSDT: named PCI0");
+	ok(memmem(p, (size_t)(end - p), hid, sizeof(hid)) != NULL,
+	   "DSDT: PCI0's _HID is EisaId (\"PNP0A03\")");
+	for (const uint8_t *q = p; q + 6 < end; q++)
+		if (memcmp(q, "\x08_CRS\x11", 6) == 0)
+			crs = q + 6;
+	ok(crs != NULL, "DSDT: PCI0 has a _CRS buffer");
+	if (!crs)
+		return;
+	body = pkglen(crs, &n);
+	ok(crs + body <= end, "DSDT: the _CRS buffer fits");
+	is_int(crs[n], 0x0a, "_CRS: a byte-sized buffer length");
+	buflen = crs[n + 1];
+	is_int(buflen + n + 2, body,
+	       "_CRS: its length agrees with the package");
+	res = crs + n + 2;
+	for (p = res; p < res + buflen && !tag;) {
+		if (p[0] == 0x79) { /* end tag */
+			tag = true;
+			is_int(p + 2 - res, buflen,
+			       "_CRS: the end tag ends it");
+			break;
+		}
+		if (p[0] == 0x47) { /* I/O port */
+			cfg = rd16(p + 2) == 0xcf8 && rd16(p + 4) == 0xcf8 &&
+			      p[7] == 8;
+			p += 8;
+			continue;
+		}
+		if (p[0] == 0x88 && rd16(p + 1) == 13) { /* Word space */
+			uint16_t min = rd16(p + 8), max = rd16(p + 10);
+
+			if (p[3] == 2)
+				bus = min == 0 && max == 0xff;
+			else if (p[3] == 1 && min == 0)
+				io_lo = max == 0xcf7;
+			else if (p[3] == 1)
+				io_hi = min == 0xd00 && max == 0xffff;
+			else
+				others++;
+			p += 16;
+			continue;
+		}
+		if (p[0] == 0x87 && rd16(p + 1) == 23) { /* DWord space */
+			window = p[3] == 0 && rd32(p + 10) == PCI_MMIO_BASE &&
+				 rd32(p + 14) == IOAPIC_BASE - 1 &&
+				 rd32(p + 22) == IOAPIC_BASE - PCI_MMIO_BASE;
+			p += 26;
+			continue;
+		}
+		others++;
+		break;
+	}
+	ok(tag, "_CRS: ends with an end tag");
+	ok(bus, "_CRS: WordBusNumber 0-255");
+	ok(cfg, "_CRS: IO 0xcf8, 8 ports (configuration mechanism #1)");
+	ok(io_lo && io_hi, "_CRS: WordIO 0-0xcf7 and 0xd00-0xffff");
+	ok(window, "_CRS: DWordMemory 0xc0000000 up to the IOAPIC");
+	is_int(others, 0, "_CRS: nothing else");
+}
+
 static void check_dsdt(const uint8_t *d)
 {
 	static const uint8_t s5[] = { 0x08, '_',
@@ -161,9 +259,10 @@ static void check_dsdt(const uint8_t *d)
 	if (!d)
 		return;
 	is_int(d[8], 2, "DSDT: revision 2 (64-bit integers)");
-	is_int(rd32(d + 4), 36 + sizeof(s5), "DSDT: header and \\_S5");
+	ok(rd32(d + 4) > 36 + sizeof(s5), "DSDT: header, \\_S5 and more");
 	ok(memcmp(d + 36, s5, sizeof(s5)) == 0,
 	   "DSDT: Name (_S5, Package (4) { 5, 5, 0, 0 }) as AML");
+	check_pci0(d + 36 + sizeof(s5), rd32(d + 4) - 36 - sizeof(s5));
 }
 
 /*
