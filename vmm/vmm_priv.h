@@ -308,6 +308,9 @@ int vmm_set_regset(struct vmm_vcpu *vcpu, unsigned count, const int *regnums,
 		   const uint64_t *regvals);
 int vmm_gla2gpa(struct vmm_vcpu *vcpu, struct vm_gla2gpa *w, bool nofault);
 int vmm_get_paging(struct vmm_vcpu *vcpu, struct vm_guest_paging *paging);
+void vmm_paging_from_sregs(const struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs,
+			   struct vm_guest_paging *paging);
 
 /* vmm_cpuid.c */
 uint32_t vmm_apic_id(const struct vm_cpu_topology *topo, int cpuid);

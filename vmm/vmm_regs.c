@@ -537,6 +537,16 @@ int vmm_set_regset(struct vmm_vcpu *v, unsigned count, const int *regnums,
 	return state_store(v, &s, groups);
 }
 
+/* The walker's view of the CPU from registers KVM_RUN synced. */
+void vmm_paging_from_sregs(const struct kvm_regs *regs,
+			   const struct kvm_sregs *sregs,
+			   struct vm_guest_paging *paging)
+{
+	vmm_paging_from_regs(sregs->cr0, sregs->cr3, sregs->cr4, sregs->efer,
+			     regs->rflags, seg_access(&sregs->cs),
+			     seg_access(&sregs->ss), paging);
+}
+
 int vmm_get_paging(struct vmm_vcpu *v, struct vm_guest_paging *paging)
 {
 	static const int regs[] = {

@@ -187,25 +187,50 @@ struct page_cache {
 	uint8_t *hva;
 };
 
-/* Read a guest word at gla with paging pg, never touching the guest. */
-static bool read_word(struct vmm_vcpu *v, const struct vm_guest_paging *pg,
-		      struct page_cache *pc, uint64_t gla, unsigned size,
-		      uint64_t *val)
+/* The walk's view of guest memory; the caller holds vm->lock. */
+static void *gpa2hva_held(void *vm, uint64_t gpa, size_t len)
 {
-	struct vm_gla2gpa w = { 0 };
+	return vmm_gpa2hva_locked(vm, gpa, len);
+}
+
+/* Map the guest page at linear address `page` into pc; vm->lock held. */
+static __attribute__((noinline)) bool map_page(struct vmm_vcpu *v,
+					       const struct vm_guest_paging *pg,
+					       struct page_cache *pc,
+					       uint64_t page)
+{
+	struct vm_gla2gpa w;
+
+	if (vmm_paging_walk(pg, page, VM_PROT_READ, true, gpa2hva_held, v->vm,
+			    &w) < 0 ||
+	    w.fault || !(pc->hva = vmm_gpa2hva_locked(v->vm, w.gpa, 0x1000)))
+		return false;
+	pc->page = page;
+	return true;
+}
+
+/*
+ * Read a guest word (4 or 8 bytes, aligned) at gla with paging pg, never
+ * touching the guest.  vm->lock held.  The page walk is apart, so that
+ * the common read, from the page of the last, costs a few instructions.
+ */
+static inline bool read_word(struct vmm_vcpu *v,
+			     const struct vm_guest_paging *pg,
+			     struct page_cache *pc, uint64_t gla, unsigned size,
+			     uint64_t *val)
+{
 	uint64_t page = gla & ~0xfffULL;
 
-	if ((gla & 0xfff) + size > 0x1000)
-		return false; /* frames are aligned: this one is not sane */
-	if (page != pc->page) {
-		if (vmm_paging_walk(pg, page, VM_PROT_READ, true,
-				    vmm_gpa2hva_cb, v->vm, &w) < 0 ||
-		    w.fault || !(pc->hva = vmm_gpa2hva(v->vm, w.gpa, 0x1000)))
-			return false;
-		pc->page = page;
+	if (page != pc->page && !map_page(v, pg, pc, page))
+		return false;
+	if (size == 8) {
+		memcpy(val, pc->hva + (gla & 0xfff), 8);
+	} else {
+		uint32_t w32;
+
+		memcpy(&w32, pc->hva + (gla & 0xfff), 4);
+		*val = w32;
 	}
-	*val = 0;
-	memcpy(val, pc->hva + (gla & 0xfff), size);
 	return true;
 }
 
@@ -213,49 +238,45 @@ static bool read_word(struct vmm_vcpu *v, const struct vm_guest_paging *pg,
  * The guest's return addresses by its frame pointers: [rbp] is the
  * caller's rbp and [rbp + word] the return address, frames going up the
  * stack.  A walk that ends anywhere but at a zero frame or return
- * address is marked truncated.
+ * address is marked truncated.  Frames are word-aligned, so neither read
+ * of a frame crosses a page.  vm->lock is taken once for the walk.
  */
-static void walk_stack(struct vmm_vcpu *v, struct vm_trace_rec *rec,
-		       uint64_t *stack, unsigned depth)
+static void walk_stack(struct vmm_vcpu *v, const struct vm_guest_paging *pg,
+		       struct vm_trace_rec *rec, uint64_t *stack,
+		       unsigned depth)
 {
 	const struct kvm_regs *regs = &v->run->s.regs.regs;
-	struct vm_guest_paging pg;
 	struct page_cache pc = { .page = 1 };
-	unsigned word;
-	uint64_t fp, next, ret;
+	unsigned word = pg->cpu_mode == CPU_MODE_64BIT ? 8 : 4;
+	uint64_t fp = regs->rbp, next, ret;
+	bool whole = false;
 
-	if (vmm_get_paging(v, &pg) < 0) {
-		rec->flags |= VM_TRACE_F_STACK_TRUNC;
-		return;
-	}
-	word = pg.cpu_mode == CPU_MODE_64BIT ? 8 : 4;
-	fp = regs->rbp;
 	if (word == 4)
 		fp &= 0xffffffffu;
+	pthread_mutex_lock(&v->vm->lock);
 	for (;;) {
-		if (fp == 0)
-			return; /* the outermost frame */
+		if (fp == 0) {
+			whole = true; /* the outermost frame */
+			break;
+		}
 		if (rec->nstack == depth || (fp & (word - 1)) ||
 		    (word == 8 && !canonical(fp)) ||
-		    !read_word(v, &pg, &pc, fp, word, &next) ||
-		    !read_word(v, &pg, &pc, fp + word, word, &ret))
+		    !read_word(v, pg, &pc, fp, word, &next) ||
+		    !read_word(v, pg, &pc, fp + word, word, &ret))
 			break;
-		if (ret == 0)
-			return;
+		if (ret == 0) {
+			whole = true;
+			break;
+		}
 		stack[rec->nstack++] = ret;
 		/* Callers' frames are above; anything else is not a chain. */
 		if (next != 0 && (next <= fp || next - fp > (1u << 20)))
 			break;
 		fp = next;
 	}
-	rec->flags |= VM_TRACE_F_STACK_TRUNC;
-}
-
-static uint8_t guest_cpl(const struct kvm_sregs *s)
-{
-	if (!(s->cr0 & 1))
-		return 0; /* real mode */
-	return s->ss.dpl;
+	pthread_mutex_unlock(&v->vm->lock);
+	if (!whole)
+		rec->flags |= VM_TRACE_F_STACK_TRUNC;
 }
 
 /* What the exit says, from the run area, for KVM_RUN's result r. */
@@ -318,6 +339,7 @@ void vmm_trace_exit(struct vmm_vcpu *v, int r, bool complete)
 	const struct kvm_run *run = v->run;
 	struct vm_guest_paging pg;
 	unsigned depth, sync;
+	bool have_pg;
 
 	/* A completion that entered no guest code is not an exit. */
 	if ((complete && r == -EINTR) || (r < 0 && r != -EINTR))
@@ -326,23 +348,34 @@ void vmm_trace_exit(struct vmm_vcpu *v, int r, bool complete)
 	rec->t_exit = now_ns();
 	rec->vcpu = v->id;
 	rec->source = VM_TRACE_USER;
-	rec->cpl = VM_TRACE_CPL_UNKNOWN;
 	rec->count = 1;
 	/*
 	 * KVM_RUN syncs the special registers while tracing (vmm_vcpu.c);
-	 * not yet for the first exit after tracing began during a KVM_RUN.
+	 * not yet for the first exit after tracing began during a KVM_RUN,
+	 * which asks KVM.
 	 */
 	sync = atomic_load(&v->synced);
+	depth = atomic_load_explicit(&v->vm->trace_depth, memory_order_relaxed);
+	if (!(sync & KVM_SYNC_X86_REGS))
+		depth = 0; /* no rbp to start from */
+	if (sync & KVM_SYNC_X86_SREGS) {
+		const struct kvm_sregs *sr = &run->s.regs.sregs;
+
+		rec->cpl = (sr->cr0 & 1) ? sr->ss.dpl : 0; /* real mode: 0 */
+		if (depth)
+			vmm_paging_from_sregs(&run->s.regs.regs, sr, &pg);
+		have_pg = true;
+	} else {
+		have_pg = vmm_get_paging(v, &pg) == 0;
+		rec->cpl = have_pg ? (uint8_t)pg.cpl : VM_TRACE_CPL_UNKNOWN;
+	}
 	if (sync & KVM_SYNC_X86_REGS)
 		rec->rip = run->s.regs.regs.rip;
-	if (sync & KVM_SYNC_X86_SREGS)
-		rec->cpl = guest_cpl(&run->s.regs.sregs);
-	else if (vmm_get_paging(v, &pg) == 0)
-		rec->cpl = (uint8_t)pg.cpl;
 	describe(v, r, rec);
-	depth = atomic_load_explicit(&v->vm->trace_depth, memory_order_relaxed);
-	if (depth && (sync & KVM_SYNC_X86_REGS))
-		walk_stack(v, rec, v->tr_stack, depth);
+	if (depth && have_pg)
+		walk_stack(v, &pg, rec, v->tr_stack, depth);
+	else if (depth)
+		rec->flags |= VM_TRACE_F_STACK_TRUNC;
 	v->tr_pending = true;
 }
 
