@@ -223,66 +223,77 @@ void region_cache_release(struct region_cache *cache)
 	cache->gen = 0;
 }
 
-int region_dispatch(struct region_map *map, struct region_cache *cache,
-		    int vcpuid, bool write, uint64_t addr, unsigned size,
-		    uint64_t *val)
+/* region_dispatch() past the vCPU's cache: look the address up. */
+static __attribute__((noinline)) int
+dispatch_lookup(struct region_map *map, struct region_cache *cache, int vcpuid,
+		bool write, uint64_t addr, unsigned size, uint64_t *val)
 {
 	struct region *r, *old;
 	uint64_t gen;
 	int ret;
 
-	if (cache != NULL) {
-		gen = atomic_load_explicit(&map->gen, memory_order_acquire);
-		if (cache->map == map && cache->gen == gen) {
-			r = cache->region;
-			if (r != NULL && region_contains(r, addr))
-				goto hit;
-			/* An unclaimed port a guest keeps writing (0x80). */
-			if (cache->has_miss && cache->miss == addr)
-				return -ENOENT;
-		}
-		pthread_rwlock_rdlock(&map->lock);
-		r = find(map, addr);
-		if (r != NULL)
-			region_get(r);
-		gen = atomic_load_explicit(&map->gen, memory_order_relaxed);
-		pthread_rwlock_unlock(&map->lock);
-		if (cache->map != map || cache->gen != gen) {
-			/* A new generation: forget what was cached. */
-			old = cache->region;
-			cache->region = NULL;
-			cache->has_miss = false;
-			cache->map = map;
-			cache->gen = gen;
-			if (old != NULL)
-				region_put(old);
-		}
-		if (r == NULL) {
-			cache->miss = addr;
-			cache->has_miss = true;
-			return -ENOENT;
-		}
-		old = cache->region;
-		cache->region = r;
-		if (old != NULL)
-			region_put(old);
-hit:
-		/* The cache's reference keeps r alive during the call. */
-		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
-		return r->fn(r->arg, vcpuid, write, addr, size, val);
-	}
-
 	pthread_rwlock_rdlock(&map->lock);
 	r = find(map, addr);
 	if (r != NULL)
 		region_get(r);
+	gen = atomic_load_explicit(&map->gen, memory_order_relaxed);
 	pthread_rwlock_unlock(&map->lock);
-	if (r == NULL)
+	if (cache == NULL) {
+		if (r == NULL)
+			return -ENOENT;
+		atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
+		ret = r->fn(r->arg, vcpuid, write, addr, size, val);
+		region_put(r);
+		return ret;
+	}
+	if (cache->map != map || cache->gen != gen) {
+		/* A new generation: forget what was cached. */
+		old = cache->region;
+		cache->region = NULL;
+		cache->has_miss = false;
+		cache->map = map;
+		cache->gen = gen;
+		if (old != NULL)
+			region_put(old);
+	}
+	if (r == NULL) {
+		cache->miss = addr;
+		cache->has_miss = true;
 		return -ENOENT;
+	}
+	old = cache->region;
+	cache->region = r;
+	if (old != NULL)
+		region_put(old);
+	/* The cache's reference keeps r alive during the call. */
 	atomic_fetch_add_explicit(&r->hits, 1, memory_order_relaxed);
-	ret = r->fn(r->arg, vcpuid, write, addr, size, val);
-	region_put(r);
-	return ret;
+	return r->fn(r->arg, vcpuid, write, addr, size, val);
+}
+
+/*
+ * The vCPU's cache answers most accesses without the lock: the region of
+ * the last access, or the last address nobody claimed (a guest's writes
+ * to port 0x80).  Kept small: it runs on every exit.
+ */
+int region_dispatch(struct region_map *map, struct region_cache *cache,
+		    int vcpuid, bool write, uint64_t addr, unsigned size,
+		    uint64_t *val)
+{
+	if (cache != NULL && cache->map == map &&
+	    cache->gen ==
+		    atomic_load_explicit(&map->gen, memory_order_acquire)) {
+		struct region *r = cache->region;
+
+		if (r != NULL && region_contains(r, addr)) {
+			/* The cache's reference keeps r alive during the call. */
+			atomic_fetch_add_explicit(&r->hits, 1,
+						  memory_order_relaxed);
+			return r->fn(r->arg, vcpuid, write, addr, size, val);
+		}
+		if (cache->has_miss && cache->miss == addr)
+			return -ENOENT;
+	}
+	return dispatch_lookup(map, cache, vcpuid, write, addr, size, val);
 }
 
 static void fill_info(const struct region *r, struct region_info *info)

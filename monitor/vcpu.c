@@ -80,18 +80,57 @@ static void format_bytes(const uint8_t *b, unsigned n, char *buf, size_t len)
 				b[i]);
 }
 
+/* A port's data, 1, 2 or 4 bytes, little-endian: copies of fixed size. */
+static uint64_t pio_load(const uint8_t *p, unsigned bytes)
+{
+	uint32_t v32;
+	uint16_t v16;
+
+	switch (bytes) {
+	case 1:
+		return *p;
+	case 2:
+		memcpy(&v16, p, 2);
+		return v16;
+	default:
+		memcpy(&v32, p, 4);
+		return v32;
+	}
+}
+
+static void pio_store(uint8_t *p, unsigned bytes, uint64_t val)
+{
+	uint32_t v32 = (uint32_t)val;
+	uint16_t v16 = (uint16_t)val;
+
+	switch (bytes) {
+	case 1:
+		*p = (uint8_t)val;
+		break;
+	case 2:
+		memcpy(p, &v16, 2);
+		break;
+	default:
+		memcpy(p, &v32, 4);
+		break;
+	}
+}
+
 static void handle_inout(struct vitro_vcpu *vc, const struct vm_exit *vme)
 {
 	struct vitro *vm = vc->vm;
 	unsigned bytes = vme->u.inout.bytes;
 
+	/* KVM's sizes: anything else would overrun the data page's slot. */
+	if (bytes != 1 && bytes != 2 && bytes != 4)
+		return;
 	for (uint32_t i = 0; i < vme->u.inout.count; i++) {
 		uint8_t *p = vme->u.inout.data + i * bytes;
 		uint64_t val = 0;
 		int r;
 
 		if (!vme->u.inout.in)
-			memcpy(&val, p, bytes);
+			val = pio_load(p, bytes);
 		r = region_dispatch(vm->pio, &vc->pio_cache, vc->id,
 				    !vme->u.inout.in, vme->u.inout.port, bytes,
 				    &val);
@@ -99,7 +138,7 @@ static void handle_inout(struct vitro_vcpu *vc, const struct vm_exit *vme)
 		if (r < 0)
 			val = ~0ULL;
 		if (vme->u.inout.in)
-			memcpy(p, &val, bytes);
+			pio_store(p, bytes, val);
 	}
 }
 

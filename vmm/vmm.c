@@ -641,16 +641,12 @@ static int vm_gpa_rw(struct vmm *vm, struct vm_gpa_rw *a, bool write)
 		v_;                                                      \
 	})
 
-int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
+static __attribute__((noinline)) int vmm_ioctl_other(struct vmm *vm,
+						     uint32_t cmd, void *arg)
 {
 	int r;
 
 	switch (cmd) {
-	case VM_RUN: {
-		struct vm_run *a = arg;
-
-		return vmm_run(VCPU_OR_ENOENT(a->cpuid), a->vm_exit);
-	}
 	case VM_REINIT:
 		return vm_reinit(vm);
 	case VM_SUSPEND:
@@ -833,4 +829,18 @@ int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
 	}
 	}
 	return -ENOTTY;
+}
+
+/*
+ * VM_RUN comes once per exit: it is taken before, and without the frame
+ * of, the switch over every other command.
+ */
+int vmm_ioctl(struct vmm *vm, uint32_t cmd, void *arg)
+{
+	if (cmd == VM_RUN) {
+		struct vm_run *a = arg;
+
+		return vmm_run(VCPU_OR_ENOENT(a->cpuid), a->vm_exit);
+	}
+	return vmm_ioctl_other(vm, cmd, arg);
 }

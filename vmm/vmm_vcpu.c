@@ -15,8 +15,8 @@
  * Kicks.  To get a vCPU out of KVM_RUN promptly, a kicker first publishes
  * the reason (the debug flag or the VM suspend word), then sets the run
  * area's immediate_exit and signals the thread if it is inside VM_RUN.
- * The runner clears immediate_exit after each KVM_RUN and only then looks
- * at the reasons.  All these are sequentially consistent, so either the
+ * The runner clears immediate_exit after each KVM_RUN (when set) and only
+ * then looks at the reasons.  All these are sequentially consistent, so either the
  * runner sees the reason before its next KVM_RUN, or immediate_exit is
  * still set and that KVM_RUN returns at once; the signal covers a runner
  * already inside KVM_RUN.  The runner waits on its way out of VM_RUN for
@@ -405,7 +405,10 @@ static bool decode_exit(struct vmm_vcpu *v, struct vm_exit *vme)
 {
 	struct kvm_run *run = v->run;
 
-	memset(&vme->u, 0, sizeof(vme->u));
+	/* I/O and MMIO, the common exits, set every field they have. */
+	if (run->exit_reason != KVM_EXIT_IO &&
+	    run->exit_reason != KVM_EXIT_MMIO)
+		memset(&vme->u, 0, sizeof(vme->u));
 	vme->inst_length = 0;
 	vme->rip = (run->kvm_valid_regs & KVM_SYNC_X86_REGS) ?
 			   run->s.regs.regs.rip :
@@ -567,7 +570,13 @@ static int vcpu_kvm_run(struct vmm_vcpu *v, bool complete)
 	if (r == 0 || r == -EINTR)
 		atomic_store_explicit(&v->synced, (unsigned)run->kvm_valid_regs,
 				      memory_order_release);
-	__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	/*
+	 * Cleared only when set: a load, not a locked store, on every exit.
+	 * A kicker that set it before this load is seen below; one after
+	 * leaves it set, and the next KVM_RUN returns at once.
+	 */
+	if (__atomic_load_n(&run->immediate_exit, __ATOMIC_SEQ_CST))
+		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_SEQ_CST);
 	if (vmm_tracing(v))
 		vmm_trace_exit(v, r, complete);
 	vmm_stat_own_add(v, VMM_STAT_KVM_RUNS, 1);

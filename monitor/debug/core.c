@@ -1073,10 +1073,17 @@ int dbg_services(void *core, uint32_t cmd, void *data)
 
 /* The vCPU threads' side. */
 
+/*
+ * What a vCPU's thread is doing, for a report on a vCPU that did not stop
+ * in time.  Only the idle state (before the thread ran) takes part in a
+ * decision, and it is never set here: the guest/exit states of every exit
+ * are release stores, not locked exchanges.
+ */
 void dbg_vcpu_set_state(struct dbg_core *d, struct vitro_vcpu *vc, int state)
 {
 	if (d && vc)
-		atomic_store(&cpu_of(d, vc->id)->state, state);
+		atomic_store_explicit(&cpu_of(d, vc->id)->state, state,
+				      memory_order_release);
 }
 
 /* Hold every vCPU for a stop the caller's vCPU makes; d->lock held. */
@@ -1629,15 +1636,12 @@ static void refused(struct dbg_core *d, struct vitro_vcpu *vc, int err)
 	dbg_self_stop(d, vc, NULL, 0, &ev);
 }
 
-bool dbg_vcpu_ran(struct dbg_core *d, struct vitro_vcpu *vc, int r,
-		  const struct vm_exit *vme)
+/* dbg_vcpu_ran() for a refusal or a first run under new settings. */
+static __attribute__((noinline)) bool ran_slow(struct dbg_core *d,
+					       struct vitro_vcpu *vc,
+					       struct dbg_cpu *c, int r,
+					       const struct vm_exit *vme)
 {
-	struct dbg_cpu *c;
-
-	if (!d)
-		return false;
-	c = cpu_of(d, vc->id);
-	atomic_store(&c->state, VM_DBG_CPU_EXIT);
 	/*
 	 * vmm put back the settings KVM last took, and no guest instruction
 	 * ran: undo the core's record of the change and tell its owners.
@@ -1679,4 +1683,29 @@ bool dbg_vcpu_ran(struct dbg_core *d, struct vitro_vcpu *vc, int r,
 	}
 	refused(d, vc, r);
 	return true;
+}
+
+/*
+ * After every VM_RUN.  The common exit (the settings are proven, nothing
+ * refused) only notes the state and ends a locked instruction's hold on
+ * a watched page (dbg_watch_rmw_release), and stays small: it runs on
+ * every exit.
+ */
+bool dbg_vcpu_ran(struct dbg_core *d, struct vitro_vcpu *vc, int r,
+		  const struct vm_exit *vme)
+{
+	struct dbg_cpu *c;
+
+	if (!d)
+		return false;
+	c = cpu_of(d, vc->id);
+	atomic_store_explicit(&c->state, VM_DBG_CPU_EXIT, memory_order_release);
+	if (r != 0 || vme->exitcode == VM_EXITCODE_DEBUG_REFUSED ||
+	    atomic_load(&c->unproven))
+		return ran_slow(d, vc, c, r, vme);
+	if (vme->exitcode != VM_EXITCODE_MMIO &&
+	    vme->exitcode != VM_EXITCODE_DEBUG &&
+	    atomic_load(&d->rmw_cpu) == vc->id)
+		dbg_watch_rmw_release(d, vc->id);
+	return false;
 }
