@@ -27,11 +27,15 @@ asm(KT_GUEST_BEGIN(gt, KT_CODE)
     ".code64\n"
     KT_LABEL("gt_start")
     "	mov $" KT_STR(KT_STACK_TOP) ", %rsp\n"
-    "	xor %ebp, %ebp\n"
+    "gt_go:	xor %ebp, %ebp\n"
     "	call gt_fa\n"
     KT_LABEL("gt_ret_start")
     "	out %eax, $" KT_STR(PORT_END) "\n"
     "	ud2\n"
+    /* fb's frame: its saved rbp on one page, its return on the next. */
+    KT_LABEL("gt_start_split")
+    "	mov $" KT_STR(KT_STACK_TOP) " - 0x1000 + 24, %rsp\n"
+    "	jmp gt_go\n"
     "gt_fa:	push %rbp\n"
     "	mov %rsp, %rbp\n"
     "	call gt_fb\n"
@@ -77,11 +81,21 @@ asm(KT_GUEST_BEGIN(gu, KT_CODE)
 /* clang-format on */
 KT_GUEST_DECLARE(gt);
 KT_GUEST_DECLARE(gu);
-extern const uint8_t gt_start[], gt_ret_start[], gt_ret_fa[], gt_ret_fb[],
-	gt_fc[], gt_fc_end[];
+extern const uint8_t gt_start[], gt_start_split[], gt_ret_start[], gt_ret_fa[],
+	gt_ret_fb[], gt_fc[], gt_fc_end[];
 #define GADDR(l) KT_GADDR(gt, KT_CODE, l)
 
 static uint8_t *buf;
+
+/* The stack of an out in gt_fc: the returns into fb, fa and the entry. */
+static bool stack_is_fc(const struct vm_trace_rec *r)
+{
+	const uint64_t *st = (const uint64_t *)(r + 1);
+
+	return r->nstack == 3 && st[0] == GADDR(gt_ret_fb) &&
+	       st[1] == GADDR(gt_ret_fa) && st[2] == GADDR(gt_ret_start) &&
+	       !(r->flags & VM_TRACE_F_STACK_TRUNC);
+}
 
 static int trace_start(struct vmctx *ctx, uint32_t ring, uint32_t stack)
 {
@@ -216,10 +230,7 @@ int main(void)
 				data_ok = false;
 			if (r->rip < GADDR(gt_fc) || r->rip > GADDR(gt_fc_end))
 				rip_ok = false;
-			if (r->nstack != 3 || st[0] != GADDR(gt_ret_fb) ||
-			    st[1] != GADDR(gt_ret_fa) ||
-			    st[2] != GADDR(gt_ret_start) ||
-			    (r->flags & VM_TRACE_F_STACK_TRUNC)) {
+			if (!stack_is_fc(r)) {
 				if (stack_ok)
 					tap_diag("stack: n %u %#llx %#llx "
 						 "%#llx flags %#x",
@@ -281,6 +292,27 @@ int main(void)
 		ok(msr_ok, "MSR records: the number, the value written and "
 			   "the value answered");
 	}
+
+	/* A frame across a page boundary: the walk maps both pages. */
+	is_int(trace_start(ctx, 4096, 8), 0, "restart with stack 8");
+	kt_vcpu_set_mode(v, KT_MODE_LONG64, GADDR(gt_start_split));
+	run_guest(v, &msr_exits);
+	finish_last(v);
+	trace_read(ctx, 0, &n, NULL);
+	outs = 0;
+	stack_ok = true;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct vm_trace_rec *r = rec_at(i);
+
+		if (r->reason != VM_TRACE_KVM_EXIT_IO || r->addr != KT_PORT_OUT)
+			continue;
+		outs++;
+		stack_ok = stack_ok && stack_is_fc(r);
+	}
+	ok(outs == NOUTS && stack_ok,
+	   "a frame whose words lie on two pages: the same three return "
+	   "addresses, complete (%d outs)",
+	   outs);
 
 	/* A depth of 2: the walk stops early, and says so. */
 	is_int(trace_start(ctx, 4096, 2), 0, "restart with stack 2");
